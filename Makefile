@@ -1,0 +1,28 @@
+# fairsynth: PGXS build.  Override PG_CONFIG to build against another server.
+EXTENSION  = fairsynth
+MODULE_big = fairsynth
+EXTVERSION = 0.1.0
+
+# Every C file in src/ is part of the module; every SQL fragment in src/sql/
+# (sorted by name) is part of the install script.
+OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+SQL_PARTS  = $(sort $(wildcard src/sql/*.sql))
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+
+# Regression tests: every sql/*.sql file except the generated install script.
+TESTS      = $(filter-out sql/$(EXTENSION)--%,$(sort $(wildcard sql/*.sql)))
+REGRESS    = $(patsubst sql/%.sql,%,$(TESTS))
+REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
+
+TAP_TESTS  = 1
+PROVE_TESTS = $(sort $(wildcard test/t/*.pl))
+
+PG_CFLAGS  = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers $(if $(WERROR),-Werror)
+EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
+	cat $^ > $@
