@@ -1,0 +1,255 @@
+/*
+ * balance.c: the SQL-callable generators fairsynth_balance and
+ * fairsynth_synthesize.
+ *
+ * Each call reads the relation, fits the model, plans the counts and
+ * materializes the rows (a materialize-mode set-returning function).  The
+ * typed forms take a NULL of the relation's row type and return that type, so
+ * views, materialized views and CREATE TABLE AS see the relation's columns.
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/regproc.h"
+#include "utils/timestamp.h"
+#include "utils/varlena.h"
+
+#include "fairsynth.h"
+
+PG_FUNCTION_INFO_V1(fairsynth_balance_typed);
+PG_FUNCTION_INFO_V1(fairsynth_balance_named);
+PG_FUNCTION_INFO_V1(fairsynth_synthesize_typed);
+
+/* What a generator call asks for. */
+typedef struct FsRequest
+{
+	Oid			relid;
+	ArrayType  *columns;		/* NULL: synthesize without balancing */
+	bool		additive;
+	bool		num_rows_given;
+	int64		num_rows;
+	Jsonb	   *target;
+	bool		seed_isnull;
+	int64		seed;
+	bool		named;			/* output follows a column definition list */
+} FsRequest;
+
+/* Error out if argument argno is NULL. */
+static void
+fs_require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", name)));
+}
+
+/* The relation whose row type is the type of argument 0 (a typed NULL). */
+static Oid
+fs_relation_of_row_type(FunctionCallInfo fcinfo)
+{
+	Oid			typid = get_fn_expr_argtype(fcinfo->flinfo, 0);
+	Oid			relid = OidIsValid(typid) ? get_typ_typrelid(typid) : InvalidOid;
+
+	if (!OidIsValid(relid) || get_rel_relkind(relid) == RELKIND_COMPOSITE_TYPE)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("relation argument has type %s, which is not the row type of a table or view",
+						OidIsValid(typid) ? format_type_be(typid) : "unknown"),
+				 errhint("Pass a NULL cast to the relation's row type, e.g. NULL::patients.")));
+	return relid;
+}
+
+/* Parse the mode argument. */
+static bool
+fs_parse_mode(FunctionCallInfo fcinfo, int argno)
+{
+	char	   *mode;
+
+	fs_require_arg(fcinfo, argno, "mode");
+	mode = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	if (strcmp(mode, "full") == 0)
+		return false;
+	if (strcmp(mode, "additive") == 0)
+		return true;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("mode must be 'full' or 'additive', not '%s'", mode),
+			 errhint("'full' returns a whole balanced table; 'additive' returns only the rows to append to the source.")));
+	return false;
+}
+
+/*
+ * Map every attribute of the output descriptor to a source column; in the
+ * named form the column definition list must match the relation.
+ */
+static int *
+fs_output_map(FsSource *src, TupleDesc outdesc, bool named)
+{
+	int		   *map = palloc(sizeof(int) * Max(outdesc->natts, 1));
+	int			next = 0;
+
+	for (int a = 0; a < outdesc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(outdesc, a);
+
+		map[a] = -1;
+		if (att->attisdropped)
+			continue;
+		if (named)
+		{
+			if (next >= src->ncols || att->atttypid != src->cols[next].typid)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("column definition list does not match relation %s at column %d",
+								src->relname, a + 1),
+						 errhint("List the relation's columns with their types in order, or use the typed form fairsynth_balance(NULL::%s, ...).",
+								 src->relname)));
+			map[a] = next++;
+		}
+		else
+		{
+			for (int c = 0; c < src->ncols; c++)
+				if (strcmp(src->cols[c].name, NameStr(att->attname)) == 0)
+					map[a] = c;
+		}
+	}
+	if (named && next != src->ncols)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column definition list has %d columns but relation %s has %d",
+						next, src->relname, src->ncols),
+				 errhint("Use the typed form fairsynth_balance(NULL::%s, ...).", src->relname)));
+	return map;
+}
+
+/* Run a generator request and return its rows. */
+static Datum
+fs_run(FunctionCallInfo fcinfo, FsRequest *req)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext workctx;
+	MemoryContext oldctx;
+	FsSource	src;
+	FsModel    *model;
+	FsPlan	   *plan;
+	pg_prng_state rng;
+	int		   *outmap;
+	TimestampTz t0,
+				t1;
+
+	InitMaterializedSRF(fcinfo, req->named ? MAT_SRF_USE_EXPECTED_DESC : 0);
+
+	workctx = AllocSetContextCreate(CurrentMemoryContext, "fairsynth",
+									ALLOCSET_DEFAULT_SIZES);
+	oldctx = MemoryContextSwitchTo(workctx);
+
+	fs_seed_rng(&rng, req->seed_isnull, req->seed);
+	fs_describe_relation(&src, req->relid, req->columns, "columns");
+	if (req->additive && req->num_rows_given)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("num_rows cannot be given in additive mode"),
+				 errhint("Additive mode returns exactly the rows that balance the source; use mode => 'full' to choose the size.")));
+	if (!req->additive && req->num_rows_given &&
+		(req->num_rows < 1 || req->num_rows > fairsynth_max_rows))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("num_rows must be between 1 and %d, not " INT64_FORMAT,
+						fairsynth_max_rows, req->num_rows),
+				 errhint("fairsynth.max_rows sets the upper bound.")));
+	outmap = fs_output_map(&src, rsinfo->setDesc, req->named);
+
+	t0 = GetCurrentTimestamp();
+	fs_scan_relation(&src, &rng);
+	plan = fs_plan_make(&src, req->additive, req->num_rows, req->num_rows_given,
+						req->target);
+	model = fs_model_fit(&src);
+	t1 = GetCurrentTimestamp();
+	if (plan->unseen > 0)
+		ereport(NOTICE,
+				(errmsg("%d of %d combinations never occur in %s; their rows are extrapolated by the model",
+						plan->unseen, plan->ncombos, src.relname)));
+	ereport(DEBUG1,
+			(errmsg("fairsynth: read " INT64_FORMAT " rows, fitted on %d, model %u bytes, fit %.3f s",
+					src.nrows, src.nsample, model->size,
+					(double) (t1 - t0) / USECS_PER_SEC)));
+
+	fs_generate(&src, model, plan, rsinfo->setDesc, outmap,
+				rsinfo->setResult, &rng);
+	ereport(DEBUG1,
+			(errmsg("fairsynth: generated " INT64_FORMAT " rows in %.3f s",
+					plan->total,
+					(double) (GetCurrentTimestamp() - t1) / USECS_PER_SEC)));
+
+	MemoryContextSwitchTo(oldctx);
+	MemoryContextDelete(workctx);
+	return (Datum) 0;
+}
+
+/* Fill the arguments shared by both forms of fairsynth_balance. */
+static void
+fs_balance_args(FunctionCallInfo fcinfo, FsRequest *req)
+{
+	fs_require_arg(fcinfo, 1, "columns");
+	req->columns = PG_GETARG_ARRAYTYPE_P(1);
+	if (ARR_NDIM(req->columns) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("columns must be a one-dimensional array")));
+	req->additive = fs_parse_mode(fcinfo, 2);
+	req->num_rows_given = !PG_ARGISNULL(3);
+	req->num_rows = req->num_rows_given ? PG_GETARG_INT64(3) : 0;
+	req->target = PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4);
+	req->seed_isnull = PG_ARGISNULL(5);
+	req->seed = req->seed_isnull ? 0 : PG_GETARG_INT64(5);
+}
+
+/* fairsynth_balance(relation anyelement, ...) RETURNS SETOF anyelement */
+Datum
+fairsynth_balance_typed(PG_FUNCTION_ARGS)
+{
+	FsRequest	req = {0};
+
+	req.relid = fs_relation_of_row_type(fcinfo);
+	fs_balance_args(fcinfo, &req);
+	return fs_run(fcinfo, &req);
+}
+
+/* fairsynth_balance(relation text, ...) RETURNS SETOF record */
+Datum
+fairsynth_balance_named(PG_FUNCTION_ARGS)
+{
+	FsRequest	req = {0};
+	List	   *names;
+
+	fs_require_arg(fcinfo, 0, "relation");
+	names = textToQualifiedNameList(PG_GETARG_TEXT_PP(0));
+	req.relid = RangeVarGetRelid(makeRangeVarFromNameList(names), AccessShareLock, false);
+	req.named = true;
+	fs_balance_args(fcinfo, &req);
+	return fs_run(fcinfo, &req);
+}
+
+/* fairsynth_synthesize(relation anyelement, ...) RETURNS SETOF anyelement */
+Datum
+fairsynth_synthesize_typed(PG_FUNCTION_ARGS)
+{
+	FsRequest	req = {0};
+
+	req.relid = fs_relation_of_row_type(fcinfo);
+	req.num_rows_given = !PG_ARGISNULL(1);
+	req.num_rows = req.num_rows_given ? PG_GETARG_INT64(1) : 0;
+	req.seed_isnull = PG_ARGISNULL(2);
+	req.seed = req.seed_isnull ? 0 : PG_GETARG_INT64(2);
+	return fs_run(fcinfo, &req);
+}

@@ -1,0 +1,137 @@
+/*
+ * dict.c: a dictionary from byte strings to dense integer codes.
+ *
+ * Open addressing with linear probing; keys live in one growing arena.
+ * Codes are handed out in order of first appearance.
+ */
+#include "postgres.h"
+
+#include "common/hashfn.h"
+
+#include "fairsynth.h"
+
+struct FsDict
+{
+	int			size;			/* entries used */
+	int			cap;			/* slots in the hash table, power of two */
+	int32	   *slots;			/* code + 1, or 0 for empty */
+	uint32	   *hashes;			/* per code */
+	int64	   *counts;			/* per code: times looked up with add */
+	int32	   *offs;			/* per code: key offset in arena */
+	int32	   *lens;			/* per code: key length */
+	char	   *arena;
+	int64		arena_used;
+	int64		arena_cap;
+	int			codes_cap;
+};
+
+/* Create an empty dictionary with room for about initial keys. */
+FsDict *
+fs_dict_create(int initial)
+{
+	FsDict	   *d = palloc0(sizeof(FsDict));
+
+	d->cap = 64;
+	while (d->cap < initial * 2)
+		d->cap *= 2;
+	d->slots = palloc0(sizeof(int32) * d->cap);
+	d->codes_cap = Max(initial, 16);
+	d->hashes = palloc(sizeof(uint32) * d->codes_cap);
+	d->counts = palloc(sizeof(int64) * d->codes_cap);
+	d->offs = palloc(sizeof(int32) * d->codes_cap);
+	d->lens = palloc(sizeof(int32) * d->codes_cap);
+	d->arena_cap = 1024;
+	d->arena = palloc(d->arena_cap);
+	return d;
+}
+
+/* Double the hash table and re-insert every code. */
+static void
+fs_dict_grow(FsDict *d)
+{
+	int			newcap = d->cap * 2;
+	int32	   *slots = palloc0(sizeof(int32) * newcap);
+
+	for (int code = 0; code < d->size; code++)
+	{
+		uint32		i = d->hashes[code] & (newcap - 1);
+
+		while (slots[i] != 0)
+			i = (i + 1) & (newcap - 1);
+		slots[i] = code + 1;
+	}
+	pfree(d->slots);
+	d->slots = slots;
+	d->cap = newcap;
+}
+
+/* The code of key; with add, insert it if absent and count it; else -1. */
+int
+fs_dict_lookup(FsDict *d, const char *key, int len, bool add)
+{
+	uint32		h = hash_bytes((const unsigned char *) key, len);
+	uint32		i = h & (d->cap - 1);
+	int			code;
+
+	while (d->slots[i] != 0)
+	{
+		code = d->slots[i] - 1;
+		if (d->hashes[code] == h && d->lens[code] == len &&
+			memcmp(d->arena + d->offs[code], key, len) == 0)
+		{
+			if (add)
+				d->counts[code]++;
+			return code;
+		}
+		i = (i + 1) & (d->cap - 1);
+	}
+	if (!add)
+		return -1;
+
+	if (d->size == d->codes_cap)
+	{
+		d->codes_cap *= 2;
+		d->hashes = repalloc(d->hashes, sizeof(uint32) * d->codes_cap);
+		d->counts = repalloc(d->counts, sizeof(int64) * d->codes_cap);
+		d->offs = repalloc(d->offs, sizeof(int32) * d->codes_cap);
+		d->lens = repalloc(d->lens, sizeof(int32) * d->codes_cap);
+	}
+	while (d->arena_used + len > d->arena_cap)
+	{
+		d->arena_cap *= 2;
+		d->arena = repalloc_huge(d->arena, d->arena_cap);
+	}
+	memcpy(d->arena + d->arena_used, key, len);
+	code = d->size++;
+	d->hashes[code] = h;
+	d->counts[code] = 1;
+	d->offs[code] = (int32) d->arena_used;
+	d->lens[code] = len;
+	d->arena_used += len;
+	d->slots[i] = code + 1;
+	if (d->size * 2 > d->cap)
+		fs_dict_grow(d);
+	return code;
+}
+
+/* Number of distinct keys. */
+int
+fs_dict_size(FsDict *d)
+{
+	return d->size;
+}
+
+/* The key bytes of code. */
+const char *
+fs_dict_key(FsDict *d, int code, int *len)
+{
+	*len = d->lens[code];
+	return d->arena + d->offs[code];
+}
+
+/* The per-code counts (writable: callers may recount). */
+int64 *
+fs_dict_counts(FsDict *d)
+{
+	return d->counts;
+}

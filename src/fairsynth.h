@@ -1,0 +1,247 @@
+/*
+ * fairsynth.h: shared declarations of the fairsynth extension.
+ *
+ * The pipeline of every generating function is
+ *   scan.c    read the relation through SPI as the calling role into a
+ *             bounded reservoir sample plus exact counts of the balance
+ *             columns' value combinations;
+ *   model.c   fit a conditional synthesizer (one classification tree per
+ *             column, conditioned on the columns before it) into one
+ *             pointer-free block (offsets, never pointers);
+ *   plan.c    turn mode, num_rows and target into exact per-combination
+ *             row counts;
+ *   generate.c draw rows from the model and hand them out as a relation.
+ */
+#ifndef FAIRSYNTH_H
+#define FAIRSYNTH_H
+
+#include "postgres.h"
+
+#include "access/tupdesc.h"
+#include "common/pg_prng.h"
+#include "utils/jsonb.h"
+#include "utils/tuplestore.h"
+
+/* GUCs (fairsynth.c) */
+extern int	fairsynth_max_combinations;
+extern int	fairsynth_max_rows;
+extern int	fairsynth_rare_threshold;
+extern int	fairsynth_sample_rows;
+
+/* How a column takes part in the model. */
+typedef enum FsKind
+{
+	FS_CAT,						/* categorical: a dictionary of values */
+	FS_NUM,						/* numeric, date or time: bins, smoothed */
+	FS_KEY						/* key: not modelled, fresh values */
+} FsKind;
+
+/* The storage type of a column, which fixes how values are encoded. */
+typedef enum FsType
+{
+	FS_TEXT,					/* text, varchar, char */
+	FS_BOOL,
+	FS_ENUM,
+	FS_INT2,
+	FS_INT4,
+	FS_INT8,
+	FS_FLOAT4,
+	FS_FLOAT8,
+	FS_NUMERIC,
+	FS_DATE,
+	FS_TIMESTAMP,
+	FS_TIMESTAMPTZ,
+	FS_UUID
+} FsType;
+
+/* A byte-key dictionary mapping values to dense codes (dict.c). */
+typedef struct FsDict FsDict;
+
+extern FsDict *fs_dict_create(int initial);
+extern int	fs_dict_lookup(FsDict *d, const char *key, int len, bool add);
+extern int	fs_dict_size(FsDict *d);
+extern const char *fs_dict_key(FsDict *d, int code, int *len);
+extern int64 *fs_dict_counts(FsDict *d);
+
+/* One column of the source relation, as read. */
+typedef struct FsColumn
+{
+	char	   *name;
+	AttrNumber	attnum;			/* in the relation */
+	Oid			typid;
+	int32		typmod;
+	bool		notnull;
+	FsType		type;
+	FsKind		kind;
+	int			balance_pos;	/* position in the balance list, or -1 */
+	bool		declared_key;	/* single-column primary key or unique index */
+	FsDict	   *dict;			/* categorical and balance columns */
+	int			max_scale;		/* numeric: largest scale seen */
+	double		max_value;		/* integer columns: largest value seen */
+	int64		granule;		/* timestamps: coarsest unit all values share */
+	int64		nulls;			/* NULLs over the whole relation */
+} FsColumn;
+
+/* What the scan of a relation yields (scan.c). */
+typedef struct FsSource
+{
+	Oid			relid;
+	char	   *relname;		/* quoted, qualified as needed */
+	int			ncols;
+	FsColumn   *cols;
+	int			nbalance;
+	int		   *balance;		/* column index of each balance column */
+	int64		nrows;			/* rows of the whole relation */
+	int			nsample;		/* rows kept in the sample */
+	double	   *sample;			/* nsample x ncols; NaN is NULL; codes for
+								 * categorical columns */
+	/* exact counts of the balance columns' observed combinations */
+	int			ncombos;
+	int32	   *combo_codes;	/* ncombos x nbalance codes, -1 = NULL */
+	int64	   *combo_counts;
+} FsSource;
+
+extern void fs_describe_relation(FsSource *src, Oid relid, ArrayType *columns,
+								 const char *argname);
+extern void fs_scan_relation(FsSource *src, pg_prng_state *rng);
+extern FsType fs_type_of(Oid typid, const char *colname);
+
+/* Value conversion (value.c). */
+extern bool fs_is_categorical_type(FsType t);
+extern double fs_datum_to_double(Datum d, FsColumn *col);
+extern int	fs_datum_key(Datum d, FsColumn *col, char *buf, const char **key);
+extern Datum fs_double_to_datum(double v, FsColumn *col);
+extern Datum fs_key_to_datum(const char *key, int len, FsColumn *col);
+extern char *fs_key_to_text(const char *key, int len, FsColumn *col);
+
+/*
+ * The fitted model: one palloc'd block addressed by byte offsets from its
+ * start, so it can be copied to shared memory or stored as bytea as is.
+ */
+typedef uint32 FsOff;
+
+#define FS_AT(model, off, type) ((type *) ((char *) (model) + (off)))
+
+typedef struct FsModel
+{
+	uint32		magic;
+	uint32		size;			/* bytes of the whole block */
+	int32		ncols;
+	int32		nbalance;
+	double		smoothing;		/* prior weight of a node's parent */
+	FsOff		cols;			/* FsModelColumn[ncols] */
+	FsOff		order;			/* int32[ncols]: generation order */
+} FsModel;
+
+#define FS_MODEL_MAGIC 0x46534D31	/* "FSM1" */
+
+typedef struct FsModelColumn
+{
+	int32		kind;			/* FsKind */
+	int32		type;			/* FsType */
+	int32		nclass;			/* classes incl. the NULL class */
+	int32		null_class;		/* class that means NULL, or -1 */
+	int32		rare_class;		/* class that merges rare values, or -1 */
+	int32		is_integer;		/* numeric values must be whole */
+	FsOff		classes;		/* categorical: FsCategory[nclass];
+								 * numeric: FsBin[nclass] */
+	FsOff		frequent;		/* categorical: float4 cumulative shares of
+								 * the frequent classes, for the rare class */
+	int32		nnodes;			/* tree; 0 for balance and key columns */
+	FsOff		nodes;			/* FsNode[nnodes], node 0 the root */
+} FsModelColumn;
+
+typedef struct FsCategory
+{
+	FsOff		key;			/* bytes of the value */
+	int32		len;
+	int32		count;
+} FsCategory;
+
+/* A numeric bin: a single frequent value, or an interval with quantiles. */
+#define FS_BIN_QUANTILES 9
+typedef struct FsBin
+{
+	int32		is_atom;
+	int32		count;
+	double		q[FS_BIN_QUANTILES];	/* atom: q[0]; interval: equal-mass
+										 * quantile points, q[0] lowest */
+} FsBin;
+
+/* A tree node; a leaf has pred = -1. */
+typedef struct FsNode
+{
+	int32		pred;			/* column whose class decides the split */
+	int32		left;
+	int32		right;
+	int32		parent;
+	FsOff		goes_left;		/* bitset over the predictor's classes */
+	FsOff		dist;			/* FsDraw[ndist], cumulative */
+	int32		ndist;
+	float4		weight;			/* training rows in the node */
+} FsNode;
+
+typedef struct FsDraw
+{
+	int32		cls;
+	float4		cum;
+} FsDraw;
+
+/* A growing block whose parts are addressed by offsets (model.c). */
+typedef struct FsBuf
+{
+	char	   *data;
+	Size		len;
+	Size		cap;
+} FsBuf;
+
+extern FsOff fs_buf_alloc(FsBuf *buf, Size size);
+
+/* Tree fitting (tree.c): classes is nrows x ncols, row-major. */
+typedef struct FsTreeInput
+{
+	const int32 *classes;
+	int			nrows;
+	int			ncols;
+	const int32 *nclass;		/* per column */
+	const bool *ordered;		/* per column: classes have a value order */
+	int			target;
+	const int  *preds;
+	int			npreds;
+	int			min_leaf;
+	int			max_depth;
+} FsTreeInput;
+
+extern FsOff fs_tree_fit(FsBuf *buf, const FsTreeInput *in, int32 *nnodes);
+extern int	fs_tree_draw(const char *base, const FsNode *nodes,
+						 const int32 *classes, double smoothing,
+						 pg_prng_state *rng);
+
+extern FsModel *fs_model_fit(FsSource *src);
+extern int	fs_model_draw_class(const FsModel *m, int col, const int32 *classes,
+								pg_prng_state *rng);
+extern double fs_model_draw_value(const FsModel *m, int col, int cls,
+								  pg_prng_state *rng);
+
+/* Exact row counts per combination of balance values (plan.c). */
+typedef struct FsPlan
+{
+	int			ncombos;		/* K: the cartesian product */
+	int64	   *counts;			/* rows to generate per combination */
+	int64		total;
+	int			unseen;			/* combinations absent from the source */
+} FsPlan;
+
+extern FsPlan *fs_plan_make(FsSource *src, bool additive, int64 num_rows,
+							bool num_rows_given, Jsonb *target);
+extern void fs_combo_decode(FsSource *src, int combo, int32 *codes);
+
+/* Row generation (generate.c). */
+extern void fs_generate(FsSource *src, FsModel *model, FsPlan *plan,
+						TupleDesc outdesc, const int *outmap,
+						Tuplestorestate *store, pg_prng_state *rng);
+
+/* Seeding (generate.c). */
+extern void fs_seed_rng(pg_prng_state *rng, bool isnull, int64 seed);
+
+#endif							/* FAIRSYNTH_H */

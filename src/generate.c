@@ -1,0 +1,201 @@
+/*
+ * generate.c: draw synthetic rows from a fitted model into a tuplestore.
+ *
+ * Combinations are dealt out in random order without replacement (a Fenwick
+ * tree over the remaining counts), so every combination gets exactly its
+ * planned rows, rows come out shuffled, and nothing is rejected.  Memory is
+ * the tuplestore's, which spills to disk past work_mem.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "fairsynth.h"
+
+/* Seed rng from seed, or from a strong random source when seed is NULL. */
+void
+fs_seed_rng(pg_prng_state *rng, bool isnull, int64 seed)
+{
+	if (isnull)
+	{
+		if (!pg_prng_strong_seed(rng))
+			pg_prng_seed(rng, (uint64) GetCurrentTimestamp() ^ (uint64) MyProcPid);
+	}
+	else
+		pg_prng_seed(rng, (uint64) seed);
+}
+
+/* Add delta at position i of a Fenwick tree of n counts. */
+static void
+fs_fenwick_add(int64 *tree, int n, int i, int64 delta)
+{
+	for (i++; i <= n; i += i & (-i))
+		tree[i] += delta;
+}
+
+/* The position whose cumulative count range holds r (0-based). */
+static int
+fs_fenwick_find(const int64 *tree, int n, int64 r)
+{
+	int			pos = 0;
+	int			step = 1;
+
+	while (step * 2 <= n)
+		step *= 2;
+	for (; step > 0; step /= 2)
+		if (pos + step <= n && tree[pos + step] <= r)
+		{
+			pos += step;
+			r -= tree[pos];
+		}
+	return pos;
+}
+
+/* A fresh key value for column col, the i-th of this run. */
+static Datum
+fs_fresh_key(FsColumn *col, int64 i, pg_prng_state *rng)
+{
+	switch (col->type)
+	{
+		case FS_UUID:
+			{
+				pg_uuid_t  *u = palloc(sizeof(pg_uuid_t));
+				uint64		a = pg_prng_uint64(rng);
+				uint64		b = pg_prng_uint64(rng);
+
+				memcpy(u->data, &a, 8);
+				memcpy(u->data + 8, &b, 8);
+				u->data[6] = (u->data[6] & 0x0f) | 0x40;	/* version 4 */
+				u->data[8] = (u->data[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
+				return UUIDPGetDatum(u);
+			}
+		case FS_TEXT:
+			{
+				char	   *s = psprintf("synthetic-" INT64_FORMAT, i + 1);
+
+				return PointerGetDatum(cstring_to_text(s));
+			}
+		default:
+			{
+				/* integers continue after the source's largest value */
+				double		start = isinf(col->max_value) ? 0 : col->max_value;
+
+				return fs_double_to_datum(start + i + 1, col);
+			}
+	}
+}
+
+/* The value of categorical column c for class cls; false if NULL. */
+static bool
+fs_category_value(FsSource *src, const FsModel *m, int c, int cls,
+				  pg_prng_state *rng, Datum *value)
+{
+	const FsModelColumn *mc = FS_AT(m, m->cols, FsModelColumn) + c;
+	FsColumn   *col = &src->cols[c];
+	const FsCategory *cat;
+
+	if (cls == mc->null_class)
+		return false;
+	if (cls == mc->rare_class)
+	{
+		/* a rare value is never emitted: draw a frequent one instead */
+		const float4 *cum = FS_AT(m, mc->frequent, float4);
+		double		u = pg_prng_double(rng);
+		int			j = 0;
+
+		while (j < mc->rare_class - 1 && u >= cum[j])
+			j++;
+		cls = j;
+	}
+	cat = FS_AT(m, mc->classes, FsCategory) + cls;
+	*value = fs_key_to_datum((const char *) m + cat->key, cat->len, col);
+	return true;
+}
+
+/*
+ * Generate plan->total rows into store, with outdesc's attribute i taken from
+ * source column outmap[i] (-1: NULL, for dropped columns).
+ */
+void
+fs_generate(FsSource *src, FsModel *m, FsPlan *plan, TupleDesc outdesc,
+			const int *outmap, Tuplestorestate *store, pg_prng_state *rng)
+{
+	int			ncols = src->ncols;
+	int			k = plan->ncombos;
+	int64	   *tree = palloc0(sizeof(int64) * (k + 1));
+	int32	   *classes = palloc0(sizeof(int32) * ncols);
+	int32	   *codes = palloc0(sizeof(int32) * Max(src->nbalance, 1));
+	Datum	   *colval = palloc(sizeof(Datum) * ncols);
+	bool	   *colnull = palloc(sizeof(bool) * ncols);
+	Datum	   *values = palloc(sizeof(Datum) * outdesc->natts);
+	bool	   *nulls = palloc(sizeof(bool) * outdesc->natts);
+	const int32 *order = FS_AT(m, m->order, int32);
+	const FsModelColumn *mcols = FS_AT(m, m->cols, FsModelColumn);
+	MemoryContext rowctx = AllocSetContextCreate(CurrentMemoryContext,
+												 "fairsynth row",
+												 ALLOCSET_DEFAULT_SIZES);
+	MemoryContext oldctx;
+	int64		remaining = plan->total;
+
+	for (int c = 0; c < k; c++)
+		fs_fenwick_add(tree, k, c, plan->counts[c]);
+
+	for (int64 i = 0; i < plan->total; i++)
+	{
+		int			combo;
+
+		CHECK_FOR_INTERRUPTS();
+		oldctx = MemoryContextSwitchTo(rowctx);
+
+		combo = fs_fenwick_find(tree, k,
+								(int64) pg_prng_uint64_range(rng, 0, remaining - 1));
+		fs_fenwick_add(tree, k, combo, -1);
+		remaining--;
+
+		/* balance columns: the combination; then each column in order */
+		fs_combo_decode(src, combo, codes);
+		for (int b = 0; b < src->nbalance; b++)
+			classes[src->balance[b]] = codes[b];
+		for (int j = src->nbalance; j < ncols && order[j] >= 0; j++)
+			classes[order[j]] = fs_model_draw_class(m, order[j], classes, rng);
+
+		for (int c = 0; c < ncols; c++)
+		{
+			FsColumn   *col = &src->cols[c];
+			const FsModelColumn *mc = &mcols[c];
+
+			colnull[c] = false;
+			if (col->kind == FS_KEY)
+				colval[c] = fs_fresh_key(col, i, rng);
+			else if (col->kind == FS_CAT)
+				colnull[c] = !fs_category_value(src, m, c, classes[c], rng, &colval[c]);
+			else if (classes[c] == mc->null_class)
+				colnull[c] = true;
+			else
+				colval[c] = fs_double_to_datum(fs_model_draw_value(m, c, classes[c], rng), col);
+		}
+		for (int a = 0; a < outdesc->natts; a++)
+		{
+			if (outmap[a] < 0)
+			{
+				values[a] = (Datum) 0;
+				nulls[a] = true;
+			}
+			else
+			{
+				values[a] = colval[outmap[a]];
+				nulls[a] = colnull[outmap[a]];
+			}
+		}
+		MemoryContextSwitchTo(oldctx);
+		tuplestore_putvalues(store, outdesc, values, nulls);
+		MemoryContextReset(rowctx);
+	}
+	MemoryContextDelete(rowctx);
+}

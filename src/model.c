@@ -1,0 +1,469 @@
+/*
+ * model.c: fit the conditional synthesizer and draw values from it.
+ *
+ * Every modelled column is turned into classes: categories (rare ones merged
+ * into one class) or numeric bins (frequent values as single-value bins, the
+ * rest as equal-mass intervals, extremes clipped), plus a NULL class.  The
+ * balance columns come first in the generation order; every other column
+ * gets a tree that predicts its class from the classes of the columns before
+ * it.  Values are drawn inside the class: a category's value, or a smoothed
+ * draw within a numeric bin, so no numeric value is copied from one row.
+ *
+ * The whole model is one block of memory addressed by offsets.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "miscadmin.h"
+
+#include "fairsynth.h"
+
+/* Numeric columns get at most this many bins. */
+#define FS_MAX_BINS 32
+/* Minimum rows in a leaf, and the weight of a node's parent when drawing. */
+#define FS_MIN_LEAF 8
+#define FS_MAX_DEPTH 30
+#define FS_SMOOTHING 2.0
+
+/* Reserve size bytes (8-aligned, zeroed) in buf; returns their offset. */
+FsOff
+fs_buf_alloc(FsBuf *buf, Size size)
+{
+	Size		off = MAXALIGN(buf->len);
+
+	size = MAXALIGN(Max(size, 1));
+	if (off + size > buf->cap)
+	{
+		Size		newcap = Max(buf->cap * 2, off + size);
+
+		buf->data = repalloc_huge(buf->data, newcap);
+		buf->cap = newcap;
+	}
+	if (off + size > PG_UINT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("fairsynth model would exceed 4 GB"),
+				 errhint("Lower fairsynth.sample_rows.")));
+	memset(buf->data + off, 0, size);
+	buf->len = off + size;
+	return (FsOff) off;
+}
+
+/* Order doubles ascending. */
+static int
+fs_cmp_double(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* A sample value with its row, for sorting. */
+typedef struct FsValRow
+{
+	double		v;
+	int			row;
+} FsValRow;
+
+/* Order value-row pairs by value, then row. */
+static int
+fs_cmp_valrow(const void *a, const void *b)
+{
+	const FsValRow *x = a;
+	const FsValRow *y = b;
+
+	if (x->v != y->v)
+		return x->v < y->v ? -1 : 1;
+	return (x->row > y->row) - (x->row < y->row);
+}
+
+/* Fill the equal-mass quantile points of sorted values v[0..n). */
+static void
+fs_bin_quantiles(FsBin *bin, const FsValRow *v, int n)
+{
+	for (int j = 0; j < FS_BIN_QUANTILES; j++)
+	{
+		double		pos = (double) j * (n - 1) / (FS_BIN_QUANTILES - 1);
+		int			i = (int) floor(pos);
+		double		f = pos - i;
+
+		bin->q[j] = i + 1 < n ? v[i].v * (1 - f) + v[i + 1].v * f : v[i].v;
+	}
+}
+
+/*
+ * Bin numeric column c of the sample: clip to the k-th smallest and largest
+ * value, make frequent values single-value bins and split the rest into
+ * equal-mass intervals.  Writes each row's class to cls[row * ncols + c].
+ */
+static void
+fs_fit_bins(FsBuf *buf, FsModelColumn *mc, FsSource *src, int c, int32 *cls,
+			int k)
+{
+	int			n = 0;
+	FsValRow   *v = palloc(sizeof(FsValRow) * Max(src->nsample, 1));
+	FsBin	   *bins = palloc0(sizeof(FsBin) * (FS_MAX_BINS + 1));
+	int			nbins = 0;
+	int			natoms = 0;
+	int			nrest = 0;
+	double		lo,
+				hi;
+	int			atom_min;
+	int		   *order;
+	FsOff		off;
+	bool		has_null = false;
+
+	for (int r = 0; r < src->nsample; r++)
+	{
+		double		x = src->sample[(int64) r * src->ncols + c];
+
+		if (isnan(x))
+			has_null = true;
+		else
+		{
+			v[n].v = x;
+			v[n].row = r;
+			n++;
+		}
+	}
+	qsort(v, n, sizeof(FsValRow), fs_cmp_valrow);
+
+	/* clip the extremes: no outlier is ever reproduced */
+	if (n > 0)
+	{
+		if (n >= 2 * k)
+		{
+			lo = v[k - 1].v;
+			hi = v[n - k].v;
+		}
+		else
+			lo = hi = v[(n - 1) / 2].v;
+		for (int i = 0; i < n; i++)
+			v[i].v = Min(Max(v[i].v, lo), hi);
+	}
+
+	/* frequent values become single-value bins */
+	atom_min = Max(k, (n + FS_MAX_BINS - 1) / FS_MAX_BINS);
+	for (int i = 0; i < n;)
+	{
+		int			j = i;
+
+		while (j < n && v[j].v == v[i].v)
+			j++;
+		if (j - i >= atom_min && natoms < FS_MAX_BINS / 2)
+		{
+			bins[nbins].is_atom = 1;
+			bins[nbins].count = j - i;
+			bins[nbins].q[0] = v[i].v;
+			for (int t = i; t < j; t++)
+				v[t].row = -1 - v[t].row;	/* mark: belongs to an atom */
+			nbins++;
+			natoms++;
+		}
+		i = j;
+	}
+
+	/* the remaining values: equal-mass intervals of at least 2k values */
+	for (int i = 0; i < n; i++)
+		if (v[i].row >= 0)
+			nrest++;
+	if (nrest > 0)
+	{
+		int			nint = Min(FS_MAX_BINS - natoms,
+							   Max(1, nrest / Max(2 * k, 1)));
+		FsValRow   *rest = palloc(sizeof(FsValRow) * nrest);
+		int			m = 0;
+
+		for (int i = 0; i < n; i++)
+			if (v[i].row >= 0)
+				rest[m++] = v[i];
+		for (int b = 0; b < nint; b++)
+		{
+			int			from = (int) ((int64) nrest * b / nint);
+			int			to = (int) ((int64) nrest * (b + 1) / nint);
+
+			bins[nbins].count = to - from;
+			fs_bin_quantiles(&bins[nbins], rest + from, to - from);
+			for (int t = from; t < to; t++)
+				cls[(int64) rest[t].row * src->ncols + c] = nbins;
+			nbins++;
+		}
+		pfree(rest);
+	}
+	for (int b = 0; b < nbins; b++)
+		if (bins[b].is_atom)
+			for (int i = 0; i < n; i++)
+				if (v[i].row < 0 && v[i].v == bins[b].q[0])
+					cls[(int64) (-1 - v[i].row) * src->ncols + c] = b;
+
+	/* renumber bins in value order, so splits can cut the number line */
+	order = palloc(sizeof(int) * Max(nbins, 1));
+	{
+		double	   *keys = palloc(sizeof(double) * 2 * Max(nbins, 1));
+		int		   *map = palloc(sizeof(int) * Max(nbins, 1));
+		FsBin	   *sorted = palloc(sizeof(FsBin) * Max(nbins, 1));
+
+		for (int b = 0; b < nbins; b++)
+		{
+			keys[2 * b] = bins[b].q[0];
+			keys[2 * b + 1] = b;
+		}
+		qsort(keys, nbins, 2 * sizeof(double), fs_cmp_double);
+		for (int j = 0; j < nbins; j++)
+		{
+			order[j] = (int) keys[2 * j + 1];
+			map[order[j]] = j;
+			sorted[j] = bins[order[j]];
+		}
+		for (int r = 0; r < src->nsample; r++)
+		{
+			int32	   *x = &cls[(int64) r * src->ncols + c];
+
+			*x = isnan(src->sample[(int64) r * src->ncols + c]) ? nbins : map[*x];
+		}
+		memcpy(bins, sorted, sizeof(FsBin) * nbins);
+	}
+
+	mc->nclass = nbins + (has_null || nbins == 0 ? 1 : 0);
+	mc->null_class = has_null || nbins == 0 ? nbins : -1;
+	off = fs_buf_alloc(buf, sizeof(FsBin) * Max(nbins, 1));
+	memcpy(FS_AT(buf->data, off, FsBin), bins, sizeof(FsBin) * nbins);
+	mc->classes = off;
+}
+
+/*
+ * Classes of categorical column c: every value of a balance column; for other
+ * columns, values seen in at least k sampled rows, with rarer ones merged
+ * into one class that is emitted as a frequent value.
+ */
+static void
+fs_fit_categories(FsBuf *buf, FsModelColumn *mc, FsSource *src, int c,
+				  int32 *cls, int k)
+{
+	FsColumn   *col = &src->cols[c];
+	int			ncodes = fs_dict_size(col->dict);
+	int		   *count = palloc0(sizeof(int) * Max(ncodes, 1));
+	int		   *map = palloc(sizeof(int) * Max(ncodes, 1));
+	bool		has_null = false;
+	bool		has_rare = false;
+	int			nfreq = 0;
+	int64		freq_total = 0;
+	FsCategory *cats;
+	bool		balance = col->balance_pos >= 0;
+
+	for (int r = 0; r < src->nsample; r++)
+	{
+		double		x = src->sample[(int64) r * src->ncols + c];
+
+		if (isnan(x))
+			has_null = true;
+		else
+			count[(int) x]++;
+	}
+	for (int code = 0; code < ncodes; code++)
+	{
+		if (balance || count[code] >= k)
+		{
+			map[code] = nfreq++;
+			freq_total += count[code];
+		}
+		else
+		{
+			map[code] = -1;
+			if (count[code] > 0)
+				has_rare = true;
+		}
+	}
+	mc->rare_class = has_rare ? nfreq : -1;
+	mc->null_class = has_null ? nfreq + (has_rare ? 1 : 0) : -1;
+	mc->nclass = nfreq + (has_rare ? 1 : 0) + (has_null ? 1 : 0);
+	if (mc->nclass == 0)
+	{
+		mc->nclass = 1;
+		mc->null_class = 0;
+	}
+
+	mc->classes = fs_buf_alloc(buf, sizeof(FsCategory) * mc->nclass);
+	for (int code = 0; code < ncodes; code++)
+		if (map[code] >= 0)
+		{
+			int			len;
+			const char *key = fs_dict_key(col->dict, code, &len);
+			FsOff		koff = fs_buf_alloc(buf, len);
+
+			memcpy(buf->data + koff, key, len);
+			cats = FS_AT(buf->data, mc->classes, FsCategory);
+			cats[map[code]].key = koff;
+			cats[map[code]].len = len;
+			cats[map[code]].count = count[code];
+		}
+
+	/* the shares of the frequent values, drawn in place of a rare value */
+	if (has_rare && nfreq > 0)
+	{
+		float4	   *cum;
+		double		acc = 0;
+
+		mc->frequent = fs_buf_alloc(buf, sizeof(float4) * nfreq);
+		cum = FS_AT(buf->data, mc->frequent, float4);
+		cats = FS_AT(buf->data, mc->classes, FsCategory);
+		for (int j = 0; j < nfreq; j++)
+		{
+			acc += (double) cats[j].count / freq_total;
+			cum[j] = (float4) acc;
+		}
+		cum[nfreq - 1] = 1.0f;
+	}
+
+	for (int r = 0; r < src->nsample; r++)
+	{
+		double		x = src->sample[(int64) r * src->ncols + c];
+
+		cls[(int64) r * src->ncols + c] =
+			isnan(x) ? mc->null_class : (map[(int) x] >= 0 ? map[(int) x] : mc->rare_class);
+	}
+	pfree(count);
+	pfree(map);
+}
+
+/* Fit the synthesizer to the sample of src. */
+FsModel *
+fs_model_fit(FsSource *src)
+{
+	FsBuf		buf;
+	FsOff		moff;
+	int			ncols = src->ncols;
+	int32	   *cls = palloc0(sizeof(int32) * (Size) Max(src->nsample, 1) * ncols);
+	int32	   *nclass = palloc0(sizeof(int32) * ncols);
+	bool	   *ordered = palloc0(sizeof(bool) * ncols);
+	int		   *order = palloc(sizeof(int) * ncols);
+	int			norder = 0;
+	int			k = fairsynth_rare_threshold;
+	FsOff		cols_off;
+	FsOff		order_off;
+	FsModel    *m;
+
+	buf.cap = 8192;
+	buf.len = 0;
+	buf.data = palloc(buf.cap);
+	moff = fs_buf_alloc(&buf, sizeof(FsModel));
+	if (moff != 0)
+		elog(ERROR, "fairsynth model header must start the block");
+	cols_off = fs_buf_alloc(&buf, sizeof(FsModelColumn) * ncols);
+	order_off = fs_buf_alloc(&buf, sizeof(int32) * ncols);
+
+	/* generation order: balance columns, then the others as in the table */
+	for (int b = 0; b < src->nbalance; b++)
+		order[norder++] = src->balance[b];
+	for (int c = 0; c < ncols; c++)
+		if (src->cols[c].balance_pos < 0 && src->cols[c].kind != FS_KEY)
+			order[norder++] = c;
+
+	for (int c = 0; c < ncols; c++)
+	{
+		FsColumn   *col = &src->cols[c];
+		FsModelColumn *mc;
+		FsModelColumn tmp;
+
+		memset(&tmp, 0, sizeof(tmp));
+		tmp.kind = col->kind;
+		tmp.type = col->type;
+		tmp.null_class = -1;
+		tmp.rare_class = -1;
+		tmp.is_integer = (col->type == FS_INT2 || col->type == FS_INT4 ||
+						  col->type == FS_INT8 || col->type == FS_DATE);
+		if (col->kind == FS_CAT)
+			fs_fit_categories(&buf, &tmp, src, c, cls, col->balance_pos >= 0 ? 1 : k);
+		else if (col->kind == FS_NUM)
+		{
+			fs_fit_bins(&buf, &tmp, src, c, cls, k);
+			ordered[c] = true;
+		}
+		else
+			tmp.nclass = 1;
+		nclass[c] = tmp.nclass;
+		mc = FS_AT(buf.data, cols_off, FsModelColumn) + c;
+		*mc = tmp;
+	}
+
+	/* one tree per non-balance column, on the columns before it */
+	for (int j = src->nbalance; j < norder; j++)
+	{
+		FsTreeInput in;
+		int32		nnodes;
+		FsOff		nodes;
+		FsModelColumn *mc;
+
+		CHECK_FOR_INTERRUPTS();
+		in.classes = cls;
+		in.nrows = src->nsample;
+		in.ncols = ncols;
+		in.nclass = nclass;
+		in.ordered = ordered;
+		in.target = order[j];
+		in.preds = order;
+		in.npreds = j;
+		in.min_leaf = FS_MIN_LEAF;
+		in.max_depth = FS_MAX_DEPTH;
+		nodes = fs_tree_fit(&buf, &in, &nnodes);
+		mc = FS_AT(buf.data, cols_off, FsModelColumn) + order[j];
+		mc->nodes = nodes;
+		mc->nnodes = nnodes;
+	}
+
+	m = FS_AT(buf.data, 0, FsModel);
+	m->cols = cols_off;
+	m->order = order_off;
+	m->magic = FS_MODEL_MAGIC;
+	m->ncols = ncols;
+	m->nbalance = src->nbalance;
+	m->smoothing = FS_SMOOTHING;
+	memcpy(FS_AT(buf.data, m->order, int32), order, sizeof(int32) * norder);
+	for (int j = norder; j < ncols; j++)
+		FS_AT(buf.data, m->order, int32)[j] = -1;
+	m->size = (uint32) buf.len;
+
+	pfree(cls);
+	pfree(nclass);
+	pfree(ordered);
+	pfree(order);
+	return m;
+}
+
+/* Draw the class of column col given the classes drawn before it. */
+int
+fs_model_draw_class(const FsModel *m, int col, const int32 *classes,
+					pg_prng_state *rng)
+{
+	const FsModelColumn *mc = FS_AT(m, m->cols, FsModelColumn) + col;
+
+	return fs_tree_draw((const char *) m, FS_AT(m, mc->nodes, FsNode),
+						classes, m->smoothing, rng);
+}
+
+/*
+ * Draw a numeric value within bin cls of column col: the bin's value, or a
+ * point of the piecewise-uniform distribution between its quantiles.
+ */
+double
+fs_model_draw_value(const FsModel *m, int col, int cls, pg_prng_state *rng)
+{
+	const FsModelColumn *mc = FS_AT(m, m->cols, FsModelColumn) + col;
+	const FsBin *bin = FS_AT(m, mc->classes, FsBin) + cls;
+	int			piece;
+	double		x;
+
+	if (bin->is_atom)
+		return bin->q[0];
+	piece = (int) pg_prng_uint64_range(rng, 0, FS_BIN_QUANTILES - 2);
+	x = bin->q[piece] + pg_prng_double(rng) * (bin->q[piece + 1] - bin->q[piece]);
+	if (mc->is_integer)
+	{
+		/* round within the piece, so integers keep their spread */
+		x = floor(x + pg_prng_double(rng));
+		x = Min(Max(x, ceil(bin->q[0])), floor(bin->q[FS_BIN_QUANTILES - 1]));
+	}
+	return x;
+}

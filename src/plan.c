@@ -1,0 +1,370 @@
+/*
+ * plan.c: exact row counts per combination of the balance columns.
+ *
+ * The combinations are the cartesian product of every balance column's
+ * observed non-NULL values, numbered in mixed radix (the first column varies
+ * slowest).  The target share of a combination is the product of its
+ * values' per-column shares: uniform, or as the target argument names them.
+ * Counts are exact: shares times the total, rounded by largest remainder.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "utils/fmgrprotos.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+
+#include "fairsynth.h"
+
+/* Codes of combination combo, one per balance column. */
+void
+fs_combo_decode(FsSource *src, int combo, int32 *codes)
+{
+	for (int b = src->nbalance - 1; b >= 0; b--)
+	{
+		int			n = fs_dict_size(src->cols[src->balance[b]].dict);
+
+		codes[b] = combo % n;
+		combo /= n;
+	}
+}
+
+/* Index of the combination of codes, or -1 if a code is NULL. */
+static int
+fs_combo_encode(FsSource *src, const int32 *codes)
+{
+	int			combo = 0;
+
+	for (int b = 0; b < src->nbalance; b++)
+	{
+		if (codes[b] < 0)
+			return -1;
+		combo = combo * fs_dict_size(src->cols[src->balance[b]].dict) + codes[b];
+	}
+	return combo;
+}
+
+/* The name of the balance columns, for messages. */
+static char *
+fs_balance_names(FsSource *src)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+	for (int b = 0; b < src->nbalance; b++)
+		appendStringInfo(&s, "%s%s", b > 0 ? ", " : "", src->cols[src->balance[b]].name);
+	return s.data;
+}
+
+/*
+ * Set shares[b][v] from the target for column b: named values get their
+ * share, the others split the rest in proportion to their counts.
+ */
+static void
+fs_column_shares(FsSource *src, int b, JsonbContainer *spec, double *share)
+{
+	FsColumn   *col = &src->cols[src->balance[b]];
+	int			n = fs_dict_size(col->dict);
+	int64	   *counts = fs_dict_counts(col->dict);
+	bool	   *named = palloc0(sizeof(bool) * n);
+	double		named_sum = 0;
+	int64		rest_count = 0;
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	char	   *key = NULL;
+
+	if (spec == NULL)
+	{
+		for (int i = 0; i < n; i++)
+			share[i] = 1.0 / n;
+		return;
+	}
+
+	it = JsonbIteratorInit(spec);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+			key = pnstrdup(v.val.string.val, v.val.string.len);
+		else if (tok == WJB_VALUE)
+		{
+			int			code = -1;
+			double		x;
+
+			if (v.type != jbvNumeric)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("target share of value \"%s\" of column \"%s\" must be a number",
+								key, col->name),
+						 errhint("Write shares as numbers, e.g. {\"%s\": {\"%s\": 0.5}}.",
+								 col->name, key)));
+			x = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+												   NumericGetDatum(v.val.numeric)));
+			for (int i = 0; i < n && code < 0; i++)
+			{
+				int			len;
+				const char *k = fs_dict_key(col->dict, i, &len);
+
+				if (strcmp(fs_key_to_text(k, len, col), key) == 0)
+					code = i;
+			}
+			if (code < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("target names value \"%s\" of column \"%s\", which does not occur in %s",
+								key, col->name, src->relname),
+						 errhint("Name values exactly as they are written in the column.")));
+			if (!(x >= 0 && x <= 1))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("target share %g of value \"%s\" of column \"%s\" must be between 0 and 1",
+								x, key, col->name)));
+			named[code] = true;
+			share[code] = x;
+			named_sum += x;
+		}
+	}
+	if (named_sum > 1 + 1e-9)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("target shares of column \"%s\" sum to %g, more than 1",
+						col->name, named_sum)));
+	for (int i = 0; i < n; i++)
+		if (!named[i])
+			rest_count += counts[i];
+	if (rest_count == 0 && fabs(named_sum - 1) > 1e-9)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("target shares of column \"%s\" sum to %g, but name every value",
+						col->name, named_sum),
+				 errhint("When every value is named the shares must sum to 1.")));
+	for (int i = 0; i < n; i++)
+		if (!named[i])
+			share[i] = (1 - named_sum) * counts[i] / rest_count;
+	pfree(named);
+}
+
+/* The per-column target container of column name, checking the target. */
+static JsonbContainer *
+fs_target_of(FsSource *src, Jsonb *target, int b)
+{
+	JsonbValue	k;
+	JsonbValue *v;
+	char	   *name = src->cols[src->balance[b]].name;
+
+	if (target == NULL)
+		return NULL;
+	k.type = jbvString;
+	k.val.string.val = name;
+	k.val.string.len = strlen(name);
+	v = findJsonbValueFromContainer(&target->root, JB_FOBJECT, &k);
+	if (v == NULL)
+		return NULL;
+	if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("target for column \"%s\" must be an object of value shares", name),
+				 errhint("For example {\"%s\": {\"some value\": 0.5}}.", name)));
+	return v->val.binary.data;
+}
+
+/* Check that the target names only balance columns. */
+static void
+fs_check_target_columns(FsSource *src, Jsonb *target)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+
+	if (!JB_ROOT_IS_OBJECT(target) || JB_ROOT_IS_SCALAR(target))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("target must be a JSON object keyed by balance column"),
+				 errhint("For example {\"income\": {\">50K\": 0.5}}.")));
+	it = JsonbIteratorInit(&target->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+		{
+			char	   *name = pnstrdup(v.val.string.val, v.val.string.len);
+			bool		found = false;
+
+			for (int b = 0; b < src->nbalance; b++)
+				if (strcmp(src->cols[src->balance[b]].name, name) == 0)
+					found = true;
+			if (!found)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("target names column \"%s\", which is not a balance column",
+								name),
+						 errhint("The balance columns are: %s.", fs_balance_names(src))));
+		}
+	}
+}
+
+/* Round shares * total to integers summing to total (largest remainder). */
+static void
+fs_round_counts(const double *want, int n, int64 total, int64 *counts)
+{
+	int64		sum = 0;
+	double	   *frac = palloc(sizeof(double) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+	{
+		counts[i] = (int64) floor(want[i] + 1e-9);
+		frac[i] = want[i] - counts[i];
+		sum += counts[i];
+	}
+	while (sum < total)
+	{
+		int			best = -1;
+
+		for (int i = 0; i < n; i++)
+			if (frac[i] > -0.5 && (best < 0 || frac[i] > frac[best] + 1e-12))
+				best = i;
+		if (best < 0)
+			break;
+		counts[best]++;
+		frac[best] = -1;
+		sum++;
+	}
+	pfree(frac);
+}
+
+/*
+ * Plan how many rows each combination gets: full mode makes num_rows rows
+ * (default: the source's row count) in the target shares; additive mode adds
+ * the fewest rows that bring source plus rows to the target shares.
+ */
+FsPlan *
+fs_plan_make(FsSource *src, bool additive, int64 num_rows, bool num_rows_given,
+			 Jsonb *target)
+{
+	FsPlan	   *plan = palloc0(sizeof(FsPlan));
+	double		k = 1;
+	double	  **shares;
+	double	   *joint;
+	int64	   *have;
+	int32	   *codes = palloc(sizeof(int32) * Max(src->nbalance, 1));
+
+	for (int b = 0; b < src->nbalance; b++)
+		k *= fs_dict_size(src->cols[src->balance[b]].dict);
+	if (k > fairsynth_max_combinations)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("balancing on %s would make %.0f combinations, more than fairsynth.max_combinations (%d)",
+						fs_balance_names(src), k, fairsynth_max_combinations),
+				 errhint("Balance on fewer columns, bin a column in a view, or raise fairsynth.max_combinations.")));
+	plan->ncombos = (int) k;
+
+	if (target != NULL)
+		fs_check_target_columns(src, target);
+	shares = palloc(sizeof(double *) * Max(src->nbalance, 1));
+	for (int b = 0; b < src->nbalance; b++)
+	{
+		shares[b] = palloc(sizeof(double) * fs_dict_size(src->cols[src->balance[b]].dict));
+		fs_column_shares(src, b, fs_target_of(src, target, b), shares[b]);
+	}
+	joint = palloc(sizeof(double) * plan->ncombos);
+	for (int c = 0; c < plan->ncombos; c++)
+	{
+		fs_combo_decode(src, c, codes);
+		joint[c] = 1;
+		for (int b = 0; b < src->nbalance; b++)
+			joint[c] *= shares[b][codes[b]];
+	}
+
+	/* source rows per combination (rows with a NULL balance value: none) */
+	have = palloc0(sizeof(int64) * plan->ncombos);
+	if (src->nbalance == 0)
+		have[0] = src->nrows;
+	for (int i = 0; i < src->ncombos; i++)
+	{
+		int			c = fs_combo_encode(src, &src->combo_codes[i * src->nbalance]);
+
+		if (c >= 0)
+			have[c] += src->combo_counts[i];
+	}
+	for (int c = 0; c < plan->ncombos; c++)
+		if (have[c] == 0)
+			plan->unseen++;
+
+	plan->counts = palloc0(sizeof(int64) * plan->ncombos);
+	if (!additive)
+	{
+		double	   *want = palloc(sizeof(double) * plan->ncombos);
+		int64		n = num_rows_given ? num_rows : src->nrows;
+
+		if (n < 1 || n > fairsynth_max_rows)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("num_rows must be between 1 and %d, not " INT64_FORMAT,
+							fairsynth_max_rows, n),
+					 errhint("fairsynth.max_rows sets the upper bound.")));
+		for (int c = 0; c < plan->ncombos; c++)
+			want[c] = joint[c] * n;
+		fs_round_counts(want, plan->ncombos, n, plan->counts);
+		plan->total = n;
+	}
+	else
+	{
+		double		t = 0;
+		int64		total;
+		int64		sum = 0;
+		double	   *want = palloc(sizeof(double) * plan->ncombos);
+		int64	   *final = palloc(sizeof(int64) * plan->ncombos);
+
+		/* the smallest total in which every combination keeps its rows */
+		for (int c = 0; c < plan->ncombos; c++)
+		{
+			if (have[c] > 0 && joint[c] <= 0)
+			{
+				fs_combo_decode(src, c, codes);
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("additive mode cannot reach a target share of 0 for a combination the source has rows of"),
+						 errhint("Additive mode never removes rows; use mode => 'full' for this target.")));
+			}
+			if (have[c] > 0)
+				t = Max(t, have[c] / joint[c]);
+		}
+		total = (int64) ceil(t - 1e-9);
+		for (;;)
+		{
+			sum = 0;
+			for (int c = 0; c < plan->ncombos; c++)
+			{
+				want[c] = joint[c] * total;
+				final[c] = Max(have[c], (int64) floor(want[c] + 1e-9));
+				sum += final[c];
+			}
+			if (sum <= total)
+				break;
+			total = sum;
+		}
+		/* hand the remaining rows out by largest remainder */
+		for (int c = 0; c < plan->ncombos; c++)
+			want[c] = Max(want[c] - final[c], 0);
+		{
+			int64	   *extra = palloc0(sizeof(int64) * plan->ncombos);
+
+			fs_round_counts(want, plan->ncombos, total - sum, extra);
+			for (int c = 0; c < plan->ncombos; c++)
+				final[c] += extra[c];
+		}
+		plan->total = 0;
+		for (int c = 0; c < plan->ncombos; c++)
+		{
+			plan->counts[c] = final[c] - have[c];
+			plan->total += plan->counts[c];
+		}
+		if (plan->total > fairsynth_max_rows)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("additive balancing on %s needs " INT64_FORMAT " rows, more than fairsynth.max_rows (%d)",
+							fs_balance_names(src), plan->total, fairsynth_max_rows),
+					 errhint("Use mode => 'full' with num_rows, choose a milder target, or raise fairsynth.max_rows.")));
+	}
+	return plan;
+}

@@ -1,0 +1,488 @@
+/*
+ * scan.c: describe a relation and read it through the executor.
+ *
+ * The relation is read with SPI as the calling role, so privileges and
+ * row-level security apply to fairsynth exactly as to a SELECT.  One pass
+ * keeps a uniform reservoir sample of at most fairsynth.sample_rows rows
+ * (the synthesizer learns from it: memory is bounded whatever the table
+ * size) and counts every combination of the balance columns' values over all
+ * rows (so balancing is exact).
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+#include "fairsynth.h"
+
+#define FS_FETCH_ROWS 1000
+#define FS_MIN_ROWS_FOR_DISTINCT_KEY 20
+
+/* Mark columns that are a single-column primary key or unique index. */
+static void
+fs_mark_declared_keys(FsSource *src, Relation rel)
+{
+	List	   *indexes = RelationGetIndexList(rel);
+	ListCell   *lc;
+
+	foreach(lc, indexes)
+	{
+		HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+		Form_pg_index idx;
+
+		if (!HeapTupleIsValid(tup))
+			continue;
+		idx = (Form_pg_index) GETSTRUCT(tup);
+		if (idx->indisunique && idx->indnatts == 1 && idx->indkey.values[0] > 0 &&
+			heap_attisnull(tup, Anum_pg_index_indpred, NULL))
+		{
+			for (int i = 0; i < src->ncols; i++)
+				if (src->cols[i].attnum == idx->indkey.values[0])
+					src->cols[i].declared_key = true;
+		}
+		ReleaseSysCache(tup);
+	}
+	list_free(indexes);
+}
+
+/* Find the column named name, or -1. */
+static int
+fs_find_column(FsSource *src, const char *name)
+{
+	for (int i = 0; i < src->ncols; i++)
+		if (strcmp(src->cols[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/*
+ * Fill src with the relation's columns and the balance columns named in
+ * columns (NULL: none).  Errors name the offending value.
+ */
+void
+fs_describe_relation(FsSource *src, Oid relid, ArrayType *columns,
+					 const char *argname)
+{
+	Relation	rel;
+	TupleDesc	desc;
+	char		relkind = get_rel_relkind(relid);
+
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
+		relkind != RELKIND_VIEW && relkind != RELKIND_MATVIEW &&
+		relkind != RELKIND_FOREIGN_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a table, view, materialized view or foreign table",
+						get_rel_name(relid))));
+
+	memset(src, 0, sizeof(FsSource));
+	src->relid = relid;
+	src->relname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+											  get_rel_name(relid));
+
+	rel = relation_open(relid, AccessShareLock);
+	desc = RelationGetDescr(rel);
+	src->cols = palloc0(sizeof(FsColumn) * desc->natts);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		FsColumn   *col;
+
+		if (att->attisdropped)
+			continue;
+		col = &src->cols[src->ncols++];
+		col->name = pstrdup(NameStr(att->attname));
+		col->attnum = att->attnum;
+		col->typid = att->atttypid;
+		col->typmod = att->atttypmod;
+		col->notnull = att->attnotnull;
+		col->type = fs_type_of(att->atttypid, col->name);
+		col->balance_pos = -1;
+		col->granule = USECS_PER_DAY;
+		col->max_value = -INFINITY;
+	}
+	if (src->ncols == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("relation %s has no columns", src->relname)));
+	if (rel->rd_rel->relhasindex)
+		fs_mark_declared_keys(src, rel);
+	relation_close(rel, AccessShareLock);
+
+	for (int i = 0; i < src->ncols; i++)
+	{
+		FsColumn   *col = &src->cols[i];
+
+		if (col->type == FS_UUID || col->declared_key)
+			col->kind = FS_KEY;
+		else
+			col->kind = fs_is_categorical_type(col->type) ? FS_CAT : FS_NUM;
+	}
+
+	if (columns != NULL)
+	{
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+
+		deconstruct_array(columns, TEXTOID, -1, false, TYPALIGN_INT,
+						  &elems, &nulls, &n);
+		if (n == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s must name at least one column", argname),
+					 errhint("For a synthetic copy without balancing use fairsynth_synthesize().")));
+		src->balance = palloc(sizeof(int) * n);
+		for (int j = 0; j < n; j++)
+		{
+			char	   *name;
+			int			c;
+
+			if (nulls[j])
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("%s must not contain NULL (element %d)", argname, j + 1)));
+			name = TextDatumGetCString(elems[j]);
+			c = fs_find_column(src, name);
+			if (c < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_COLUMN),
+						 errmsg("column \"%s\" does not exist in relation %s",
+								name, src->relname)));
+			if (src->cols[c].balance_pos >= 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_COLUMN),
+						 errmsg("column \"%s\" is named more than once in %s",
+								name, argname)));
+			if (src->cols[c].kind == FS_KEY)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("column \"%s\" is a key (%s), so it cannot be balanced",
+								name, src->cols[c].type == FS_UUID ? "uuid" : "primary key or unique"),
+						 errhint("Balance columns are categories shared by many rows, such as race or gender.")));
+			src->cols[c].balance_pos = src->nbalance;
+			src->cols[c].kind = FS_CAT;
+			src->balance[src->nbalance++] = c;
+		}
+	}
+}
+
+/* Compare two balance keys of a column by value (for a stable code order). */
+static FsColumn *fs_sort_col;
+static FsDict *fs_sort_dict;
+
+static int
+fs_key_cmp(const void *a, const void *b)
+{
+	int			la,
+				lb;
+	const char *ka = fs_dict_key(fs_sort_dict, *(const int *) a, &la);
+	const char *kb = fs_dict_key(fs_sort_dict, *(const int *) b, &lb);
+
+	if (fs_sort_col->type == FS_TEXT || fs_sort_col->type == FS_BOOL)
+	{
+		int			r = memcmp(ka, kb, Min(la, lb));
+
+		return r != 0 ? r : (la > lb) - (la < lb);
+	}
+	if (fs_sort_col->type == FS_ENUM)
+	{
+		Oid			oa,
+					ob;
+
+		memcpy(&oa, ka, sizeof(Oid));
+		memcpy(&ob, kb, sizeof(Oid));
+		return (oa > ob) - (oa < ob);
+	}
+	else
+	{
+		double		da,
+					db;
+
+		memcpy(&da, ka, sizeof(double));
+		memcpy(&db, kb, sizeof(double));
+		return (da > db) - (da < db);
+	}
+}
+
+/*
+ * Renumber a balance column's codes in value order, so results do not depend
+ * on the order rows were read in; returns the old-to-new code map.
+ */
+static int *
+fs_sort_dictionary(FsColumn *col)
+{
+	int			n = fs_dict_size(col->dict);
+	int		   *order = palloc(sizeof(int) * n);
+	int		   *map = palloc(sizeof(int) * n);
+	FsDict	   *sorted = fs_dict_create(n);
+	int64	   *oldcounts = fs_dict_counts(col->dict);
+
+	for (int i = 0; i < n; i++)
+		order[i] = i;
+	fs_sort_col = col;
+	fs_sort_dict = col->dict;
+	qsort(order, n, sizeof(int), fs_key_cmp);
+	for (int i = 0; i < n; i++)
+	{
+		int			len;
+		const char *key = fs_dict_key(col->dict, order[i], &len);
+
+		map[order[i]] = fs_dict_lookup(sorted, key, len, true);
+		fs_dict_counts(sorted)[map[order[i]]] = oldcounts[order[i]];
+	}
+	col->dict = sorted;
+	return map;
+}
+
+/* Store one row of the relation as row slot of the sample. */
+static void
+fs_sample_row(FsSource *src, double *row, Datum *values, bool *isnull,
+			  const int32 *bcodes)
+{
+	for (int i = 0; i < src->ncols; i++)
+	{
+		FsColumn   *col = &src->cols[i];
+
+		if (isnull[i])
+			row[i] = NAN;
+		else if (col->balance_pos >= 0)
+			row[i] = bcodes[col->balance_pos];
+		else if (col->type == FS_UUID)
+			row[i] = 0;
+		else if (fs_is_categorical_type(col->type))
+		{
+			char		buf[8];
+			const char *key;
+			int			len = fs_datum_key(values[i], col, buf, &key);
+
+			row[i] = fs_dict_lookup(col->dict, key, len, true);
+		}
+		else
+			row[i] = fs_datum_to_double(values[i], col);
+	}
+}
+
+/* Order doubles ascending. */
+static int
+fs_double_cmp(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* Whether the sampled values of column c are all distinct and non-NULL. */
+static bool
+fs_all_distinct(FsSource *src, int c)
+{
+	double	   *v;
+	int			n = src->nsample;
+	bool		distinct = true;
+
+	if (n < FS_MIN_ROWS_FOR_DISTINCT_KEY)
+		return false;
+	v = palloc(sizeof(double) * n);
+	for (int r = 0; r < n; r++)
+	{
+		v[r] = src->sample[(int64) r * src->ncols + c];
+		if (isnan(v[r]))
+		{
+			pfree(v);
+			return false;
+		}
+	}
+	qsort(v, n, sizeof(double), fs_double_cmp);
+	for (int r = 1; r < n && distinct; r++)
+		distinct = v[r] != v[r - 1];
+	pfree(v);
+	return distinct;
+}
+
+/*
+ * Read the relation: count rows and balance combinations exactly, and keep a
+ * uniform sample of at most fairsynth.sample_rows rows.
+ */
+void
+fs_scan_relation(FsSource *src, pg_prng_state *rng)
+{
+	StringInfoData sql;
+	Portal		portal;
+	MemoryContext workctx = CurrentMemoryContext;
+	int			ncols = src->ncols;
+	int			cap = fairsynth_sample_rows;
+	int			alloc = Min(cap, 1024);
+	Datum	   *values = palloc(sizeof(Datum) * ncols);
+	bool	   *isnull = palloc(sizeof(bool) * ncols);
+	int32	   *bcodes = palloc(sizeof(int32) * Max(src->nbalance, 1));
+	FsDict	   *combos = fs_dict_create(64);
+	int64		seen = 0;
+
+	for (int i = 0; i < ncols; i++)
+		if (src->cols[i].kind == FS_CAT || src->cols[i].balance_pos >= 0)
+			src->cols[i].dict = fs_dict_create(64);
+	src->sample = palloc(sizeof(double) * (Size) alloc * ncols);
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	for (int i = 0; i < ncols; i++)
+		appendStringInfo(&sql, "%s%s", i > 0 ? ", " : "",
+						 quote_identifier(src->cols[i].name));
+	appendStringInfo(&sql, " FROM %s", src->relname);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	portal = SPI_cursor_open_with_args(NULL, sql.data, 0, NULL, NULL, NULL,
+									   true, CURSOR_OPT_NO_SCROLL);
+	for (;;)
+	{
+		SPI_cursor_fetch(portal, true, FS_FETCH_ROWS);
+		if (SPI_processed == 0)
+			break;
+		MemoryContextSwitchTo(workctx);
+		for (uint64 t = 0; t < SPI_processed; t++)
+		{
+			HeapTuple	tuple = SPI_tuptable->vals[t];
+			int64		slot;
+
+			heap_deform_tuple(tuple, SPI_tuptable->tupdesc, values, isnull);
+
+			/* balance columns and key maxima: every row */
+			for (int b = 0; b < src->nbalance; b++)
+			{
+				int			c = src->balance[b];
+				FsColumn   *col = &src->cols[c];
+
+				if (isnull[c])
+					bcodes[b] = -1;
+				else
+				{
+					char		buf[8];
+					const char *key;
+					int			len = fs_datum_key(values[c], col, buf, &key);
+
+					bcodes[b] = fs_dict_lookup(col->dict, key, len, true);
+					if (fs_dict_size(col->dict) > fairsynth_max_combinations)
+						ereport(ERROR,
+								(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+								 errmsg("balance column \"%s\" has more than %d distinct values",
+										col->name, fairsynth_max_combinations),
+								 errhint("Balance on a column with few categories, bin it in a view, or raise fairsynth.max_combinations.")));
+				}
+			}
+			if (src->nbalance > 0)
+				fs_dict_lookup(combos, (const char *) bcodes,
+							   sizeof(int32) * src->nbalance, true);
+			for (int i = 0; i < ncols; i++)
+			{
+				FsColumn   *col = &src->cols[i];
+
+				if (!isnull[i] && (col->type == FS_INT2 || col->type == FS_INT4 ||
+								   col->type == FS_INT8))
+					col->max_value = Max(col->max_value, fs_datum_to_double(values[i], col));
+				if (isnull[i])
+					col->nulls++;
+			}
+
+			/* reservoir sample */
+			if (seen < cap)
+			{
+				if (seen == alloc)
+				{
+					alloc = Min((int64) alloc * 2, cap);
+					src->sample = repalloc_huge(src->sample,
+												sizeof(double) * (Size) alloc * ncols);
+				}
+				slot = seen;
+			}
+			else
+			{
+				slot = (int64) pg_prng_uint64_range(rng, 0, (uint64) seen);
+				if (slot >= cap)
+					slot = -1;
+			}
+			if (slot >= 0)
+				fs_sample_row(src, src->sample + slot * ncols, values, isnull, bcodes);
+			seen++;
+		}
+		SPI_freetuptable(SPI_tuptable);
+		CHECK_FOR_INTERRUPTS();
+	}
+	SPI_cursor_close(portal);
+	SPI_finish();
+	MemoryContextSwitchTo(workctx);
+
+	src->nrows = seen;
+	src->nsample = (int) Min(seen, cap);
+	if (seen == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("relation %s has no rows to learn from", src->relname),
+				 errhint("fairsynth needs at least one row that the current role can read.")));
+
+	/* balance columns: codes in value order, and the observed combinations */
+	for (int b = 0; b < src->nbalance; b++)
+	{
+		FsColumn   *col = &src->cols[src->balance[b]];
+		int		   *map;
+
+		if (fs_dict_size(col->dict) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("balance column \"%s\" is NULL in every row of %s",
+							col->name, src->relname)));
+		map = fs_sort_dictionary(col);
+		for (int r = 0; r < src->nsample; r++)
+		{
+			double	   *v = &src->sample[(int64) r * ncols + src->balance[b]];
+
+			if (!isnan(*v))
+				*v = map[(int) *v];
+		}
+		if (b == 0)
+		{
+			src->ncombos = fs_dict_size(combos);
+			src->combo_codes = palloc(sizeof(int32) * src->ncombos * src->nbalance);
+			src->combo_counts = palloc(sizeof(int64) * src->ncombos);
+			for (int k = 0; k < src->ncombos; k++)
+			{
+				int			len;
+
+				memcpy(&src->combo_codes[k * src->nbalance],
+					   fs_dict_key(combos, k, &len), len);
+				src->combo_counts[k] = fs_dict_counts(combos)[k];
+			}
+		}
+		for (int k = 0; k < src->ncombos; k++)
+		{
+			int32	   *code = &src->combo_codes[k * src->nbalance + b];
+
+			if (*code >= 0)
+				*code = map[*code];
+		}
+	}
+
+	/* columns whose sampled values are all distinct are keys */
+	for (int i = 0; i < ncols; i++)
+	{
+		FsColumn   *col = &src->cols[i];
+
+		if (col->kind != FS_KEY && col->balance_pos < 0 &&
+			(col->type == FS_TEXT || col->type == FS_INT2 ||
+			 col->type == FS_INT4 || col->type == FS_INT8) &&
+			fs_all_distinct(src, i))
+			col->kind = FS_KEY;
+	}
+}

@@ -1,0 +1,35 @@
+-- Core generators: balanced and faithful synthetic rows.
+
+CREATE FUNCTION fairsynth_balance(relation anyelement, columns text[],
+                                  mode text DEFAULT 'full',
+                                  num_rows bigint DEFAULT NULL,
+                                  target jsonb DEFAULT NULL,
+                                  seed bigint DEFAULT NULL)
+RETURNS SETOF anyelement
+AS 'MODULE_PATHNAME', 'fairsynth_balance_typed'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL RESTRICTED ROWS 10000;
+
+COMMENT ON FUNCTION fairsynth_balance(anyelement, text[], text, bigint, jsonb, bigint) IS
+'Synthetic rows of the relation whose row type is the first argument (pass NULL::relation), balanced over the value combinations of columns. mode full: num_rows rows (default the source row count) in the target shares (default equal); mode additive: only the rows to append so that source plus rows is balanced.';
+
+CREATE FUNCTION fairsynth_balance(relation text, columns text[],
+                                  mode text DEFAULT 'full',
+                                  num_rows bigint DEFAULT NULL,
+                                  target jsonb DEFAULT NULL,
+                                  seed bigint DEFAULT NULL)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'fairsynth_balance_named'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL RESTRICTED ROWS 10000;
+
+COMMENT ON FUNCTION fairsynth_balance(text, text[], text, bigint, jsonb, bigint) IS
+'fairsynth_balance for a relation given by name; needs a column definition list matching the relation (prefer the typed form fairsynth_balance(NULL::relation, ...)).';
+
+CREATE FUNCTION fairsynth_synthesize(relation anyelement,
+                                     num_rows bigint DEFAULT NULL,
+                                     seed bigint DEFAULT NULL)
+RETURNS SETOF anyelement
+AS 'MODULE_PATHNAME', 'fairsynth_synthesize_typed'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL RESTRICTED ROWS 10000;
+
+COMMENT ON FUNCTION fairsynth_synthesize(anyelement, bigint, bigint) IS
+'A synthetic copy of the relation whose row type is the first argument (pass NULL::relation): num_rows rows (default the source row count) following the source''s distributions, without balancing.';

@@ -1,0 +1,389 @@
+/*
+ * tree.c: classification trees that predict one column's class from the
+ * classes of the columns generated before it.
+ *
+ * Growth is CART with the Gini criterion.  A split sends a set of predictor
+ * classes left: for ordered predictors (numeric bins) a prefix in value
+ * order, for categorical predictors a prefix in order of the node's majority
+ * class share, which is the optimal subset for two target classes and a good
+ * one otherwise.  Every node keeps its class distribution, so drawing from a
+ * leaf can back off towards its ancestors (smoothing: rare leaves do not
+ * reproduce the few rows they hold).
+ *
+ * Per node and predictor the cost is O(rows + classes present), never
+ * O(classes of predictor x classes of target), so high-cardinality columns
+ * stay cheap.
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+
+#include "fairsynth.h"
+
+/* Working state of one tree's growth. */
+typedef struct FsGrow
+{
+	const FsTreeInput *in;
+	FsBuf	   *buf;
+	FsNode	   *nodes;
+	int			nnodes;
+	int			cap;
+	int			nc;				/* target classes */
+	int		   *rows;			/* row indices, partitioned in place */
+	int		   *tmp;			/* rows bucketed by predictor class */
+	int64	   *pc;				/* parent class counts */
+	int64	   *lc;				/* left class counts during a sweep */
+	int		   *tot;			/* per predictor class: rows */
+	int		   *maj;			/* per predictor class: rows of the majority
+								 * class */
+	int		   *start;			/* per predictor class: bucket start */
+	int		   *present;		/* predictor classes present, in sweep order */
+	double	   *key;			/* per predictor class: sort key */
+	int		   *best_set;		/* best split's left classes */
+	int			best_nset;
+} FsGrow;
+
+/* The class of row r in column c. */
+static inline int32
+fs_cls(const FsTreeInput *in, int r, int c)
+{
+	return in->classes[(int64) r * in->ncols + c];
+}
+
+/* Order predictor classes by their sort key, then by class. */
+static const double *fs_sort_key;
+
+static int
+fs_key_order(const void *a, const void *b)
+{
+	int			x = *(const int *) a;
+	int			y = *(const int *) b;
+
+	if (fs_sort_key[x] != fs_sort_key[y])
+		return fs_sort_key[x] < fs_sort_key[y] ? -1 : 1;
+	return (x > y) - (x < y);
+}
+
+/* Append the node's class distribution (cumulative) to the block. */
+static void
+fs_store_dist(FsGrow *g, FsNode *node, const int64 *counts, int m)
+{
+	int			n = 0;
+	double		cum = 0;
+	FsDraw	   *d;
+
+	for (int c = 0; c < g->nc; c++)
+		if (counts[c] > 0)
+			n++;
+	node->dist = fs_buf_alloc(g->buf, sizeof(FsDraw) * Max(n, 1));
+	node->ndist = n;
+	d = FS_AT(g->buf->data, node->dist, FsDraw);
+	n = 0;
+	for (int c = 0; c < g->nc; c++)
+		if (counts[c] > 0)
+		{
+			cum += (double) counts[c] / m;
+			d[n].cls = c;
+			d[n].cum = (float4) cum;
+			n++;
+		}
+	if (n > 0)
+		d[n - 1].cum = 1.0f;
+}
+
+/*
+ * Find the best split of rows[lo, hi) and leave it in g->best_set; returns
+ * the predictor, or -1 when no split improves the node enough.
+ */
+static int
+fs_best_split(FsGrow *g, int lo, int hi)
+{
+	const FsTreeInput *in = g->in;
+	int			m = hi - lo;
+	int			t = in->target;
+	int			major = 0;
+	double		sp = 0;
+	double		best = 0;
+	int			best_pred = -1;
+
+	for (int c = 0; c < g->nc; c++)
+	{
+		sp += (double) g->pc[c] * g->pc[c];
+		if (g->pc[c] > g->pc[major])
+			major = c;
+	}
+	sp /= m;
+
+	for (int pi = 0; pi < in->npreds; pi++)
+	{
+		int			p = in->preds[pi];
+		int			npresent = 0;
+		int			pos = 0;
+		int64		nl = 0;
+		double		sl = 0,
+					sr = sp * m;
+
+		/* tally the predictor's classes */
+		for (int i = lo; i < hi; i++)
+		{
+			int			r = g->rows[i];
+			int			b = fs_cls(in, r, p);
+
+			if (g->tot[b]++ == 0)
+				g->present[npresent++] = b;
+			if (fs_cls(in, r, t) == major)
+				g->maj[b]++;
+		}
+		if (npresent > 1)
+		{
+			for (int j = 0; j < npresent; j++)
+			{
+				int			b = g->present[j];
+
+				g->key[b] = in->ordered[p] ? b : -(double) g->maj[b] / g->tot[b];
+			}
+			fs_sort_key = g->key;
+			qsort(g->present, npresent, sizeof(int), fs_key_order);
+			for (int j = 0; j < npresent; j++)
+			{
+				g->start[g->present[j]] = pos;
+				pos += g->tot[g->present[j]];
+			}
+			for (int i = lo; i < hi; i++)
+			{
+				int			r = g->rows[i];
+
+				g->tmp[g->start[fs_cls(in, r, p)]++] = r;
+			}
+
+			/* sweep: move whole predictor classes from right to left */
+			sr = 0;
+			for (int c = 0; c < g->nc; c++)
+				sr += (double) g->pc[c] * g->pc[c];
+			pos = 0;
+			for (int j = 0; j < npresent - 1; j++)
+			{
+				int			b = g->present[j];
+				double		score;
+
+				for (int k = 0; k < g->tot[b]; k++, pos++)
+				{
+					int			c = fs_cls(in, g->tmp[pos], t);
+					int64		l = g->lc[c];
+					int64		rr = g->pc[c] - l;
+
+					sl += 2.0 * l + 1;
+					sr += -2.0 * rr + 1;
+					g->lc[c] = l + 1;
+				}
+				nl += g->tot[b];
+				if (nl < in->min_leaf || m - nl < in->min_leaf)
+					continue;
+				score = sl / nl + sr / (m - nl) - sp;
+				if (score > best * (1 + 1e-12) && score > 1e-9 * m)
+				{
+					best = score;
+					best_pred = p;
+					g->best_nset = j + 1;
+					memcpy(g->best_set, g->present, sizeof(int) * (j + 1));
+				}
+			}
+			for (int i = 0; i < pos; i++)
+				g->lc[fs_cls(in, g->tmp[i], t)] = 0;
+		}
+		for (int j = 0; j < npresent; j++)
+		{
+			g->tot[g->present[j]] = 0;
+			g->maj[g->present[j]] = 0;
+		}
+	}
+	return best_pred;
+}
+
+/* Grow the subtree of rows[lo, hi) under parent; returns its node index. */
+static int
+fs_grow(FsGrow *g, int lo, int hi, int parent, int depth)
+{
+	const FsTreeInput *in = g->in;
+	int			m = hi - lo;
+	int			id;
+	int			pred = -1;
+	int			nclass_pred;
+	FsOff		set;
+	uint8	   *bits;
+	int			mid;
+	int			nleft = 0;
+
+	CHECK_FOR_INTERRUPTS();
+
+	if (g->nnodes == g->cap)
+	{
+		g->cap *= 2;
+		g->nodes = repalloc_huge(g->nodes, sizeof(FsNode) * g->cap);
+	}
+	id = g->nnodes++;
+	memset(&g->nodes[id], 0, sizeof(FsNode));
+	g->nodes[id].pred = -1;
+	g->nodes[id].left = g->nodes[id].right = -1;
+	g->nodes[id].parent = parent;
+	g->nodes[id].weight = (float4) m;
+
+	memset(g->pc, 0, sizeof(int64) * g->nc);
+	for (int i = lo; i < hi; i++)
+		g->pc[fs_cls(in, g->rows[i], in->target)]++;
+	fs_store_dist(g, &g->nodes[id], g->pc, m);
+
+	if (m >= 2 * in->min_leaf && depth < in->max_depth &&
+		g->nodes[id].ndist > 1)
+		pred = fs_best_split(g, lo, hi);
+	if (pred < 0)
+		return id;
+
+	/* the split: a bitset of the predictor classes that go left */
+	nclass_pred = in->nclass[pred];
+	set = fs_buf_alloc(g->buf, (nclass_pred + 7) / 8);
+	bits = FS_AT(g->buf->data, set, uint8);
+	for (int j = 0; j < g->best_nset; j++)
+		bits[g->best_set[j] / 8] |= 1 << (g->best_set[j] % 8);
+	for (int i = lo; i < hi; i++)
+	{
+		int			b = fs_cls(in, g->rows[i], pred);
+
+		if (bits[b / 8] & (1 << (b % 8)))
+			nleft++;
+	}
+	/* classes absent here follow the majority of the node's rows */
+	if (nleft * 2 >= m)
+	{
+		uint8	   *seen = palloc0((nclass_pred + 7) / 8);
+
+		for (int i = lo; i < hi; i++)
+		{
+			int			b = fs_cls(in, g->rows[i], pred);
+
+			seen[b / 8] |= 1 << (b % 8);
+		}
+		bits = FS_AT(g->buf->data, set, uint8);
+		for (int b = 0; b < nclass_pred; b++)
+			if (!(seen[b / 8] & (1 << (b % 8))))
+				bits[b / 8] |= 1 << (b % 8);
+		pfree(seen);
+	}
+
+	/* partition rows: left set first */
+	mid = lo;
+	bits = FS_AT(g->buf->data, set, uint8);
+	for (int i = lo; i < hi; i++)
+	{
+		int			b = fs_cls(in, g->rows[i], pred);
+
+		if (bits[b / 8] & (1 << (b % 8)))
+		{
+			int			tmp = g->rows[mid];
+
+			g->rows[mid++] = g->rows[i];
+			g->rows[i] = tmp;
+		}
+	}
+
+	g->nodes[id].pred = pred;
+	g->nodes[id].goes_left = set;
+	{
+		int			left = fs_grow(g, lo, mid, id, depth + 1);
+		int			right = fs_grow(g, mid, hi, id, depth + 1);
+
+		g->nodes[id].left = left;
+		g->nodes[id].right = right;
+	}
+	return id;
+}
+
+/* Fit a tree for in->target; its nodes are appended to buf. */
+FsOff
+fs_tree_fit(FsBuf *buf, const FsTreeInput *in, int32 *nnodes)
+{
+	FsGrow		g;
+	int			maxnb = 1;
+	FsOff		off;
+
+	memset(&g, 0, sizeof(g));
+	g.in = in;
+	g.buf = buf;
+	g.nc = in->nclass[in->target];
+	g.cap = 64;
+	g.nodes = palloc(sizeof(FsNode) * g.cap);
+	g.rows = palloc(sizeof(int) * Max(in->nrows, 1));
+	g.tmp = palloc(sizeof(int) * Max(in->nrows, 1));
+	for (int r = 0; r < in->nrows; r++)
+		g.rows[r] = r;
+	for (int pi = 0; pi < in->npreds; pi++)
+		maxnb = Max(maxnb, in->nclass[in->preds[pi]]);
+	g.pc = palloc0(sizeof(int64) * g.nc);
+	g.lc = palloc0(sizeof(int64) * g.nc);
+	g.tot = palloc0(sizeof(int) * maxnb);
+	g.maj = palloc0(sizeof(int) * maxnb);
+	g.start = palloc0(sizeof(int) * maxnb);
+	g.present = palloc0(sizeof(int) * maxnb);
+	g.key = palloc0(sizeof(double) * maxnb);
+	g.best_set = palloc0(sizeof(int) * maxnb);
+
+	fs_grow(&g, 0, in->nrows, -1, 0);
+
+	off = fs_buf_alloc(buf, sizeof(FsNode) * g.nnodes);
+	memcpy(FS_AT(buf->data, off, FsNode), g.nodes, sizeof(FsNode) * g.nnodes);
+	*nnodes = g.nnodes;
+
+	pfree(g.nodes);
+	pfree(g.rows);
+	pfree(g.tmp);
+	pfree(g.pc);
+	pfree(g.lc);
+	pfree(g.tot);
+	pfree(g.maj);
+	pfree(g.start);
+	pfree(g.present);
+	pfree(g.key);
+	pfree(g.best_set);
+	return off;
+}
+
+/*
+ * Draw a class: walk to the leaf the given classes lead to, then back off to
+ * an ancestor with probability smoothing / (rows + smoothing) per level.
+ */
+int
+fs_tree_draw(const char *base, const FsNode *nodes, const int32 *classes,
+			 double smoothing, pg_prng_state *rng)
+{
+	int			id = 0;
+	const FsDraw *d;
+	double		u;
+	int			lo,
+				hi;
+
+	while (nodes[id].pred >= 0)
+	{
+		const uint8 *bits = (const uint8 *) (base + nodes[id].goes_left);
+		int			b = classes[nodes[id].pred];
+
+		id = (bits[b / 8] & (1 << (b % 8))) ? nodes[id].left : nodes[id].right;
+	}
+	while (nodes[id].parent >= 0 &&
+		   pg_prng_double(rng) * (nodes[id].weight + smoothing) >= nodes[id].weight)
+		id = nodes[id].parent;
+
+	d = (const FsDraw *) (base + nodes[id].dist);
+	u = pg_prng_double(rng);
+	lo = 0;
+	hi = nodes[id].ndist - 1;
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (u < d[mid].cum)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return d[lo].cls;
+}

@@ -1,0 +1,280 @@
+/*
+ * value.c: conversion between SQL values and the model's encoding.
+ *
+ * Numeric, date and time values become doubles; categorical values become
+ * byte keys for a dictionary.  Conversions back produce values valid for the
+ * column's type and type modifier.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/fmgrprotos.h"
+#include "utils/lsyscache.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "fairsynth.h"
+
+/* The encoding of a column of type typid; an error for unsupported types. */
+FsType
+fs_type_of(Oid typid, const char *colname)
+{
+	switch (typid)
+	{
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+			return FS_TEXT;
+		case BOOLOID:
+			return FS_BOOL;
+		case INT2OID:
+			return FS_INT2;
+		case INT4OID:
+			return FS_INT4;
+		case INT8OID:
+			return FS_INT8;
+		case FLOAT4OID:
+			return FS_FLOAT4;
+		case FLOAT8OID:
+			return FS_FLOAT8;
+		case NUMERICOID:
+			return FS_NUMERIC;
+		case DATEOID:
+			return FS_DATE;
+		case TIMESTAMPOID:
+			return FS_TIMESTAMP;
+		case TIMESTAMPTZOID:
+			return FS_TIMESTAMPTZ;
+		case UUIDOID:
+			return FS_UUID;
+		default:
+			if (type_is_enum(typid))
+				return FS_ENUM;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("column \"%s\" has type %s, which fairsynth does not support",
+					colname, format_type_be(typid)),
+			 errhint("Supported types are text, varchar, char, boolean, smallint, integer, bigint, real, double precision, numeric, date, timestamp, timestamptz, enums and uuid. Balance a view that leaves column \"%s\" out or casts it.",
+					 colname)));
+	return FS_TEXT;				/* keep compiler quiet */
+}
+
+/* Whether values of this type are modelled as categories. */
+bool
+fs_is_categorical_type(FsType t)
+{
+	return t == FS_TEXT || t == FS_BOOL || t == FS_ENUM;
+}
+
+/* Report a value that has no place on the number line. */
+static void
+fs_non_finite(FsColumn *col)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("column \"%s\" contains a non-finite value (NaN or infinity)",
+					col->name),
+			 errhint("Balance a view that filters those rows out or maps them to NULL.")));
+}
+
+/* A numeric, date or time value as a double. */
+double
+fs_datum_to_double(Datum d, FsColumn *col)
+{
+	double		v = 0;
+
+	switch (col->type)
+	{
+		case FS_INT2:
+			return DatumGetInt16(d);
+		case FS_INT4:
+			return DatumGetInt32(d);
+		case FS_INT8:
+			return (double) DatumGetInt64(d);
+		case FS_FLOAT4:
+			v = DatumGetFloat4(d);
+			break;
+		case FS_FLOAT8:
+			v = DatumGetFloat8(d);
+			break;
+		case FS_NUMERIC:
+			if (numeric_is_nan(DatumGetNumeric(d)) ||
+				numeric_is_inf(DatumGetNumeric(d)))
+				fs_non_finite(col);
+			v = DatumGetFloat8(DirectFunctionCall1(numeric_float8, d));
+			col->max_scale = Max(col->max_scale,
+								 DatumGetInt32(DirectFunctionCall1(numeric_scale, d)));
+			break;
+		case FS_DATE:
+			if (DATE_NOT_FINITE(DatumGetDateADT(d)))
+				fs_non_finite(col);
+			return DatumGetDateADT(d);
+		case FS_TIMESTAMP:
+		case FS_TIMESTAMPTZ:
+			{
+				int64		t = DatumGetInt64(d);
+
+				if (TIMESTAMP_NOT_FINITE(t))
+					fs_non_finite(col);
+				while (col->granule > 1 && t % col->granule != 0)
+				{
+					/* coarsen: day, hour, minute, second, millisecond, 1 */
+					static const int64 units[] = {
+						USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE,
+						USECS_PER_SEC, 1000, 1
+					};
+
+					for (int i = 0; i < lengthof(units); i++)
+						if (units[i] < col->granule)
+						{
+							col->granule = units[i];
+							break;
+						}
+				}
+				return (double) t;
+			}
+		default:
+			elog(ERROR, "column \"%s\" is not numeric", col->name);
+	}
+	if (isnan(v) || isinf(v))
+		fs_non_finite(col);
+	return v;
+}
+
+/*
+ * The dictionary key of a value: its bytes for text, one byte for boolean,
+ * the label OID for enums, the double for numeric types.  buf must hold 8
+ * bytes; *key is set to where the key is.
+ */
+int
+fs_datum_key(Datum d, FsColumn *col, char *buf, const char **key)
+{
+	switch (col->type)
+	{
+		case FS_TEXT:
+			{
+				text	   *t = DatumGetTextPP(d);
+
+				*key = VARDATA_ANY(t);
+				return VARSIZE_ANY_EXHDR(t);
+			}
+		case FS_BOOL:
+			buf[0] = DatumGetBool(d) ? 1 : 0;
+			*key = buf;
+			return 1;
+		case FS_ENUM:
+			{
+				Oid			o = DatumGetObjectId(d);
+
+				memcpy(buf, &o, sizeof(Oid));
+				*key = buf;
+				return sizeof(Oid);
+			}
+		default:
+			{
+				double		v = fs_datum_to_double(d, col);
+
+				if (v == 0)
+					v = 0;		/* one key for -0 and 0 */
+				memcpy(buf, &v, sizeof(double));
+				*key = buf;
+				return sizeof(double);
+			}
+	}
+}
+
+/* Clamp v to [lo, hi]. */
+static double
+fs_clamp(double v, double lo, double hi)
+{
+	return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* A value of the column's type from a double. */
+Datum
+fs_double_to_datum(double v, FsColumn *col)
+{
+	switch (col->type)
+	{
+		case FS_INT2:
+			return Int16GetDatum((int16) fs_clamp(rint(v), PG_INT16_MIN, PG_INT16_MAX));
+		case FS_INT4:
+			return Int32GetDatum((int32) fs_clamp(rint(v), PG_INT32_MIN, PG_INT32_MAX));
+		case FS_INT8:
+			return Int64GetDatum((int64) fs_clamp(rint(v), -9.2e18, 9.2e18));
+		case FS_FLOAT4:
+			return Float4GetDatum((float4) v);
+		case FS_FLOAT8:
+			return Float8GetDatum(v);
+		case FS_NUMERIC:
+			{
+				Datum		n = DirectFunctionCall1(float8_numeric, Float8GetDatum(v));
+
+				n = DirectFunctionCall2(numeric_round, n, Int32GetDatum(col->max_scale));
+				if (col->typmod >= 0)
+					n = DirectFunctionCall2(numeric, n, Int32GetDatum(col->typmod));
+				return n;
+			}
+		case FS_DATE:
+			return DateADTGetDatum((DateADT) rint(v));
+		case FS_TIMESTAMP:
+		case FS_TIMESTAMPTZ:
+			{
+				int64		g = Max(col->granule, 1);
+				int64		t = (int64) rint(v / (double) g) * g;
+
+				return Int64GetDatum(t);
+			}
+		default:
+			elog(ERROR, "column \"%s\" is not numeric", col->name);
+	}
+	return (Datum) 0;
+}
+
+/* A value of the column's type from its dictionary key. */
+Datum
+fs_key_to_datum(const char *key, int len, FsColumn *col)
+{
+	switch (col->type)
+	{
+		case FS_TEXT:
+			return PointerGetDatum(cstring_to_text_with_len(key, len));
+		case FS_BOOL:
+			return BoolGetDatum(key[0] != 0);
+		case FS_ENUM:
+			{
+				Oid			o;
+
+				memcpy(&o, key, sizeof(Oid));
+				return ObjectIdGetDatum(o);
+			}
+		default:
+			{
+				double		v;
+
+				memcpy(&v, key, sizeof(double));
+				return fs_double_to_datum(v, col);
+			}
+	}
+}
+
+/* The text form of a dictionary key, as the type's output function gives. */
+char *
+fs_key_to_text(const char *key, int len, FsColumn *col)
+{
+	Oid			outfunc;
+	bool		isvarlena;
+
+	if (col->type == FS_TEXT)
+		return pnstrdup(key, len);
+	getTypeOutputInfo(col->typid, &outfunc, &isvarlena);
+	return OidOutputFunctionCall(outfunc, fs_key_to_datum(key, len, col));
+}
