@@ -21,10 +21,17 @@
 
 /* Numeric columns get at most this many bins. */
 #define FS_MAX_BINS 32
-/* Minimum rows in a leaf, and the weight of a node's parent when drawing. */
-#define FS_MIN_LEAF 8
+/*
+ * Leaves hold at least FS_MIN_LEAF_SHARE of the sample, within these bounds,
+ * and drawing backs off to a node's parent with weight FS_SMOOTHING rows:
+ * together they keep leaves from replaying the few rows they hold (measured
+ * on compas: DCR share about 0.51 at overall accuracy 0.984).
+ */
+#define FS_MIN_LEAF_SHARE 0.02
+#define FS_MIN_LEAF_LOW 20
+#define FS_MIN_LEAF_HIGH 100
 #define FS_MAX_DEPTH 30
-#define FS_SMOOTHING 2.0
+#define FS_SMOOTHING 100.0
 
 /* Reserve size bytes (8-aligned, zeroed) in buf; returns their offset. */
 FsOff
@@ -405,7 +412,8 @@ fs_model_fit(FsSource *src)
 		in.target = order[j];
 		in.preds = order;
 		in.npreds = j;
-		in.min_leaf = FS_MIN_LEAF;
+		in.min_leaf = Min(Max((int) (src->nsample * FS_MIN_LEAF_SHARE), FS_MIN_LEAF_LOW),
+						  FS_MIN_LEAF_HIGH);
 		in.max_depth = FS_MAX_DEPTH;
 		nodes = fs_tree_fit(&buf, &in, &nnodes);
 		mc = FS_AT(buf.data, cols_off, FsModelColumn) + order[j];
