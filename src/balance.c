@@ -145,7 +145,8 @@ fs_run(FunctionCallInfo fcinfo, FsRequest *req)
 	pg_prng_state rng;
 	int		   *outmap;
 	TimestampTz t0,
-				t1;
+				t1,
+				tscan;
 
 	InitMaterializedSRF(fcinfo, req->named ? MAT_SRF_USE_EXPECTED_DESC : 0);
 
@@ -171,6 +172,7 @@ fs_run(FunctionCallInfo fcinfo, FsRequest *req)
 
 	t0 = GetCurrentTimestamp();
 	fs_scan_relation(&src, &rng);
+	tscan = GetCurrentTimestamp();
 	plan = fs_plan_make(&src, req->additive, req->num_rows, req->num_rows_given,
 						req->target);
 	model = fs_model_fit(&src);
@@ -180,9 +182,10 @@ fs_run(FunctionCallInfo fcinfo, FsRequest *req)
 				(errmsg("%d of %d combinations never occur in %s; their rows are extrapolated by the model",
 						plan->unseen, plan->ncombos, src.relname)));
 	ereport(DEBUG1,
-			(errmsg("fairsynth: read " INT64_FORMAT " rows, fitted on %d, model %u bytes, fit %.3f s",
-					src.nrows, src.nsample, model->size,
-					(double) (t1 - t0) / USECS_PER_SEC)));
+			(errmsg("fairsynth: read " INT64_FORMAT " rows in %.3f s, fitted on %d in %.3f s, model %u bytes",
+					src.nrows, (double) (tscan - t0) / USECS_PER_SEC,
+					src.nsample, (double) (t1 - tscan) / USECS_PER_SEC,
+					model->size)));
 
 	fs_generate(&src, model, plan, rsinfo->setDesc, outmap,
 				rsinfo->setResult, &rng);

@@ -197,7 +197,7 @@ typedef struct FsBuf
 
 extern FsOff fs_buf_alloc(FsBuf *buf, Size size);
 
-/* Tree fitting (tree.c): classes is nrows x ncols, row-major. */
+/* Tree fitting (tree.c): classes is ncols x nrows, column-major. */
 typedef struct FsTreeInput
 {
 	const int32 *classes;

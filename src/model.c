@@ -30,7 +30,7 @@
 #define FS_MIN_LEAF_SHARE 0.02
 #define FS_MIN_LEAF_LOW 20
 #define FS_MIN_LEAF_HIGH 100
-#define FS_MAX_DEPTH 30
+#define FS_MAX_DEPTH 12
 #define FS_SMOOTHING 100.0
 
 /* Reserve size bytes (8-aligned, zeroed) in buf; returns their offset. */
@@ -103,7 +103,7 @@ fs_bin_quantiles(FsBin *bin, const FsValRow *v, int n)
 /*
  * Bin numeric column c of the sample: clip to the k-th smallest and largest
  * value, make frequent values single-value bins and split the rest into
- * equal-mass intervals.  Writes each row's class to cls[row * ncols + c].
+ * equal-mass intervals.  Writes each row's class to cls[c * nsample + row].
  */
 static void
 fs_fit_bins(FsBuf *buf, FsModelColumn *mc, FsSource *src, int c, int32 *cls,
@@ -194,7 +194,7 @@ fs_fit_bins(FsBuf *buf, FsModelColumn *mc, FsSource *src, int c, int32 *cls,
 			bins[nbins].count = to - from;
 			fs_bin_quantiles(&bins[nbins], rest + from, to - from);
 			for (int t = from; t < to; t++)
-				cls[(int64) rest[t].row * src->ncols + c] = nbins;
+				cls[(int64) c * src->nsample + rest[t].row] = nbins;
 			nbins++;
 		}
 		pfree(rest);
@@ -203,7 +203,7 @@ fs_fit_bins(FsBuf *buf, FsModelColumn *mc, FsSource *src, int c, int32 *cls,
 		if (bins[b].is_atom)
 			for (int i = 0; i < n; i++)
 				if (v[i].row < 0 && v[i].v == bins[b].q[0])
-					cls[(int64) (-1 - v[i].row) * src->ncols + c] = b;
+					cls[(int64) c * src->nsample + (-1 - v[i].row)] = b;
 
 	/* renumber bins in value order, so splits can cut the number line */
 	order = palloc(sizeof(int) * Max(nbins, 1));
@@ -226,7 +226,7 @@ fs_fit_bins(FsBuf *buf, FsModelColumn *mc, FsSource *src, int c, int32 *cls,
 		}
 		for (int r = 0; r < src->nsample; r++)
 		{
-			int32	   *x = &cls[(int64) r * src->ncols + c];
+			int32	   *x = &cls[(int64) c * src->nsample + r];
 
 			*x = isnan(src->sample[(int64) r * src->ncols + c]) ? nbins : map[*x];
 		}
@@ -328,7 +328,7 @@ fs_fit_categories(FsBuf *buf, FsModelColumn *mc, FsSource *src, int c,
 	{
 		double		x = src->sample[(int64) r * src->ncols + c];
 
-		cls[(int64) r * src->ncols + c] =
+		cls[(int64) c * src->nsample + r] =
 			isnan(x) ? mc->null_class : (map[(int) x] >= 0 ? map[(int) x] : mc->rare_class);
 	}
 	pfree(count);

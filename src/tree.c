@@ -47,7 +47,7 @@ typedef struct FsGrow
 static inline int32
 fs_cls(const FsTreeInput *in, int r, int c)
 {
-	return in->classes[(int64) r * in->ncols + c];
+	return in->classes[(int64) c * in->nrows + r];
 }
 
 /* Order predictor classes by their sort key, then by class. */
