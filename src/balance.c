@@ -9,6 +9,8 @@
  */
 #include "postgres.h"
 
+#include <sys/resource.h>
+
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
@@ -132,6 +134,17 @@ fs_output_map(FsSource *src, TupleDesc outdesc, bool named)
 	return map;
 }
 
+/* CPU seconds this backend has used. */
+static double
+fs_cpu_seconds(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+		(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 /* Run a generator request and return its rows. */
 static Datum
 fs_run(FunctionCallInfo fcinfo, FsRequest *req)
@@ -144,7 +157,7 @@ fs_run(FunctionCallInfo fcinfo, FsRequest *req)
 	FsPlan	   *plan;
 	pg_prng_state rng;
 	int		   *outmap;
-	TimestampTz t0,
+	double		t0,
 				t1,
 				tscan;
 
@@ -170,29 +183,26 @@ fs_run(FunctionCallInfo fcinfo, FsRequest *req)
 				 errhint("fairsynth.max_rows sets the upper bound.")));
 	outmap = fs_output_map(&src, rsinfo->setDesc, req->named);
 
-	t0 = GetCurrentTimestamp();
+	t0 = fs_cpu_seconds();
 	fs_scan_relation(&src, &rng);
-	tscan = GetCurrentTimestamp();
+	tscan = fs_cpu_seconds();
 	plan = fs_plan_make(&src, req->additive, req->num_rows, req->num_rows_given,
 						req->target);
 	model = fs_model_fit(&src);
-	t1 = GetCurrentTimestamp();
+	t1 = fs_cpu_seconds();
 	if (plan->unseen > 0)
 		ereport(NOTICE,
 				(errmsg("%d of %d combinations never occur in %s; their rows are extrapolated by the model",
 						plan->unseen, plan->ncombos, src.relname)));
 	ereport(DEBUG1,
-			(errmsg("fairsynth: read " INT64_FORMAT " rows in %.3f s, fitted on %d in %.3f s, model %u bytes",
-					src.nrows, (double) (tscan - t0) / USECS_PER_SEC,
-					src.nsample, (double) (t1 - tscan) / USECS_PER_SEC,
-					model->size)));
+			(errmsg("fairsynth: read " INT64_FORMAT " rows in %.3f s, fitted on %d in %.3f s, model %u bytes (CPU time)",
+					src.nrows, tscan - t0, src.nsample, t1 - tscan, model->size)));
 
 	fs_generate(&src, model, plan, rsinfo->setDesc, outmap,
 				rsinfo->setResult, &rng);
 	ereport(DEBUG1,
-			(errmsg("fairsynth: generated " INT64_FORMAT " rows in %.3f s",
-					plan->total,
-					(double) (GetCurrentTimestamp() - t1) / USECS_PER_SEC)));
+			(errmsg("fairsynth: generated " INT64_FORMAT " rows in %.3f s (CPU time)",
+					plan->total, fs_cpu_seconds() - t1)));
 
 	MemoryContextSwitchTo(oldctx);
 	MemoryContextDelete(workctx);

@@ -168,14 +168,19 @@ typedef struct FsBin
 										 * quantile points, q[0] lowest */
 } FsBin;
 
-/* A tree node; a leaf has pred = -1. */
+/*
+ * A tree node; a leaf has pred = -1.  The split's set of predictor classes
+ * that go left is the mask when the predictor has at most 64 classes (no
+ * second memory access while walking), else a bitset at goes_left.
+ */
 typedef struct FsNode
 {
 	int32		pred;			/* column whose class decides the split */
 	int32		left;
 	int32		right;
 	int32		parent;
-	FsOff		goes_left;		/* bitset over the predictor's classes */
+	uint64		mask;			/* classes that go left, if < 64 classes */
+	FsOff		goes_left;		/* bitset of them otherwise, or 0 */
 	FsOff		dist;			/* FsDraw[ndist], cumulative */
 	int32		ndist;
 	float4		weight;			/* training rows in the node */

@@ -20,6 +20,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
@@ -329,6 +330,7 @@ fs_scan_relation(FsSource *src, pg_prng_state *rng)
 	int32	   *bcodes = palloc(sizeof(int32) * Max(src->nbalance, 1));
 	FsDict	   *combos = fs_dict_create(64);
 	int64		seen = 0;
+	int			save_nestlevel;
 
 	for (int i = 0; i < ncols; i++)
 		if (src->cols[i].kind == FS_CAT || src->cols[i].balance_pos >= 0)
@@ -344,6 +346,10 @@ fs_scan_relation(FsSource *src, pg_prng_state *rng)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	/* a synchronized scan would start anywhere: same seed, same rows */
+	save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("synchronize_seqscans", "off", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	portal = SPI_cursor_open_with_args(NULL, sql.data, 0, NULL, NULL, NULL,
 									   true, CURSOR_OPT_NO_SCROLL);
 	for (;;)
@@ -421,6 +427,7 @@ fs_scan_relation(FsSource *src, pg_prng_state *rng)
 		CHECK_FOR_INTERRUPTS();
 	}
 	SPI_cursor_close(portal);
+	AtEOXact_GUC(true, save_nestlevel);
 	SPI_finish();
 	MemoryContextSwitchTo(workctx);
 
@@ -459,9 +466,9 @@ fs_scan_relation(FsSource *src, pg_prng_state *rng)
 			for (int k = 0; k < src->ncombos; k++)
 			{
 				int			len;
+				const char *key = fs_dict_key(combos, k, &len);
 
-				memcpy(&src->combo_codes[k * src->nbalance],
-					   fs_dict_key(combos, k, &len), len);
+				memcpy(&src->combo_codes[k * src->nbalance], key, len);
 				src->combo_counts[k] = fs_dict_counts(combos)[k];
 			}
 		}

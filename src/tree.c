@@ -241,8 +241,7 @@ fs_grow(FsGrow *g, int lo, int hi, int parent, int depth)
 
 	/* the split: a bitset of the predictor classes that go left */
 	nclass_pred = in->nclass[pred];
-	set = fs_buf_alloc(g->buf, (nclass_pred + 7) / 8);
-	bits = FS_AT(g->buf->data, set, uint8);
+	bits = palloc0((nclass_pred + 7) / 8);
 	for (int j = 0; j < g->best_nset; j++)
 		bits[g->best_set[j] / 8] |= 1 << (g->best_set[j] % 8);
 	for (int i = lo; i < hi; i++)
@@ -263,31 +262,44 @@ fs_grow(FsGrow *g, int lo, int hi, int parent, int depth)
 
 			seen[b / 8] |= 1 << (b % 8);
 		}
-		bits = FS_AT(g->buf->data, set, uint8);
 		for (int b = 0; b < nclass_pred; b++)
 			if (!(seen[b / 8] & (1 << (b % 8))))
 				bits[b / 8] |= 1 << (b % 8);
 		pfree(seen);
 	}
 
-	/* partition rows: left set first */
+	/* partition rows, stably: row order stays ascending for cache locality */
 	mid = lo;
-	bits = FS_AT(g->buf->data, set, uint8);
+	nleft = 0;
 	for (int i = lo; i < hi; i++)
 	{
-		int			b = fs_cls(in, g->rows[i], pred);
+		int			r = g->rows[i];
+		int			b = fs_cls(in, r, pred);
 
 		if (bits[b / 8] & (1 << (b % 8)))
-		{
-			int			tmp = g->rows[mid];
-
-			g->rows[mid++] = g->rows[i];
-			g->rows[i] = tmp;
-		}
+			g->rows[mid++] = r;
+		else
+			g->tmp[nleft++] = r;
 	}
+	memcpy(g->rows + mid, g->tmp, sizeof(int) * nleft);
 
 	g->nodes[id].pred = pred;
-	g->nodes[id].goes_left = set;
+	if (nclass_pred <= 64)
+	{
+		uint64		mask = 0;
+
+		for (int b = 0; b < nclass_pred; b++)
+			if (bits[b / 8] & (1 << (b % 8)))
+				mask |= UINT64CONST(1) << b;
+		g->nodes[id].mask = mask;
+	}
+	else
+	{
+		set = fs_buf_alloc(g->buf, (nclass_pred + 7) / 8);
+		memcpy(g->buf->data + set, bits, (nclass_pred + 7) / 8);
+		g->nodes[id].goes_left = set;
+	}
+	pfree(bits);
 	{
 		int			left = fs_grow(g, lo, mid, id, depth + 1);
 		int			right = fs_grow(g, mid, hi, id, depth + 1);
@@ -363,10 +375,15 @@ fs_tree_draw(const char *base, const FsNode *nodes, const int32 *classes,
 
 	while (nodes[id].pred >= 0)
 	{
-		const uint8 *bits = (const uint8 *) (base + nodes[id].goes_left);
-		int			b = classes[nodes[id].pred];
+		const FsNode *node = &nodes[id];
+		int			b = classes[node->pred];
+		bool		left;
 
-		id = (bits[b / 8] & (1 << (b % 8))) ? nodes[id].left : nodes[id].right;
+		if (node->goes_left == 0)
+			left = (node->mask >> b) & 1;
+		else
+			left = (((const uint8 *) (base + node->goes_left))[b / 8] >> (b % 8)) & 1;
+		id = left ? node->left : node->right;
 	}
 	while (nodes[id].parent >= 0 &&
 		   pg_prng_double(rng) * (nodes[id].weight + smoothing) >= nodes[id].weight)

@@ -1,0 +1,164 @@
+
+-- ---------------------------------------------------------------------------
+-- Profiling: value distributions and imbalance per column (issue #2).
+-- ---------------------------------------------------------------------------
+
+-- Internal: a Unicode bar for a share in [0, 1]; 20 characters = share 1.0, in
+-- eighths of a character; any non-zero share gets at least one eighth.
+CREATE FUNCTION fairsynth_bar(share float8)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+  SELECT repeat('█', e / 8) || (ARRAY['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'])[e % 8 + 1]
+  FROM (SELECT CASE WHEN share > 0 THEN greatest(1, least(160, round(share * 160)::int))
+                    ELSE 0 END AS e) s
+$$;
+
+COMMENT ON FUNCTION fairsynth_bar(float8) IS
+'Unicode bar for a share between 0 and 1: 20 characters (full blocks and eighth blocks) = 1.0; any non-zero share shows at least one eighth block.';
+
+-- Internal: checks a list of column names against a relation and returns them
+-- as (name, attnum, type, binnable) in the order given (all columns when NULL).
+CREATE FUNCTION fairsynth_columns(relation regclass, columns text[])
+RETURNS TABLE(ord int, column_name text, attnum int2, type_name text, binnable boolean)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+AS $$
+DECLARE
+  c text;
+  i int := 0;
+BEGIN
+  IF relation IS NULL THEN
+    RAISE EXCEPTION 'relation must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  IF columns IS NULL THEN
+    RETURN QUERY
+      SELECT (row_number() OVER (ORDER BY a.attnum))::int, a.attname::text, a.attnum,
+             format_type(a.atttypid, a.atttypmod),
+             coalesce(bt.typcategory, t.typcategory) IN ('N', 'D', 'T')
+      FROM pg_attribute a
+      JOIN pg_type t ON t.oid = a.atttypid
+      LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype
+      WHERE a.attrelid = relation AND a.attnum > 0 AND NOT a.attisdropped
+      ORDER BY a.attnum;
+    RETURN;
+  END IF;
+  IF cardinality(columns) IS NULL OR cardinality(columns) = 0 THEN
+    RAISE EXCEPTION 'columns must not be an empty array'
+      USING ERRCODE = '22023', HINT = 'Pass NULL to profile every column.';
+  END IF;
+  FOREACH c IN ARRAY columns LOOP
+    i := i + 1;
+    IF c IS NULL THEN
+      RAISE EXCEPTION 'columns must not contain NULL (element %)', i USING ERRCODE = '22004';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = relation AND a.attname = c
+                   AND a.attnum > 0 AND NOT a.attisdropped) THEN
+      RAISE EXCEPTION 'column "%" of relation "%" does not exist', c, relation
+        USING ERRCODE = '42703',
+              HINT = 'Columns of ' || relation::text || ': ' ||
+                     (SELECT string_agg(a.attname::text, ', ' ORDER BY a.attnum) FROM pg_attribute a
+                      WHERE a.attrelid = relation AND a.attnum > 0 AND NOT a.attisdropped) || '.';
+    END IF;
+    IF c = ANY (columns[1:i - 1]) THEN
+      RAISE EXCEPTION 'column "%" is listed twice', c USING ERRCODE = '22023';
+    END IF;
+  END LOOP;
+  RETURN QUERY
+    SELECT u.o::int, a.attname::text, a.attnum, format_type(a.atttypid, a.atttypmod),
+           coalesce(bt.typcategory, t.typcategory) IN ('N', 'D', 'T')
+    FROM unnest(columns) WITH ORDINALITY u(n, o)
+    JOIN pg_attribute a ON a.attrelid = relation AND a.attname = u.n
+    JOIN pg_type t ON t.oid = a.atttypid
+    LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype
+    ORDER BY u.o;
+END
+$$;
+
+COMMENT ON FUNCTION fairsynth_columns(regclass, text[]) IS
+'Internal: validates column names of a relation (42703 unknown, 22023 empty/duplicate, 22004 NULL) and lists them in the order given, or all columns in attnum order when NULL; binnable = numeric or date/time type.';
+
+-- Distribution of every value of the chosen columns, with one '(imbalance)' row
+-- per column; numeric and date/time columns with > 20 distinct values are binned
+-- into about 10 quantile ranges.
+CREATE FUNCTION fairsynth_profile(relation regclass, columns text[] DEFAULT NULL)
+RETURNS TABLE(column_name text, value text, count bigint, share float8, bar text)
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+AS $$
+DECLARE
+  col record;
+  total bigint;
+  ndistinct bigint;
+  q text;
+BEGIN
+  IF relation IS NULL THEN
+    RAISE EXCEPTION 'relation must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  -- validate before touching the data
+  PERFORM fairsynth_columns(relation, columns);
+  EXECUTE format('SELECT count(*) FROM %s', relation) INTO total;
+
+  FOR col IN SELECT * FROM fairsynth_columns(relation, columns) c ORDER BY c.ord LOOP
+    IF total = 0 THEN
+      RETURN QUERY SELECT col.column_name, '(imbalance)'::text, 0::bigint, NULL::float8, 'no rows'::text;
+      CONTINUE;
+    END IF;
+    ndistinct := NULL;
+    IF col.binnable THEN
+      EXECUTE format('SELECT count(DISTINCT %I) FROM %s', col.column_name, relation) INTO ndistinct;
+    END IF;
+    IF ndistinct > 20 THEN
+      -- quantile ranges [b_k, b_k+1), the last one closed, from the unique
+      -- percentile_disc breaks at 0, 0.1, ..., 1; NULL stays a group of its own.
+      q := format($q$
+        WITH br AS (
+          SELECT ARRAY(SELECT DISTINCT x FROM unnest(p) x ORDER BY x) AS b
+          FROM (SELECT percentile_disc(ARRAY[0, .1, .2, .3, .4, .5, .6, .7, .8, .9, 1])
+                       WITHIN GROUP (ORDER BY %1$I) AS p FROM %2$s) s),
+        k AS (
+          SELECT CASE WHEN t.%1$I IS NULL THEN NULL
+                      ELSE least(width_bucket(t.%1$I, br.b), cardinality(br.b) - 1) END AS k,
+                 count(*) AS n
+          FROM %2$s t CROSS JOIN br GROUP BY 1)
+        SELECT CASE WHEN k.k IS NULL THEN NULL
+                    WHEN k.k = cardinality(br.b) - 1 THEN format('[%%s, %%s]', br.b[k.k], br.b[k.k + 1])
+                    ELSE format('[%%s, %%s)', br.b[k.k], br.b[k.k + 1]) END,
+               k.n, coalesce(k.k, 2147483647)
+        FROM k CROSS JOIN br$q$, col.column_name, relation);
+    ELSE
+      q := format($q$
+        SELECT v, n, (row_number() OVER (ORDER BY n DESC, v COLLATE "C" NULLS LAST))::int
+        FROM (SELECT %1$I::text AS v, count(*) AS n FROM %2$s GROUP BY 1) s$q$,
+        col.column_name, relation);
+    END IF;
+    RETURN QUERY EXECUTE format($q$
+      WITH g(v, n, o) AS (%s),
+      nn AS (SELECT * FROM g WHERE v IS NOT NULL),
+      big AS (SELECT v, n FROM nn ORDER BY n DESC, v COLLATE "C" LIMIT 1),
+      small AS (SELECT v, n FROM nn ORDER BY n ASC, v COLLATE "C" DESC LIMIT 1)
+      SELECT r.c, r.v, r.n, r.s, r.b FROM (
+        SELECT %L::text AS c, '(imbalance)'::text AS v, %s::bigint AS n,
+               (SELECT big.n::float8 / small.n FROM big, small) AS s,
+               coalesce((SELECT CASE WHEN big.v = small.v THEN '1.0x  ' || big.v || ' (only value)'
+                                     ELSE to_char(big.n::numeric / small.n, 'FM999999990.0') || 'x  '
+                                          || big.v || ' / ' || small.v END
+                         FROM big, small), 'all NULL') AS b,
+               -1 AS o
+        UNION ALL
+        SELECT %L::text, g.v, g.n, g.n::float8 / %s, fairsynth_bar(g.n::float8 / %s), g.o
+        FROM g) r
+      ORDER BY r.o$q$,
+      q, col.column_name,
+      coalesce(ndistinct::text, '(SELECT count(*) FROM nn)'),
+      col.column_name, total, total);
+  END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION fairsynth_profile(regclass, text[]) IS
+'Distribution of the values of the given columns of a relation (all columns, in attnum order, when NULL). Per column, rows come in this order: '
+'first one row with value ''(imbalance)'' whose count is the number of distinct non-NULL values, share is the ratio of the largest to the smallest non-NULL group shown '
+'and bar reads e.g. ''205.3x  African-American / Native American'' (largest / smallest; ties: the first and the last value in byte order); '
+'then one row per value (NULL is a value of its own), ordered by count descending, ties by value in byte order, with share = count / rows of the relation '
+'and bar = a Unicode bar where 20 characters = share 1.0 (absolute, comparable across columns). '
+'Numeric and date/time columns with more than 20 distinct values are shown instead as about 10 quantile ranges ''[low, high)'' (the last one closed) '
+'built from percentile_disc breaks at 0, 0.1, ..., 1, in ascending order of range, NULL last. An empty relation yields only the ''(imbalance)'' rows, with count 0 and bar ''no rows''.';
