@@ -26,3 +26,6 @@ include $(PGXS)
 
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $^ > $@
+
+# Every object depends on the shared header.
+$(OBJS): src/fairsynth.h

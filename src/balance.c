@@ -15,6 +15,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -145,6 +146,24 @@ fs_cpu_seconds(void)
 		(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+/* The cache key of the model src calls for. */
+static void
+fs_model_key(FsSource *src, FsModelKey *key)
+{
+	int			len = 0;
+
+	memset(key, 0, sizeof(FsModelKey));
+	key->relid = src->relid;
+	key->userid = GetUserId();
+	key->fingerprint = src->fingerprint;
+	key->nrows = src->nrows;
+	key->sample_rows = fairsynth_sample_rows;
+	key->rare_threshold = fairsynth_rare_threshold;
+	for (int b = 0; b < src->nbalance; b++)
+		len += snprintf(key->columns + len, sizeof(key->columns) - len, "%s\"%s\"",
+						b > 0 ? "," : "", src->cols[src->balance[b]].name);
+}
+
 /* Run a generator request and return its rows. */
 static Datum
 fs_run(FunctionCallInfo fcinfo, FsRequest *req)
@@ -157,6 +176,8 @@ fs_run(FunctionCallInfo fcinfo, FsRequest *req)
 	FsPlan	   *plan;
 	pg_prng_state rng;
 	int		   *outmap;
+	FsModelKey	key;
+	bool		cached;
 	double		t0,
 				t1,
 				tscan;
@@ -184,19 +205,27 @@ fs_run(FunctionCallInfo fcinfo, FsRequest *req)
 	outmap = fs_output_map(&src, rsinfo->setDesc, req->named);
 
 	t0 = fs_cpu_seconds();
-	fs_scan_relation(&src, &rng);
+	fs_scan_relation(&src);
 	tscan = fs_cpu_seconds();
 	plan = fs_plan_make(&src, req->additive, req->num_rows, req->num_rows_given,
 						req->target);
-	model = fs_model_fit(&src);
+	fs_model_key(&src, &key);
+	model = fs_cache_lookup(&key);
+	cached = model != NULL;
+	if (!cached)
+	{
+		model = fs_model_fit(&src);
+		fs_cache_store(&key, model);
+	}
 	t1 = fs_cpu_seconds();
 	if (plan->unseen > 0)
 		ereport(NOTICE,
 				(errmsg("%d of %d combinations never occur in %s; their rows are extrapolated by the model",
 						plan->unseen, plan->ncombos, src.relname)));
 	ereport(DEBUG1,
-			(errmsg("fairsynth: read " INT64_FORMAT " rows in %.3f s, fitted on %d in %.3f s, model %u bytes (CPU time)",
-					src.nrows, tscan - t0, src.nsample, t1 - tscan, model->size)));
+			(errmsg("fairsynth: read " INT64_FORMAT " rows in %.3f s, %s %d rows in %.3f s, model %u bytes (CPU time)",
+					src.nrows, tscan - t0, cached ? "reused the model of" : "fitted on",
+					src.nsample, t1 - tscan, model->size)));
 
 	fs_generate(&src, model, plan, rsinfo->setDesc, outmap,
 				rsinfo->setResult, &rng);

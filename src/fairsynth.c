@@ -15,7 +15,7 @@ PG_MODULE_MAGIC;
 int			fairsynth_max_combinations = 10000;
 int			fairsynth_max_rows = 100000000;
 int			fairsynth_rare_threshold = 5;
-int			fairsynth_sample_rows = 100000;
+int			fairsynth_sample_rows = 30000;
 
 void		_PG_init(void);
 
@@ -41,7 +41,7 @@ _PG_init(void)
 	DefineCustomIntVariable("fairsynth.sample_rows",
 							"Rows of the source the synthesizer is fitted on (a uniform sample).",
 							"Bounds the memory and time of fitting whatever the table size; exact counts of the balance columns always use every row.",
-							&fairsynth_sample_rows, 100000, 100, 10000000,
+							&fairsynth_sample_rows, 30000, 100, 10000000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("fairsynth");
 }

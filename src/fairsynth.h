@@ -92,6 +92,7 @@ typedef struct FsSource
 	int			nbalance;
 	int		   *balance;		/* column index of each balance column */
 	int64		nrows;			/* rows of the whole relation */
+	uint64		fingerprint;	/* hash of every row read, in order */
 	int			nsample;		/* rows kept in the sample */
 	double	   *sample;			/* nsample x ncols; NaN is NULL; codes for
 								 * categorical columns */
@@ -103,7 +104,7 @@ typedef struct FsSource
 
 extern void fs_describe_relation(FsSource *src, Oid relid, ArrayType *columns,
 								 const char *argname);
-extern void fs_scan_relation(FsSource *src, pg_prng_state *rng);
+extern void fs_scan_relation(FsSource *src);
 extern FsType fs_type_of(Oid typid, const char *colname);
 
 /* Value conversion (value.c). */
@@ -218,15 +219,30 @@ typedef struct FsTreeInput
 } FsTreeInput;
 
 extern FsOff fs_tree_fit(FsBuf *buf, const FsTreeInput *in, int32 *nnodes);
-extern int	fs_tree_draw(const char *base, const FsNode *nodes,
-						 const int32 *classes, double smoothing,
-						 pg_prng_state *rng);
+extern void fs_tree_draw_batch(const char *base, const FsNode *nodes,
+							   int32 *classes, int stride, int n, int target,
+							   double smoothing, pg_prng_state *rng);
 
 extern FsModel *fs_model_fit(FsSource *src);
-extern int	fs_model_draw_class(const FsModel *m, int col, const int32 *classes,
-								pg_prng_state *rng);
+extern void fs_model_draw_classes(const FsModel *m, int col, int32 *classes,
+								  int n, pg_prng_state *rng);
 extern double fs_model_draw_value(const FsModel *m, int col, int cls,
 								  pg_prng_state *rng);
+
+/* What a fitted model depends on (cache.c). */
+typedef struct FsModelKey
+{
+	Oid			relid;
+	Oid			userid;
+	uint64		fingerprint;	/* hash of every row read, in order */
+	int64		nrows;
+	int			sample_rows;
+	int			rare_threshold;
+	char		columns[NAMEDATALEN * 8];	/* balance columns, comma separated */
+} FsModelKey;
+
+extern FsModel *fs_cache_lookup(const FsModelKey *key);
+extern void fs_cache_store(const FsModelKey *key, const FsModel *model);
 
 /* Exact row counts per combination of balance values (plan.c). */
 typedef struct FsPlan
@@ -245,6 +261,13 @@ extern void fs_combo_decode(FsSource *src, int combo, int32 *codes);
 extern void fs_generate(FsSource *src, FsModel *model, FsPlan *plan,
 						TupleDesc outdesc, const int *outmap,
 						Tuplestorestate *store, pg_prng_state *rng);
+
+/* A uniform double in [0, 1): pg_prng_double without the libm call. */
+static inline double
+fs_rand01(pg_prng_state *rng)
+{
+	return (double) (pg_prng_uint64(rng) >> 11) * (1.0 / 9007199254740992.0);
+}
 
 /* Seeding (generate.c). */
 extern void fs_seed_rng(pg_prng_state *rng, bool isnull, int64 seed);

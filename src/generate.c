@@ -18,6 +18,9 @@
 
 #include "fairsynth.h"
 
+/* Rows generated together, column by column. */
+#define FS_BATCH_ROWS 512
+
 /* Seed rng from seed, or from a strong random source when seed is NULL. */
 void
 fs_seed_rng(pg_prng_state *rng, bool isnull, int64 seed)
@@ -106,7 +109,7 @@ fs_category_value(FsSource *src, const FsModel *m, int c, int cls,
 	{
 		/* a rare value is never emitted: draw a frequent one instead */
 		const float4 *cum = FS_AT(m, mc->frequent, float4);
-		double		u = pg_prng_double(rng);
+		double		u = fs_rand01(rng);
 		int			j = 0;
 
 		while (j < mc->rare_class - 1 && u >= cum[j])
@@ -120,7 +123,9 @@ fs_category_value(FsSource *src, const FsModel *m, int c, int cls,
 
 /*
  * Generate plan->total rows into store, with outdesc's attribute i taken from
- * source column outmap[i] (-1: NULL, for dropped columns).
+ * source column outmap[i] (-1: NULL, for dropped columns).  Rows are made in
+ * batches, one column at a time, so each tree stays in cache while it is
+ * walked for the whole batch.
  */
 void
 fs_generate(FsSource *src, FsModel *m, FsPlan *plan, TupleDesc outdesc,
@@ -129,7 +134,7 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, TupleDesc outdesc,
 	int			ncols = src->ncols;
 	int			k = plan->ncombos;
 	int64	   *tree = palloc0(sizeof(int64) * (k + 1));
-	int32	   *classes = palloc0(sizeof(int32) * ncols);
+	int32	   *classes = palloc0(sizeof(int32) * ncols * FS_BATCH_ROWS);
 	int32	   *codes = palloc0(sizeof(int32) * Max(src->nbalance, 1));
 	Datum	   *colval = palloc(sizeof(Datum) * ncols);
 	bool	   *colnull = palloc(sizeof(bool) * ncols);
@@ -142,60 +147,71 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, TupleDesc outdesc,
 												 ALLOCSET_DEFAULT_SIZES);
 	MemoryContext oldctx;
 	int64		remaining = plan->total;
+	int64		done = 0;
 
 	for (int c = 0; c < k; c++)
 		fs_fenwick_add(tree, k, c, plan->counts[c]);
 
-	for (int64 i = 0; i < plan->total; i++)
+	while (done < plan->total)
 	{
-		int			combo;
+		int			n = (int) Min(FS_BATCH_ROWS, plan->total - done);
 
 		CHECK_FOR_INTERRUPTS();
-		oldctx = MemoryContextSwitchTo(rowctx);
 
-		combo = fs_fenwick_find(tree, k,
-								(int64) pg_prng_uint64_range(rng, 0, remaining - 1));
-		fs_fenwick_add(tree, k, combo, -1);
-		remaining--;
+		/* balance columns: the next combinations, dealt without replacement */
+		for (int r = 0; r < n; r++)
+		{
+			int			combo = fs_fenwick_find(tree, k,
+												(int64) pg_prng_uint64_range(rng, 0, remaining - 1));
 
-		/* balance columns: the combination; then each column in order */
-		fs_combo_decode(src, combo, codes);
-		for (int b = 0; b < src->nbalance; b++)
-			classes[src->balance[b]] = codes[b];
+			fs_fenwick_add(tree, k, combo, -1);
+			remaining--;
+			fs_combo_decode(src, combo, codes);
+			for (int b = 0; b < src->nbalance; b++)
+				classes[r * ncols + src->balance[b]] = codes[b];
+		}
+		/* every other column in generation order, for the whole batch */
 		for (int j = src->nbalance; j < ncols && order[j] >= 0; j++)
-			classes[order[j]] = fs_model_draw_class(m, order[j], classes, rng);
+			fs_model_draw_classes(m, order[j], classes, n, rng);
 
-		for (int c = 0; c < ncols; c++)
+		for (int r = 0; r < n; r++)
 		{
-			FsColumn   *col = &src->cols[c];
-			const FsModelColumn *mc = &mcols[c];
+			const int32 *cls = &classes[r * ncols];
 
-			colnull[c] = false;
-			if (col->kind == FS_KEY)
-				colval[c] = fs_fresh_key(col, i, rng);
-			else if (col->kind == FS_CAT)
-				colnull[c] = !fs_category_value(src, m, c, classes[c], rng, &colval[c]);
-			else if (classes[c] == mc->null_class)
-				colnull[c] = true;
-			else
-				colval[c] = fs_double_to_datum(fs_model_draw_value(m, c, classes[c], rng), col);
-		}
-		for (int a = 0; a < outdesc->natts; a++)
-		{
-			if (outmap[a] < 0)
+			oldctx = MemoryContextSwitchTo(rowctx);
+			for (int c = 0; c < ncols; c++)
 			{
-				values[a] = (Datum) 0;
-				nulls[a] = true;
+				FsColumn   *col = &src->cols[c];
+				const FsModelColumn *mc = &mcols[c];
+
+				colnull[c] = false;
+				if (col->kind == FS_KEY)
+					colval[c] = fs_fresh_key(col, done + r, rng);
+				else if (col->kind == FS_CAT)
+					colnull[c] = !fs_category_value(src, m, c, cls[c], rng, &colval[c]);
+				else if (cls[c] == mc->null_class)
+					colnull[c] = true;
+				else
+					colval[c] = fs_double_to_datum(fs_model_draw_value(m, c, cls[c], rng), col);
 			}
-			else
+			for (int a = 0; a < outdesc->natts; a++)
 			{
-				values[a] = colval[outmap[a]];
-				nulls[a] = colnull[outmap[a]];
+				if (outmap[a] < 0)
+				{
+					values[a] = (Datum) 0;
+					nulls[a] = true;
+				}
+				else
+				{
+					values[a] = colval[outmap[a]];
+					nulls[a] = colnull[outmap[a]];
+				}
 			}
+			MemoryContextSwitchTo(oldctx);
+			tuplestore_putvalues(store, outdesc, values, nulls);
+			MemoryContextReset(rowctx);
 		}
-		MemoryContextSwitchTo(oldctx);
-		tuplestore_putvalues(store, outdesc, values, nulls);
-		MemoryContextReset(rowctx);
+		done += n;
 	}
 	MemoryContextDelete(rowctx);
 }

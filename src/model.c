@@ -440,15 +440,18 @@ fs_model_fit(FsSource *src)
 	return m;
 }
 
-/* Draw the class of column col given the classes drawn before it. */
-int
-fs_model_draw_class(const FsModel *m, int col, const int32 *classes,
-					pg_prng_state *rng)
+/*
+ * Draw the class of column col for n rows, given the classes drawn before it
+ * (classes is n x ncols, row-major).
+ */
+void
+fs_model_draw_classes(const FsModel *m, int col, int32 *classes, int n,
+					  pg_prng_state *rng)
 {
 	const FsModelColumn *mc = FS_AT(m, m->cols, FsModelColumn) + col;
 
-	return fs_tree_draw((const char *) m, FS_AT(m, mc->nodes, FsNode),
-						classes, m->smoothing, rng);
+	fs_tree_draw_batch((const char *) m, FS_AT(m, mc->nodes, FsNode),
+					   classes, m->ncols, n, col, m->smoothing, rng);
 }
 
 /*
@@ -466,11 +469,11 @@ fs_model_draw_value(const FsModel *m, int col, int cls, pg_prng_state *rng)
 	if (bin->is_atom)
 		return bin->q[0];
 	piece = (int) pg_prng_uint64_range(rng, 0, FS_BIN_QUANTILES - 2);
-	x = bin->q[piece] + pg_prng_double(rng) * (bin->q[piece + 1] - bin->q[piece]);
+	x = bin->q[piece] + fs_rand01(rng) * (bin->q[piece + 1] - bin->q[piece]);
 	if (mc->is_integer)
 	{
 		/* round within the piece, so integers keep their spread */
-		x = floor(x + pg_prng_double(rng));
+		x = floor(x + fs_rand01(rng));
 		x = Min(Max(x, ceil(bin->q[0])), floor(bin->q[FS_BIN_QUANTILES - 1]));
 	}
 	return x;

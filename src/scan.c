@@ -15,6 +15,7 @@
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "catalog/pg_class.h"
+#include "common/hashfn.h"
 #include "catalog/pg_index.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -29,6 +30,7 @@
 
 #define FS_FETCH_ROWS 1000
 #define FS_MIN_ROWS_FOR_DISTINCT_KEY 20
+#define FS_SAMPLE_SEED UINT64CONST(0x66616972)
 
 /* Mark columns that are a single-column primary key or unique index. */
 static void
@@ -317,8 +319,10 @@ fs_all_distinct(FsSource *src, int c)
  * uniform sample of at most fairsynth.sample_rows rows.
  */
 void
-fs_scan_relation(FsSource *src, pg_prng_state *rng)
+fs_scan_relation(FsSource *src)
 {
+	pg_prng_state rngstate;
+	pg_prng_state *rng = &rngstate;
 	StringInfoData sql;
 	Portal		portal;
 	MemoryContext workctx = CurrentMemoryContext;
@@ -332,8 +336,11 @@ fs_scan_relation(FsSource *src, pg_prng_state *rng)
 	int64		seen = 0;
 	int			save_nestlevel;
 
+	/* the sample depends on the data only, never on the caller's seed */
+	pg_prng_seed(rng, FS_SAMPLE_SEED);
 	for (int i = 0; i < ncols; i++)
-		if (src->cols[i].kind == FS_CAT || src->cols[i].balance_pos >= 0)
+		if (src->cols[i].kind == FS_CAT || src->cols[i].balance_pos >= 0 ||
+			fs_is_categorical_type(src->cols[i].type))
 			src->cols[i].dict = fs_dict_create(64);
 	src->sample = palloc(sizeof(double) * (Size) alloc * ncols);
 
@@ -364,6 +371,10 @@ fs_scan_relation(FsSource *src, pg_prng_state *rng)
 			int64		slot;
 
 			heap_deform_tuple(tuple, SPI_tuptable->tupdesc, values, isnull);
+			src->fingerprint = hash_combine64(src->fingerprint,
+											  hash_bytes_extended((const unsigned char *) tuple->t_data->t_bits,
+																  tuple->t_len - offsetof(HeapTupleHeaderData, t_bits),
+																  0));
 
 			/* balance columns and key maxima: every row */
 			for (int b = 0; b < src->nbalance; b++)

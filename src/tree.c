@@ -20,6 +20,9 @@
 
 #include "fairsynth.h"
 
+/* Rows walked down a tree together. */
+#define FS_DRAW_BATCH 64
+
 /* Working state of one tree's growth. */
 typedef struct FsGrow
 {
@@ -360,47 +363,72 @@ fs_tree_fit(FsBuf *buf, const FsTreeInput *in, int32 *nnodes)
 }
 
 /*
- * Draw a class: walk to the leaf the given classes lead to, then back off to
- * an ancestor with probability smoothing / (rows + smoothing) per level.
+ * Draw a class for each of n rows (row r's classes at classes + r * stride)
+ * into out[r * stride]: walk every row to its leaf, one level at a time for
+ * all rows so that their memory accesses overlap, then back off to an
+ * ancestor with probability smoothing / (rows + smoothing) per level and draw
+ * from that node's distribution.
  */
-int
-fs_tree_draw(const char *base, const FsNode *nodes, const int32 *classes,
-			 double smoothing, pg_prng_state *rng)
+void
+fs_tree_draw_batch(const char *base, const FsNode *nodes, int32 *classes,
+				   int stride, int n, int target, double smoothing,
+				   pg_prng_state *rng)
 {
-	int			id = 0;
-	const FsDraw *d;
-	double		u;
-	int			lo,
-				hi;
+	int32		ids[FS_DRAW_BATCH];
 
-	while (nodes[id].pred >= 0)
+	for (int from = 0; from < n; from += FS_DRAW_BATCH)
 	{
-		const FsNode *node = &nodes[id];
-		int			b = classes[node->pred];
-		bool		left;
+		int			cnt = Min(FS_DRAW_BATCH, n - from);
+		int32	   *rows = classes + (int64) from * stride;
+		bool		moved = true;
 
-		if (node->goes_left == 0)
-			left = (node->mask >> b) & 1;
-		else
-			left = (((const uint8 *) (base + node->goes_left))[b / 8] >> (b % 8)) & 1;
-		id = left ? node->left : node->right;
+		for (int r = 0; r < cnt; r++)
+			ids[r] = 0;
+		while (moved)
+		{
+			moved = false;
+			for (int r = 0; r < cnt; r++)
+			{
+				const FsNode *node = &nodes[ids[r]];
+				int			b;
+				bool		left;
+
+				if (node->pred < 0)
+					continue;
+				b = rows[r * stride + node->pred];
+				if (node->goes_left == 0)
+					left = (node->mask >> b) & 1;
+				else
+					left = (((const uint8 *) (base + node->goes_left))[b / 8] >> (b % 8)) & 1;
+				ids[r] = left ? node->left : node->right;
+				moved = true;
+			}
+		}
+		for (int r = 0; r < cnt; r++)
+		{
+			int			id = ids[r];
+			const FsDraw *d;
+			double		u;
+			int			lo,
+						hi;
+
+			while (nodes[id].parent >= 0 &&
+				   fs_rand01(rng) * (nodes[id].weight + smoothing) >= nodes[id].weight)
+				id = nodes[id].parent;
+			d = (const FsDraw *) (base + nodes[id].dist);
+			u = fs_rand01(rng);
+			lo = 0;
+			hi = nodes[id].ndist - 1;
+			while (lo < hi)
+			{
+				int			mid = (lo + hi) / 2;
+
+				if (u < d[mid].cum)
+					hi = mid;
+				else
+					lo = mid + 1;
+			}
+			rows[r * stride + target] = d[lo].cls;
+		}
 	}
-	while (nodes[id].parent >= 0 &&
-		   pg_prng_double(rng) * (nodes[id].weight + smoothing) >= nodes[id].weight)
-		id = nodes[id].parent;
-
-	d = (const FsDraw *) (base + nodes[id].dist);
-	u = pg_prng_double(rng);
-	lo = 0;
-	hi = nodes[id].ndist - 1;
-	while (lo < hi)
-	{
-		int			mid = (lo + hi) / 2;
-
-		if (u < d[mid].cum)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return d[lo].cls;
 }

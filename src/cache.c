@@ -1,0 +1,93 @@
+/*
+ * cache.c: a backend-local cache of fitted models.
+ *
+ * Fitting dominates the cost of a call on small and medium tables, and a
+ * model depends only on the rows it was fitted on.  Every call still reads
+ * the relation as the calling role; the model is reused only when the
+ * relation, the role, the balance columns, the fitting settings and a
+ * fingerprint of every row read (a 64-bit hash over the rows in scan order)
+ * are all equal.  So a cached model never outlives a change to the data and
+ * never serves a role that could not read the very same rows.
+ *
+ * The cache holds FS_CACHE_ENTRIES models in TopMemoryContext and evicts the
+ * least recently used one.
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "utils/memutils.h"
+
+#include "fairsynth.h"
+
+#define FS_CACHE_ENTRIES 4
+
+typedef struct FsCacheEntry
+{
+	FsModelKey	key;
+	uint64		last_used;
+	FsModel    *model;			/* in TopMemoryContext; NULL if empty */
+} FsCacheEntry;
+
+static FsCacheEntry fs_cache[FS_CACHE_ENTRIES];
+static uint64 fs_cache_clock = 0;
+
+/* Whether two keys are equal. */
+static bool
+fs_key_equal(const FsModelKey *a, const FsModelKey *b)
+{
+	return a->relid == b->relid && a->userid == b->userid &&
+		a->fingerprint == b->fingerprint && a->nrows == b->nrows &&
+		a->sample_rows == b->sample_rows && a->rare_threshold == b->rare_threshold &&
+		strcmp(a->columns, b->columns) == 0;
+}
+
+/* The cached model for key, copied into the current context, or NULL. */
+FsModel *
+fs_cache_lookup(const FsModelKey *key)
+{
+	for (int i = 0; i < FS_CACHE_ENTRIES; i++)
+	{
+		FsCacheEntry *e = &fs_cache[i];
+
+		if (e->model != NULL && fs_key_equal(&e->key, key))
+		{
+			FsModel    *copy = palloc(e->model->size);
+
+			memcpy(copy, e->model, e->model->size);
+			e->last_used = ++fs_cache_clock;
+			return copy;
+		}
+	}
+	return NULL;
+}
+
+/* Keep a copy of model under key, evicting the least recently used entry. */
+void
+fs_cache_store(const FsModelKey *key, const FsModel *model)
+{
+	FsCacheEntry *victim = &fs_cache[0];
+	FsModel    *copy;
+
+	if (strlen(key->columns) >= sizeof(key->columns) - 1)
+		return;					/* key truncated: do not risk a false hit */
+	for (int i = 0; i < FS_CACHE_ENTRIES; i++)
+	{
+		if (fs_cache[i].model == NULL)
+		{
+			victim = &fs_cache[i];
+			break;
+		}
+		if (fs_cache[i].last_used < victim->last_used)
+			victim = &fs_cache[i];
+	}
+	copy = MemoryContextAllocExtended(TopMemoryContext, model->size,
+									  MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+	if (copy == NULL)
+		return;					/* caching is an optimisation only */
+	memcpy(copy, model, model->size);
+	if (victim->model != NULL)
+		pfree(victim->model);
+	victim->key = *key;
+	victim->model = copy;
+	victim->last_used = ++fs_cache_clock;
+}
