@@ -129,10 +129,18 @@ typedef struct FsModel
 	uint32		size;			/* bytes of the whole block */
 	int32		ncols;
 	int32		nbalance;
+	int32		ncombos;		/* combinations of the balance columns */
 	double		smoothing;		/* prior weight of a node's parent */
 	FsOff		cols;			/* FsModelColumn[ncols] */
 	FsOff		order;			/* int32[ncols]: generation order */
 } FsModel;
+
+/*
+ * Rows of classes have one slot per column plus one for the combination of
+ * the balance columns (FS_GROUP_COL), which every tree splits on first.
+ */
+#define FS_GROUP_COL(ncols) (ncols)
+#define FS_CLASS_STRIDE(ncols) ((ncols) + 1)
 
 #define FS_MODEL_MAGIC 0x46534D31	/* "FSM1" */
 
@@ -216,6 +224,7 @@ typedef struct FsTreeInput
 	int			npreds;
 	int			min_leaf;
 	int			max_depth;
+	int			group_col;		/* split on this column first, or -1 */
 } FsTreeInput;
 
 extern FsOff fs_tree_fit(FsBuf *buf, const FsTreeInput *in, int32 *nnodes);

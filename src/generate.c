@@ -134,7 +134,8 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, TupleDesc outdesc,
 	int			ncols = src->ncols;
 	int			k = plan->ncombos;
 	int64	   *tree = palloc0(sizeof(int64) * (k + 1));
-	int32	   *classes = palloc0(sizeof(int32) * ncols * FS_BATCH_ROWS);
+	int			stride = FS_CLASS_STRIDE(ncols);
+	int32	   *classes = palloc0(sizeof(int32) * stride * FS_BATCH_ROWS);
 	int32	   *codes = palloc0(sizeof(int32) * Max(src->nbalance, 1));
 	Datum	   *colval = palloc(sizeof(Datum) * ncols);
 	bool	   *colnull = palloc(sizeof(bool) * ncols);
@@ -168,7 +169,8 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, TupleDesc outdesc,
 			remaining--;
 			fs_combo_decode(src, combo, codes);
 			for (int b = 0; b < src->nbalance; b++)
-				classes[r * ncols + src->balance[b]] = codes[b];
+				classes[r * stride + src->balance[b]] = codes[b];
+			classes[r * stride + FS_GROUP_COL(ncols)] = combo;
 		}
 		/* every other column in generation order, for the whole batch */
 		for (int j = src->nbalance; j < ncols && order[j] >= 0; j++)
@@ -176,7 +178,7 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, TupleDesc outdesc,
 
 		for (int r = 0; r < n; r++)
 		{
-			const int32 *cls = &classes[r * ncols];
+			const int32 *cls = &classes[r * stride];
 
 			oldctx = MemoryContextSwitchTo(rowctx);
 			for (int c = 0; c < ncols; c++)

@@ -99,14 +99,14 @@ fs_store_dist(FsGrow *g, FsNode *node, const int64 *counts, int m)
  * the predictor, or -1 when no split improves the node enough.
  */
 static int
-fs_best_split(FsGrow *g, int lo, int hi)
+fs_best_split(FsGrow *g, int lo, int hi, int only)
 {
 	const FsTreeInput *in = g->in;
 	int			m = hi - lo;
 	int			t = in->target;
 	int			major = 0;
 	double		sp = 0;
-	double		best = 0;
+	double		best = only >= 0 ? -1 : 0;
 	int			best_pred = -1;
 
 	for (int c = 0; c < g->nc; c++)
@@ -119,7 +119,7 @@ fs_best_split(FsGrow *g, int lo, int hi)
 
 	for (int pi = 0; pi < in->npreds; pi++)
 	{
-		int			p = in->preds[pi];
+		int			p = only >= 0 ? only : in->preds[pi];
 		int			npresent = 0;
 		int			pos = 0;
 		int64		nl = 0;
@@ -183,7 +183,8 @@ fs_best_split(FsGrow *g, int lo, int hi)
 				if (nl < in->min_leaf || m - nl < in->min_leaf)
 					continue;
 				score = sl / nl + sr / (m - nl) - sp;
-				if (score > best * (1 + 1e-12) && score > 1e-9 * m)
+				if (only >= 0 ? score > best :
+					(score > best * (1 + 1e-12) && score > 1e-9 * m))
 				{
 					best = score;
 					best_pred = p;
@@ -199,6 +200,8 @@ fs_best_split(FsGrow *g, int lo, int hi)
 			g->tot[g->present[j]] = 0;
 			g->maj[g->present[j]] = 0;
 		}
+		if (only >= 0)
+			break;
 	}
 	return best_pred;
 }
@@ -236,9 +239,16 @@ fs_grow(FsGrow *g, int lo, int hi, int parent, int depth)
 		g->pc[fs_cls(in, g->rows[i], in->target)]++;
 	fs_store_dist(g, &g->nodes[id], g->pc, m);
 
-	if (m >= 2 * in->min_leaf && depth < in->max_depth &&
+	/* groups first: each balance combination gets its own subtree */
+	if (in->group_col >= 0 && m >= 2 * in->min_leaf && g->nodes[id].ndist > 1)
+	{
+		pred = fs_best_split(g, lo, hi, in->group_col);
+		if (pred >= 0)
+			depth--;			/* group splits do not count towards depth */
+	}
+	if (pred < 0 && m >= 2 * in->min_leaf && depth < in->max_depth &&
 		g->nodes[id].ndist > 1)
-		pred = fs_best_split(g, lo, hi);
+		pred = fs_best_split(g, lo, hi, -1);
 	if (pred < 0)
 		return id;
 
@@ -333,6 +343,8 @@ fs_tree_fit(FsBuf *buf, const FsTreeInput *in, int32 *nnodes)
 		g.rows[r] = r;
 	for (int pi = 0; pi < in->npreds; pi++)
 		maxnb = Max(maxnb, in->nclass[in->preds[pi]]);
+	if (in->group_col >= 0)
+		maxnb = Max(maxnb, in->nclass[in->group_col]);
 	g.pc = palloc0(sizeof(int64) * g.nc);
 	g.lc = palloc0(sizeof(int64) * g.nc);
 	g.tot = palloc0(sizeof(int) * maxnb);
