@@ -1,0 +1,79 @@
+-- fairsynth_bias: pre-training bias metrics (definitions of test/reference/bias.py)
+\set SHOW_CONTEXT never
+CREATE TABLE bias_compas (
+  sex text, age int, age_cat text, race text,
+  juv_fel_count int, juv_misd_count int, juv_other_count int, priors_count int,
+  days_b_screening_arrest int, c_charge_degree text, c_charge_desc text,
+  decile_score int, score_text text, v_decile_score int, v_score_text text,
+  is_recid int, is_violent_recid int, two_year_recid int);
+\copy bias_compas FROM 'test/data/compas.csv' WITH (FORMAT csv, HEADER true)
+
+-- race against two-year recidivism (favorable defaults to the least frequent label, 1)
+SELECT facet_value, n, round(ci::numeric, 6) AS ci, round(dpl::numeric, 6) AS dpl,
+       round(kl::numeric, 6) AS kl, round(js::numeric, 6) AS js, round(lp::numeric, 6) AS lp,
+       round(tvd::numeric, 6) AS tvd, round(ks::numeric, 6) AS ks, round(di::numeric, 6) AS di,
+       round(cddl::numeric, 6) AS cddl
+FROM fairsynth_bias('bias_compas', 'race', 'two_year_recid');
+
+-- the same, conditioned on sex
+SELECT facet_value, n, round(dpl::numeric, 6) AS dpl, round(di::numeric, 6) AS di,
+       round(cddl::numeric, 6) AS cddl
+FROM fairsynth_bias('bias_compas', 'race', 'two_year_recid', group_by => 'sex');
+
+-- sex against a three-valued label, favorable 'Low'
+SELECT facet_value, n, round(ci::numeric, 6) AS ci, round(dpl::numeric, 6) AS dpl,
+       round(kl::numeric, 6) AS kl, round(js::numeric, 6) AS js, round(lp::numeric, 6) AS lp,
+       round(tvd::numeric, 6) AS tvd, round(ks::numeric, 6) AS ks, round(di::numeric, 6) AS di,
+       round(cddl::numeric, 6) AS cddl
+FROM fairsynth_bias('bias_compas', 'sex', 'score_text', 'Low');
+
+-- NULL facet is the group 'NULL', NULL labels are ignored, ties for the default
+-- favorable value go to the one met first ('d'), byte order of facet values,
+-- DI is NULL when no other row is favorable, label values seen on one side only
+-- are dropped before KL..KS (all NULL when no label value is seen on both sides)
+CREATE TABLE bias_small (grp text, outcome text, site int);
+INSERT INTO bias_small VALUES
+  ('x', 'b', 1), ('y', 'a', 1), ('x', 'c', 2), ('y', 'a', 2), ('z', 'c', 1), ('x', 'b', 2),
+  ('y', 'd', 1), ('x', 'd', 2), ('z', NULL, 1), (NULL, 'c', 2), (NULL, 'b', 1), ('y', 'a', 1),
+  ('z', 'e', 2), ('x', 'e', 1), ('B', 'a', 1), ('a', 'a', 2), ('w', 'f', 1), ('w', 'f', 2);
+SELECT facet_value, n, round(ci::numeric, 6) AS ci, round(dpl::numeric, 6) AS dpl,
+       round(kl::numeric, 6) AS kl, round(js::numeric, 6) AS js, round(lp::numeric, 6) AS lp,
+       round(tvd::numeric, 6) AS tvd, round(ks::numeric, 6) AS ks, round(di::numeric, 6) AS di,
+       round(cddl::numeric, 6) AS cddl
+FROM fairsynth_bias('bias_small', 'grp', 'outcome', group_by => 'site');
+SELECT facet_value, n, round(dpl::numeric, 6) AS dpl, round(di::numeric, 6) AS di
+FROM fairsynth_bias('bias_small', 'grp', 'outcome', 'e');
+SELECT facet_value, n, round(dpl::numeric, 6) AS dpl, round(kl::numeric, 6) AS kl, round(ks::numeric, 6) AS ks,
+       round(di::numeric, 6) AS di
+FROM fairsynth_bias('bias_small', 'grp', 'outcome', 'f');
+-- numeric facet and label, compared as text
+SELECT facet_value, n, round(dpl::numeric, 6) AS dpl, round(di::numeric, 6) AS di
+FROM fairsynth_bias('bias_small', 'site', 'grp', 'x');
+-- a facet value covering every row is skipped: nothing to compare
+DELETE FROM bias_small WHERE grp <> 'x' OR grp IS NULL;
+SELECT * FROM fairsynth_bias('bias_small', 'grp', 'outcome');
+-- no labelled rows: no result
+UPDATE bias_small SET outcome = NULL;
+SELECT * FROM fairsynth_bias('bias_small', 'grp', 'outcome');
+TRUNCATE bias_small;
+SELECT * FROM fairsynth_bias('bias_small', 'grp', 'outcome');
+
+-- errors (with their SQLSTATE)
+SELECT * FROM fairsynth_bias('bias_compas', 'Race', 'two_year_recid');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM fairsynth_bias('bias_compas', 'race', 'recid');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM fairsynth_bias('bias_compas', 'race', 'race');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM fairsynth_bias('bias_compas', 'race', 'two_year_recid', 'yes');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM fairsynth_bias('bias_compas', 'race', 'two_year_recid', group_by => 'two_year_recid');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM fairsynth_bias('bias_compas', 'race', 'two_year_recid', group_by => 'county');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM fairsynth_bias('bias_compas', NULL, 'two_year_recid');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM fairsynth_bias(NULL, 'race', 'two_year_recid');
+\echo :LAST_ERROR_SQLSTATE
+
+DROP TABLE bias_compas, bias_small;

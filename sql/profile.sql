@@ -1,0 +1,64 @@
+-- fairsynth_profile: value distributions and imbalance per column
+\set SHOW_CONTEXT never
+CREATE TABLE profile_compas (
+  sex text, age int, age_cat text, race text,
+  juv_fel_count int, juv_misd_count int, juv_other_count int, priors_count int,
+  days_b_screening_arrest int, c_charge_degree text, c_charge_desc text,
+  decile_score int, score_text text, v_decile_score int, v_score_text text,
+  is_recid int, is_violent_recid int, two_year_recid int);
+\copy profile_compas FROM 'test/data/compas.csv' WITH (FORMAT csv, HEADER true)
+
+-- categorical columns (count descending) and binned numeric columns (quantile
+-- ranges in ascending order, NULL last), each led by its '(imbalance)' row
+SELECT column_name, value, count, round(share::numeric, 6) AS share, bar
+FROM fairsynth_profile('profile_compas',
+                       ARRAY['race', 'sex', 'age', 'priors_count', 'days_b_screening_arrest', 'score_text'])
+     WITH ORDINALITY p ORDER BY ordinality;
+
+-- all columns, in attnum order: the imbalance row of each
+SELECT column_name, count AS distinct_values, round(share::numeric, 2) AS ratio, bar
+FROM fairsynth_profile('profile_compas') WITH ORDINALITY p
+WHERE value = '(imbalance)' ORDER BY ordinality;
+
+-- shares of every column add up to 1; NULL is a value of its own
+SELECT column_name, count(*) AS values, sum(count) AS rows, round(sum(share)::numeric, 12) AS total_share
+FROM fairsynth_profile('profile_compas') WHERE value IS DISTINCT FROM '(imbalance)'
+GROUP BY column_name ORDER BY column_name;
+SELECT column_name, value, count FROM fairsynth_profile('profile_compas', ARRAY['c_charge_desc'])
+WHERE value IS NULL;
+
+-- a rare value still gets a visible bar; ties by value in byte order
+SELECT value, count, bar FROM fairsynth_profile('profile_compas', ARRAY['c_charge_desc'])
+     WITH ORDINALITY p ORDER BY ordinality LIMIT 4;
+
+-- bars: 20 characters = share 1.0, eighth blocks
+SELECT s, fairsynth_bar(s) AS bar, length(fairsynth_bar(s)) AS chars
+FROM unnest(ARRAY[0, 0.0001, 0.05, 0.1234, 0.5, 0.99, 1]::float8[]) s;
+
+-- date/time columns are binned too; columns with <= 20 distinct values are not
+CREATE TABLE profile_dates AS
+  SELECT DATE '2024-01-01' + (i % 40) AS d, TIMESTAMP '2024-01-01 08:00' + (i % 5) * INTERVAL '1 hour' AS t,
+         (i % 7) * 0.5 AS x
+  FROM generate_series(1, 200) i;
+INSERT INTO profile_dates VALUES (NULL, NULL, NULL);
+SELECT * FROM fairsynth_profile('profile_dates') WITH ORDINALITY p ORDER BY ordinality;
+
+-- empty relation: only the '(imbalance)' rows
+CREATE TABLE profile_empty (a int, b text);
+SELECT * FROM fairsynth_profile('profile_empty');
+
+-- errors (with their SQLSTATE)
+SELECT * FROM fairsynth_profile('profile_compas', ARRAY['race', 'Race']);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM fairsynth_profile('profile_compas', ARRAY[]::text[]);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM fairsynth_profile('profile_compas', ARRAY['race', NULL]);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM fairsynth_profile('profile_compas', ARRAY['race', 'sex', 'race']);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM fairsynth_profile(NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM fairsynth_profile('profile_missing');
+\echo :LAST_ERROR_SQLSTATE
+
+DROP TABLE profile_compas, profile_dates, profile_empty;
