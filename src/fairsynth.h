@@ -157,6 +157,7 @@ typedef struct FsModelColumn
 	FsOff		frequent;		/* categorical: float4 cumulative shares of
 								 * the frequent classes, for the rare class */
 	int32		nnodes;			/* tree; 0 for balance and key columns */
+	int32		depth;			/* longest root-to-leaf path of the tree */
 	FsOff		nodes;			/* FsNode[nnodes], node 0 the root */
 } FsModelColumn;
 
@@ -178,22 +179,26 @@ typedef struct FsBin
 } FsBin;
 
 /*
- * A tree node; a leaf has pred = -1.  The split's set of predictor classes
- * that go left is the mask when the predictor has at most 64 classes (no
- * second memory access while walking), else a bitset at goes_left.
+ * A tree node.  Walking is branch-free: every step follows
+ * child[class of column test is in the split set]; a leaf tests column 0 with
+ * an empty set and has itself as both children, so a walk of the tree's depth
+ * always ends on the right leaf.  The set is the mask when the tested column
+ * has at most 64 classes, else a bitset at goes_left.  A leaf's distribution
+ * is already smoothed towards its ancestors.
  */
 typedef struct FsNode
 {
-	int32		pred;			/* column whose class decides the split */
-	int32		left;
-	int32		right;
-	int32		parent;
-	uint64		mask;			/* classes that go left, if < 64 classes */
-	FsOff		goes_left;		/* bitset of them otherwise, or 0 */
+	int32		test;			/* column whose class decides the split */
+	int32		child[2];		/* [1]: class in the set; [0]: not */
+	int32		parent;			/* -1 at the root */
+	uint64		mask;			/* the set, if the column has <= 64 classes */
+	FsOff		goes_left;		/* the set as a bitset otherwise, or 0 */
 	FsOff		dist;			/* FsDraw[ndist], cumulative */
 	int32		ndist;
 	float4		weight;			/* training rows in the node */
 } FsNode;
+
+#define FS_IS_LEAF(nodes, id) ((nodes)[id].child[0] == (id))
 
 typedef struct FsDraw
 {
@@ -227,10 +232,11 @@ typedef struct FsTreeInput
 	int			group_col;		/* split on this column first, or -1 */
 } FsTreeInput;
 
-extern FsOff fs_tree_fit(FsBuf *buf, const FsTreeInput *in, int32 *nnodes);
+extern FsOff fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing,
+						 int32 *nnodes, int32 *depth);
 extern void fs_tree_draw_batch(const char *base, const FsNode *nodes,
-							   int32 *classes, int stride, int n, int target,
-							   double smoothing, pg_prng_state *rng);
+							   int depth, int32 *classes, int stride, int n,
+							   int target, pg_prng_state *rng);
 
 extern FsModel *fs_model_fit(FsSource *src);
 extern void fs_model_draw_classes(const FsModel *m, int col, int32 *classes,

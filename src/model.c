@@ -423,6 +423,7 @@ fs_model_fit(FsSource *src)
 	{
 		FsTreeInput in;
 		int32		nnodes;
+		int32		depth;
 		FsOff		nodes;
 		FsModelColumn *mc;
 
@@ -439,10 +440,11 @@ fs_model_fit(FsSource *src)
 						  FS_MIN_LEAF_HIGH);
 		in.max_depth = FS_MAX_DEPTH;
 		in.group_col = src->nbalance > 0 ? FS_GROUP_COL(ncols) : -1;
-		nodes = fs_tree_fit(&buf, &in, &nnodes);
+		nodes = fs_tree_fit(&buf, &in, FS_SMOOTHING, &nnodes, &depth);
 		mc = FS_AT(buf.data, cols_off, FsModelColumn) + order[j];
 		mc->nodes = nodes;
 		mc->nnodes = nnodes;
+		mc->depth = depth;
 	}
 
 	m = FS_AT(buf.data, 0, FsModel);
@@ -475,8 +477,8 @@ fs_model_draw_classes(const FsModel *m, int col, int32 *classes, int n,
 {
 	const FsModelColumn *mc = FS_AT(m, m->cols, FsModelColumn) + col;
 
-	fs_tree_draw_batch((const char *) m, FS_AT(m, mc->nodes, FsNode),
-					   classes, FS_CLASS_STRIDE(m->ncols), n, col, m->smoothing, rng);
+	fs_tree_draw_batch((const char *) m, FS_AT(m, mc->nodes, FsNode), mc->depth,
+					   classes, FS_CLASS_STRIDE(m->ncols), n, col, rng);
 }
 
 /*

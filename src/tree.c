@@ -229,8 +229,8 @@ fs_grow(FsGrow *g, int lo, int hi, int parent, int depth)
 	}
 	id = g->nnodes++;
 	memset(&g->nodes[id], 0, sizeof(FsNode));
-	g->nodes[id].pred = -1;
-	g->nodes[id].left = g->nodes[id].right = -1;
+	g->nodes[id].test = 0;
+	g->nodes[id].child[0] = g->nodes[id].child[1] = id;
 	g->nodes[id].parent = parent;
 	g->nodes[id].weight = (float4) m;
 
@@ -296,7 +296,7 @@ fs_grow(FsGrow *g, int lo, int hi, int parent, int depth)
 	}
 	memcpy(g->rows + mid, g->tmp, sizeof(int) * nleft);
 
-	g->nodes[id].pred = pred;
+	g->nodes[id].test = pred;
 	if (nclass_pred <= 64)
 	{
 		uint64		mask = 0;
@@ -317,15 +317,81 @@ fs_grow(FsGrow *g, int lo, int hi, int parent, int depth)
 		int			left = fs_grow(g, lo, mid, id, depth + 1);
 		int			right = fs_grow(g, mid, hi, id, depth + 1);
 
-		g->nodes[id].left = left;
-		g->nodes[id].right = right;
+		g->nodes[id].child[1] = left;
+		g->nodes[id].child[0] = right;
 	}
 	return id;
 }
 
+/*
+ * Give every leaf the mixture of its and its ancestors' distributions that
+ * backing off would draw from: stop at a node with probability
+ * weight / (weight + smoothing), else go up; the root always stops.
+ */
+static void
+fs_smooth_leaves(FsGrow *g, double smoothing)
+{
+	double	   *mix = palloc(sizeof(double) * g->nc);
+
+	for (int id = 0; id < g->nnodes; id++)
+	{
+		double		reach = 1;
+		int			n = 0;
+		double		cum = 0;
+		FsDraw	   *d;
+
+		if (!FS_IS_LEAF(g->nodes, id))
+			continue;
+		memset(mix, 0, sizeof(double) * g->nc);
+		for (int a = id; a >= 0 && reach > 0; a = g->nodes[a].parent)
+		{
+			const FsNode *node = &g->nodes[a];
+			const FsDraw *nd = FS_AT(g->buf->data, node->dist, FsDraw);
+			double		stop = node->parent < 0 ? 1 : node->weight / (node->weight + smoothing);
+			double		prev = 0;
+
+			for (int j = 0; j < node->ndist; j++)
+			{
+				mix[nd[j].cls] += reach * stop * (nd[j].cum - prev);
+				prev = nd[j].cum;
+			}
+			reach *= 1 - stop;
+		}
+		for (int c = 0; c < g->nc; c++)
+			if (mix[c] > 0)
+				n++;
+		g->nodes[id].dist = fs_buf_alloc(g->buf, sizeof(FsDraw) * Max(n, 1));
+		g->nodes[id].ndist = n;
+		d = FS_AT(g->buf->data, g->nodes[id].dist, FsDraw);
+		n = 0;
+		for (int c = 0; c < g->nc; c++)
+			if (mix[c] > 0)
+			{
+				cum += mix[c];
+				d[n].cls = c;
+				d[n].cum = (float4) cum;
+				n++;
+			}
+		if (n > 0)
+			d[n - 1].cum = 1.0f;
+	}
+	pfree(mix);
+}
+
+/* Length of the longest path from node id down to a leaf. */
+static int
+fs_depth(const FsNode *nodes, int id)
+{
+	if (FS_IS_LEAF(nodes, id))
+		return 0;
+	return 1 + Max(fs_depth(nodes, nodes[id].child[0]),
+				   fs_depth(nodes, nodes[id].child[1]));
+}
+
 /* Fit a tree for in->target; its nodes are appended to buf. */
 FsOff
-fs_tree_fit(FsBuf *buf, const FsTreeInput *in, int32 *nnodes)
+fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing,
+			int32 *nnodes, int32 *depth)
 {
 	FsGrow		g;
 	int			maxnb = 1;
@@ -355,6 +421,8 @@ fs_tree_fit(FsBuf *buf, const FsTreeInput *in, int32 *nnodes)
 	g.best_set = palloc0(sizeof(int) * maxnb);
 
 	fs_grow(&g, 0, in->nrows, -1, 0);
+	fs_smooth_leaves(&g, smoothing);
+	*depth = fs_depth(g.nodes, 0);
 
 	off = fs_buf_alloc(buf, sizeof(FsNode) * g.nnodes);
 	memcpy(FS_AT(buf->data, off, FsNode), g.nodes, sizeof(FsNode) * g.nnodes);
@@ -376,14 +444,13 @@ fs_tree_fit(FsBuf *buf, const FsTreeInput *in, int32 *nnodes)
 
 /*
  * Draw a class for each of n rows (row r's classes at classes + r * stride)
- * into out[r * stride]: walk every row to its leaf, one level at a time for
- * all rows so that their memory accesses overlap, then back off to an
- * ancestor with probability smoothing / (rows + smoothing) per level and draw
- * from that node's distribution.
+ * into column target: walk every row down the tree, one level at a time for
+ * all rows so their memory accesses overlap and no branch depends on the
+ * data, then draw from the leaf's smoothed distribution.
  */
 void
-fs_tree_draw_batch(const char *base, const FsNode *nodes, int32 *classes,
-				   int stride, int n, int target, double smoothing,
+fs_tree_draw_batch(const char *base, const FsNode *nodes, int depth,
+				   int32 *classes, int stride, int n, int target,
 				   pg_prng_state *rng)
 {
 	int32		ids[FS_DRAW_BATCH];
@@ -392,45 +459,30 @@ fs_tree_draw_batch(const char *base, const FsNode *nodes, int32 *classes,
 	{
 		int			cnt = Min(FS_DRAW_BATCH, n - from);
 		int32	   *rows = classes + (int64) from * stride;
-		bool		moved = true;
 
 		for (int r = 0; r < cnt; r++)
 			ids[r] = 0;
-		while (moved)
-		{
-			moved = false;
+		for (int level = 0; level < depth; level++)
 			for (int r = 0; r < cnt; r++)
 			{
 				const FsNode *node = &nodes[ids[r]];
-				int			b;
-				bool		left;
+				uint32		b = (uint32) rows[r * stride + node->test];
+				int			in_set;
 
-				if (node->pred < 0)
-					continue;
-				b = rows[r * stride + node->pred];
 				if (node->goes_left == 0)
-					left = (node->mask >> b) & 1;
+					in_set = (int) ((node->mask >> (b & 63)) & 1);
 				else
-					left = (((const uint8 *) (base + node->goes_left))[b / 8] >> (b % 8)) & 1;
-				ids[r] = left ? node->left : node->right;
-				moved = true;
+					in_set = (((const uint8 *) (base + node->goes_left))[b / 8] >> (b % 8)) & 1;
+				ids[r] = node->child[in_set];
 			}
-		}
 		for (int r = 0; r < cnt; r++)
 		{
-			int			id = ids[r];
-			const FsDraw *d;
-			double		u;
-			int			lo,
-						hi;
+			const FsNode *leaf = &nodes[ids[r]];
+			const FsDraw *d = (const FsDraw *) (base + leaf->dist);
+			double		u = fs_rand01(rng);
+			int			lo = 0,
+						hi = leaf->ndist - 1;
 
-			while (nodes[id].parent >= 0 &&
-				   fs_rand01(rng) * (nodes[id].weight + smoothing) >= nodes[id].weight)
-				id = nodes[id].parent;
-			d = (const FsDraw *) (base + nodes[id].dist);
-			u = fs_rand01(rng);
-			lo = 0;
-			hi = nodes[id].ndist - 1;
 			while (lo < hi)
 			{
 				int			mid = (lo + hi) / 2;
