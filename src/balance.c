@@ -43,11 +43,13 @@ typedef struct FsRequest
 	Jsonb	   *target;
 	bool		seed_isnull;
 	int64		seed;
+	char	   *outcome;		/* outcome column for parity, or NULL */
+	bool		impute;			/* synthetic rows carry no NULL */
 	bool		named;			/* output follows a column definition list */
 } FsRequest;
 
 /* Error out if argument argno is NULL. */
-static void
+void
 fs_require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 {
 	if (PG_ARGISNULL(argno))
@@ -57,7 +59,7 @@ fs_require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 }
 
 /* The relation whose row type is the type of argument 0 (a typed NULL). */
-static Oid
+Oid
 fs_relation_of_row_type(FunctionCallInfo fcinfo)
 {
 	Oid			typid = get_fn_expr_argtype(fcinfo->flinfo, 0);
@@ -189,7 +191,7 @@ fs_run(FunctionCallInfo fcinfo, FsRequest *req)
 	oldctx = MemoryContextSwitchTo(workctx);
 
 	fs_seed_rng(&rng, req->seed_isnull, req->seed);
-	fs_describe_relation(&src, req->relid, req->columns, "columns");
+	fs_describe_relation(&src, req->relid, req->columns, req->outcome);
 	if (req->additive && req->num_rows_given)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -214,7 +216,7 @@ fs_run(FunctionCallInfo fcinfo, FsRequest *req)
 	cached = model != NULL;
 	if (!cached)
 	{
-		model = fs_model_fit(&src);
+		model = fs_model_fit(&src, NULL);
 		fs_cache_store(&key, model);
 	}
 	t1 = fs_cpu_seconds();
@@ -227,7 +229,7 @@ fs_run(FunctionCallInfo fcinfo, FsRequest *req)
 					src.nrows, tscan - t0, cached ? "reused the model of" : "fitted on",
 					src.nsample, t1 - tscan, model->size)));
 
-	fs_generate(&src, model, plan, rsinfo->setDesc, outmap,
+	fs_generate(&src, model, plan, req->impute, rsinfo->setDesc, outmap,
 				rsinfo->setResult, &rng);
 	ereport(DEBUG1,
 			(errmsg("fairsynth: generated " INT64_FORMAT " rows in %.3f s (CPU time)",
@@ -254,6 +256,9 @@ fs_balance_args(FunctionCallInfo fcinfo, FsRequest *req)
 	req->target = PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4);
 	req->seed_isnull = PG_ARGISNULL(5);
 	req->seed = req->seed_isnull ? 0 : PG_GETARG_INT64(5);
+	req->outcome = PG_ARGISNULL(6) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(6));
+	fs_require_arg(fcinfo, 7, "impute");
+	req->impute = PG_GETARG_BOOL(7);
 }
 
 /* fairsynth_balance(relation anyelement, ...) RETURNS SETOF anyelement */
@@ -293,5 +298,7 @@ fairsynth_synthesize_typed(PG_FUNCTION_ARGS)
 	req.num_rows = req.num_rows_given ? PG_GETARG_INT64(1) : 0;
 	req.seed_isnull = PG_ARGISNULL(2);
 	req.seed = req.seed_isnull ? 0 : PG_GETARG_INT64(2);
+	fs_require_arg(fcinfo, 3, "impute");
+	req.impute = PG_GETARG_BOOL(3);
 	return fs_run(fcinfo, &req);
 }

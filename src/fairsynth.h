@@ -18,6 +18,7 @@
 #include "postgres.h"
 
 #include "access/tupdesc.h"
+#include "fmgr.h"
 #include "common/pg_prng.h"
 #include "utils/jsonb.h"
 #include "utils/tuplestore.h"
@@ -80,6 +81,7 @@ typedef struct FsColumn
 	double		max_value;		/* integer columns: largest value seen */
 	int64		granule;		/* timestamps: coarsest unit all values share */
 	int64		nulls;			/* NULLs over the whole relation */
+	int		   *class_of_code;	/* categorical: dictionary code -> model class */
 } FsColumn;
 
 /* What the scan of a relation yields (scan.c). */
@@ -90,7 +92,9 @@ typedef struct FsSource
 	int			ncols;
 	FsColumn   *cols;
 	int			nbalance;
-	int		   *balance;		/* column index of each balance column */
+	int		   *balance;		/* column index of each balance column; the
+								 * outcome, if any, is the last of them */
+	int			outcome;		/* column index of the outcome, or -1 */
 	int64		nrows;			/* rows of the whole relation */
 	uint64		fingerprint;	/* hash of every row read, in order */
 	int			nsample;		/* rows kept in the sample */
@@ -103,8 +107,13 @@ typedef struct FsSource
 } FsSource;
 
 extern void fs_describe_relation(FsSource *src, Oid relid, ArrayType *columns,
-								 const char *argname);
+								 const char *outcome);
 extern void fs_scan_relation(FsSource *src);
+extern char *fs_select_all(FsSource *src);
+
+/* Argument checks shared by the SQL functions (balance.c). */
+extern Oid	fs_relation_of_row_type(FunctionCallInfo fcinfo);
+extern void fs_require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 extern FsType fs_type_of(Oid typid, const char *colname);
 
 /* Value conversion (value.c). */
@@ -230,17 +239,20 @@ typedef struct FsTreeInput
 	int			min_leaf;
 	int			max_depth;
 	int			group_col;		/* split on this column first, or -1 */
+	int			exclude_class;	/* leave out rows of this target class, or -1 */
 } FsTreeInput;
 
 extern FsOff fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing,
 						 int32 *nnodes, int32 *depth);
 extern void fs_tree_draw_batch(const char *base, const FsNode *nodes,
 							   int depth, int32 *classes, int stride, int n,
-							   int target, pg_prng_state *rng);
+							   int target, int skip, pg_prng_state *rng);
 
-extern FsModel *fs_model_fit(FsSource *src);
+extern FsModel *fs_model_fit(FsSource *src, const bool *impute);
+extern int	fs_model_class_of(const FsModel *m, FsSource *src, int col,
+							  Datum value, bool isnull);
 extern void fs_model_draw_classes(const FsModel *m, int col, int32 *classes,
-								  int n, pg_prng_state *rng);
+								  int n, bool impute, pg_prng_state *rng);
 extern double fs_model_draw_value(const FsModel *m, int col, int cls,
 								  pg_prng_state *rng);
 
@@ -274,7 +286,7 @@ extern void fs_combo_decode(FsSource *src, int combo, int32 *codes);
 
 /* Row generation (generate.c). */
 extern void fs_generate(FsSource *src, FsModel *model, FsPlan *plan,
-						TupleDesc outdesc, const int *outmap,
+						bool impute, TupleDesc outdesc, const int *outmap,
 						Tuplestorestate *store, pg_prng_state *rng);
 
 /* A uniform double in [0, 1): pg_prng_double without the libm call. */
@@ -283,6 +295,10 @@ fs_rand01(pg_prng_state *rng)
 {
 	return (double) (pg_prng_uint64(rng) >> 11) * (1.0 / 9007199254740992.0);
 }
+
+/* One value of a column from its class (generate.c); false if NULL. */
+extern bool fs_value_of_class(FsSource *src, const FsModel *m, int c, int cls,
+							  pg_prng_state *rng, Datum *value);
 
 /* Seeding (generate.c). */
 extern void fs_seed_rng(pg_prng_state *rng, bool isnull, int64 seed);

@@ -94,9 +94,9 @@ fs_fresh_key(FsColumn *col, int64 i, pg_prng_state *rng)
 	}
 }
 
-/* The value of categorical column c for class cls; false if NULL. */
-static bool
-fs_category_value(FsSource *src, const FsModel *m, int c, int cls,
+/* The value of modelled column c for class cls; false if NULL. */
+bool
+fs_value_of_class(FsSource *src, const FsModel *m, int c, int cls,
 				  pg_prng_state *rng, Datum *value)
 {
 	const FsModelColumn *mc = FS_AT(m, m->cols, FsModelColumn) + c;
@@ -105,6 +105,11 @@ fs_category_value(FsSource *src, const FsModel *m, int c, int cls,
 
 	if (cls == mc->null_class)
 		return false;
+	if (mc->kind == FS_NUM)
+	{
+		*value = fs_double_to_datum(fs_model_draw_value(m, c, cls, rng), col);
+		return true;
+	}
 	if (cls == mc->rare_class)
 	{
 		/* a rare value is never emitted: draw a frequent one instead */
@@ -123,13 +128,15 @@ fs_category_value(FsSource *src, const FsModel *m, int c, int cls,
 
 /*
  * Generate plan->total rows into store, with outdesc's attribute i taken from
- * source column outmap[i] (-1: NULL, for dropped columns).  Rows are made in
+ * source column outmap[i] (-1: NULL, for dropped columns); with impute, no
+ * modelled column is NULL unless it was NULL in every row.  Rows are made in
  * batches, one column at a time, so each tree stays in cache while it is
  * walked for the whole batch.
  */
 void
-fs_generate(FsSource *src, FsModel *m, FsPlan *plan, TupleDesc outdesc,
-			const int *outmap, Tuplestorestate *store, pg_prng_state *rng)
+fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
+			TupleDesc outdesc, const int *outmap, Tuplestorestate *store,
+			pg_prng_state *rng)
 {
 	int			ncols = src->ncols;
 	int			k = plan->ncombos;
@@ -142,7 +149,6 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, TupleDesc outdesc,
 	Datum	   *values = palloc(sizeof(Datum) * outdesc->natts);
 	bool	   *nulls = palloc(sizeof(bool) * outdesc->natts);
 	const int32 *order = FS_AT(m, m->order, int32);
-	const FsModelColumn *mcols = FS_AT(m, m->cols, FsModelColumn);
 	MemoryContext rowctx = AllocSetContextCreate(CurrentMemoryContext,
 												 "fairsynth row",
 												 ALLOCSET_DEFAULT_SIZES);
@@ -174,7 +180,7 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, TupleDesc outdesc,
 		}
 		/* every other column in generation order, for the whole batch */
 		for (int j = src->nbalance; j < ncols && order[j] >= 0; j++)
-			fs_model_draw_classes(m, order[j], classes, n, rng);
+			fs_model_draw_classes(m, order[j], classes, n, impute, rng);
 
 		for (int r = 0; r < n; r++)
 		{
@@ -184,17 +190,12 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, TupleDesc outdesc,
 			for (int c = 0; c < ncols; c++)
 			{
 				FsColumn   *col = &src->cols[c];
-				const FsModelColumn *mc = &mcols[c];
 
 				colnull[c] = false;
 				if (col->kind == FS_KEY)
 					colval[c] = fs_fresh_key(col, done + r, rng);
-				else if (col->kind == FS_CAT)
-					colnull[c] = !fs_category_value(src, m, c, cls[c], rng, &colval[c]);
-				else if (cls[c] == mc->null_class)
-					colnull[c] = true;
 				else
-					colval[c] = fs_double_to_datum(fs_model_draw_value(m, c, cls[c], rng), col);
+					colnull[c] = !fs_value_of_class(src, m, c, cls[c], rng, &colval[c]);
 			}
 			for (int a = 0; a < outdesc->natts; a++)
 			{

@@ -331,13 +331,22 @@ fs_fit_categories(FsBuf *buf, FsModelColumn *mc, FsSource *src, int c,
 		cls[(int64) c * src->nsample + r] =
 			isnan(x) ? mc->null_class : (map[(int) x] >= 0 ? map[(int) x] : mc->rare_class);
 	}
+	/* rare codes: the rare class (codes are never -1 afterwards) */
+	for (int code = 0; code < ncodes; code++)
+		if (map[code] < 0)
+			map[code] = mc->rare_class >= 0 ? mc->rare_class : 0;
+	col->class_of_code = map;
 	pfree(count);
-	pfree(map);
 }
 
-/* Fit the synthesizer to the sample of src. */
+/*
+ * Fit the synthesizer to the sample of src.  Normally every non-balance
+ * column gets a tree on the columns before it; for imputation (impute not
+ * NULL) each column with impute[c] gets a tree on every other column, fitted
+ * on the rows where it is not NULL.
+ */
 FsModel *
-fs_model_fit(FsSource *src)
+fs_model_fit(FsSource *src, const bool *impute)
 {
 	FsBuf		buf;
 	FsOff		moff;
@@ -426,8 +435,11 @@ fs_model_fit(FsSource *src)
 		int32		depth;
 		FsOff		nodes;
 		FsModelColumn *mc;
+		int		   *others = NULL;
 
 		CHECK_FOR_INTERRUPTS();
+		if (impute != NULL && !impute[order[j]])
+			continue;
 		in.classes = cls;
 		in.nrows = src->nsample;
 		in.ncols = ncols;
@@ -440,7 +452,21 @@ fs_model_fit(FsSource *src)
 						  FS_MIN_LEAF_HIGH);
 		in.max_depth = FS_MAX_DEPTH;
 		in.group_col = src->nbalance > 0 ? FS_GROUP_COL(ncols) : -1;
+		in.exclude_class = -1;
+		if (impute != NULL)
+		{
+			/* every other column predicts; rows where the target is NULL are left out */
+			others = palloc(sizeof(int) * norder);
+			in.npreds = 0;
+			for (int i = 0; i < norder; i++)
+				if (i != j)
+					others[in.npreds++] = order[i];
+			in.preds = others;
+			in.exclude_class = FS_AT(buf.data, cols_off, FsModelColumn)[order[j]].null_class;
+		}
 		nodes = fs_tree_fit(&buf, &in, FS_SMOOTHING, &nnodes, &depth);
+		if (others)
+			pfree(others);
 		mc = FS_AT(buf.data, cols_off, FsModelColumn) + order[j];
 		mc->nodes = nodes;
 		mc->nnodes = nnodes;
@@ -468,17 +494,69 @@ fs_model_fit(FsSource *src)
 }
 
 /*
+ * The class of a value of modelled column col: its category (a value the
+ * sample never saw counts as rare), or the nearest numeric bin; NULL is the
+ * NULL class, or the first class for a column that had no NULL.
+ */
+int
+fs_model_class_of(const FsModel *m, FsSource *src, int col, Datum value,
+				  bool isnull)
+{
+	const FsModelColumn *mc = FS_AT(m, m->cols, FsModelColumn) + col;
+	FsColumn   *c = &src->cols[col];
+
+	if (isnull)
+		return mc->null_class >= 0 ? mc->null_class : 0;
+	if (mc->kind == FS_CAT)
+	{
+		char		buf[8];
+		const char *key;
+		int			len = fs_datum_key(value, c, buf, &key);
+		int			code = fs_dict_lookup(c->dict, key, len, false);
+
+		if (code >= 0)
+			return c->class_of_code[code];
+		return mc->rare_class >= 0 ? mc->rare_class : 0;
+	}
+	else
+	{
+		const FsBin *bins = FS_AT(m, mc->classes, FsBin);
+		int			nbins = mc->nclass - (mc->null_class >= 0 ? 1 : 0);
+		double		v = fs_datum_to_double(value, c);
+		int			best = 0;
+		double		best_dist = INFINITY;
+
+		for (int b = 0; b < nbins; b++)
+		{
+			double		lo = bins[b].q[0];
+			double		hi = bins[b].is_atom ? lo : bins[b].q[FS_BIN_QUANTILES - 1];
+			double		dist = v < lo ? lo - v : (v > hi ? v - hi : 0);
+
+			/* an atom holds its value exactly; prefer it over an interval */
+			if (dist < best_dist || (dist == best_dist && bins[b].is_atom))
+			{
+				best = b;
+				best_dist = dist;
+			}
+		}
+		return nbins > 0 ? best : 0;
+	}
+}
+
+/*
  * Draw the class of column col for n rows, given the classes drawn before it
- * (classes is n rows of FS_CLASS_STRIDE(ncols), row-major).
+ * (classes is n rows of FS_CLASS_STRIDE(ncols), row-major); with impute,
+ * never the NULL class (unless the column was NULL in every row).
  */
 void
 fs_model_draw_classes(const FsModel *m, int col, int32 *classes, int n,
-					  pg_prng_state *rng)
+					  bool impute, pg_prng_state *rng)
 {
 	const FsModelColumn *mc = FS_AT(m, m->cols, FsModelColumn) + col;
 
 	fs_tree_draw_batch((const char *) m, FS_AT(m, mc->nodes, FsNode), mc->depth,
-					   classes, FS_CLASS_STRIDE(m->ncols), n, col, rng);
+					   classes, FS_CLASS_STRIDE(m->ncols), n, col,
+					   impute ? mc->null_class : -1, rng);
 }
 
 /*

@@ -77,8 +77,13 @@ fs_column_shares(FsSource *src, int b, JsonbContainer *spec, double *share)
 
 	if (spec == NULL)
 	{
+		int64		total = 0;
+
+		/* uniform; the outcome keeps its overall distribution */
 		for (int i = 0; i < n; i++)
-			share[i] = 1.0 / n;
+			total += counts[i];
+		for (int i = 0; i < n; i++)
+			share[i] = src->balance[b] == src->outcome ? (double) counts[i] / total : 1.0 / n;
 		return;
 	}
 
@@ -196,7 +201,7 @@ fs_check_target_columns(FsSource *src, Jsonb *target)
 			if (!found)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("target names column \"%s\", which is not a balance column",
+						 errmsg("target names column \"%s\", which is neither a balance column nor the outcome",
 								name),
 						 errhint("The balance columns are: %s.", fs_balance_names(src))));
 		}

@@ -69,14 +69,41 @@ fs_find_column(FsSource *src, const char *name)
 	return -1;
 }
 
+/* Make column c a balance column (the combinations are built over them). */
+static void
+fs_add_balance(FsSource *src, int c, const char *argname)
+{
+	FsColumn   *col = &src->cols[c];
+
+	if (col->balance_pos >= 0)
+		ereport(ERROR,
+				(errcode(src->outcome == c ? ERRCODE_INVALID_PARAMETER_VALUE : ERRCODE_DUPLICATE_COLUMN),
+				 errmsg(src->outcome == c ? "outcome column \"%s\" is also a balance column"
+						: "column \"%s\" is named more than once in %s",
+						col->name, argname),
+				 src->outcome == c ? errhint("The outcome is made independent of the balance columns; it cannot be one of them.") : 0));
+	if (col->kind == FS_KEY)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("column \"%s\" is a key (%s), so it cannot be balanced",
+						col->name, col->type == FS_UUID ? "uuid" : "primary key or unique"),
+				 errhint("Balance columns and outcomes are categories shared by many rows, such as race or gender.")));
+	col->balance_pos = src->nbalance;
+	col->kind = FS_CAT;
+	src->balance[src->nbalance++] = c;
+}
+
 /*
- * Fill src with the relation's columns and the balance columns named in
- * columns (NULL: none).  Errors name the offending value.
+ * Fill src with the relation's columns, the balance columns named in columns
+ * (NULL: none) and the outcome (NULL: none), which is kept as the last
+ * balance column.  Errors name the offending value.
  */
 void
 fs_describe_relation(FsSource *src, Oid relid, ArrayType *columns,
-					 const char *argname)
+					 const char *outcome)
 {
+	const char *argname = "columns";
+
 	Relation	rel;
 	TupleDesc	desc;
 	char		relkind = get_rel_relkind(relid);
@@ -91,6 +118,7 @@ fs_describe_relation(FsSource *src, Oid relid, ArrayType *columns,
 
 	memset(src, 0, sizeof(FsSource));
 	src->relid = relid;
+	src->outcome = -1;
 	src->relname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 											  get_rel_name(relid));
 
@@ -133,6 +161,7 @@ fs_describe_relation(FsSource *src, Oid relid, ArrayType *columns,
 			col->kind = fs_is_categorical_type(col->type) ? FS_CAT : FS_NUM;
 	}
 
+	src->balance = palloc(sizeof(int) * (src->ncols + 1));
 	if (columns != NULL)
 	{
 		Datum	   *elems;
@@ -146,7 +175,6 @@ fs_describe_relation(FsSource *src, Oid relid, ArrayType *columns,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s must name at least one column", argname),
 					 errhint("For a synthetic copy without balancing use fairsynth_synthesize().")));
-		src->balance = palloc(sizeof(int) * n);
 		for (int j = 0; j < n; j++)
 		{
 			char	   *name;
@@ -163,21 +191,20 @@ fs_describe_relation(FsSource *src, Oid relid, ArrayType *columns,
 						(errcode(ERRCODE_UNDEFINED_COLUMN),
 						 errmsg("column \"%s\" does not exist in relation %s",
 								name, src->relname)));
-			if (src->cols[c].balance_pos >= 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_DUPLICATE_COLUMN),
-						 errmsg("column \"%s\" is named more than once in %s",
-								name, argname)));
-			if (src->cols[c].kind == FS_KEY)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("column \"%s\" is a key (%s), so it cannot be balanced",
-								name, src->cols[c].type == FS_UUID ? "uuid" : "primary key or unique"),
-						 errhint("Balance columns are categories shared by many rows, such as race or gender.")));
-			src->cols[c].balance_pos = src->nbalance;
-			src->cols[c].kind = FS_CAT;
-			src->balance[src->nbalance++] = c;
+			fs_add_balance(src, c, argname);
 		}
+	}
+	if (outcome != NULL)
+	{
+		int			c = fs_find_column(src, outcome);
+
+		if (c < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("outcome column \"%s\" does not exist in relation %s",
+							outcome, src->relname)));
+		src->outcome = c;
+		fs_add_balance(src, c, "columns");
 	}
 }
 
@@ -314,6 +341,21 @@ fs_all_distinct(FsSource *src, int c)
 	return distinct;
 }
 
+/* The query that reads every column of the relation, identifiers quoted. */
+char *
+fs_select_all(FsSource *src)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	for (int i = 0; i < src->ncols; i++)
+		appendStringInfo(&sql, "%s%s", i > 0 ? ", " : "",
+						 quote_identifier(src->cols[i].name));
+	appendStringInfo(&sql, " FROM %s", src->relname);
+	return sql.data;
+}
+
 /*
  * Read the relation: count rows and balance combinations exactly, and keep a
  * uniform sample of at most fairsynth.sample_rows rows.
@@ -323,7 +365,6 @@ fs_scan_relation(FsSource *src)
 {
 	pg_prng_state rngstate;
 	pg_prng_state *rng = &rngstate;
-	StringInfoData sql;
 	Portal		portal;
 	MemoryContext workctx = CurrentMemoryContext;
 	int			ncols = src->ncols;
@@ -344,12 +385,6 @@ fs_scan_relation(FsSource *src)
 			src->cols[i].dict = fs_dict_create(64);
 	src->sample = palloc(sizeof(double) * (Size) alloc * ncols);
 
-	initStringInfo(&sql);
-	appendStringInfoString(&sql, "SELECT ");
-	for (int i = 0; i < ncols; i++)
-		appendStringInfo(&sql, "%s%s", i > 0 ? ", " : "",
-						 quote_identifier(src->cols[i].name));
-	appendStringInfo(&sql, " FROM %s", src->relname);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -357,7 +392,7 @@ fs_scan_relation(FsSource *src)
 	save_nestlevel = NewGUCNestLevel();
 	(void) set_config_option("synchronize_seqscans", "off", PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	portal = SPI_cursor_open_with_args(NULL, sql.data, 0, NULL, NULL, NULL,
+	portal = SPI_cursor_open_with_args(NULL, fs_select_all(src), 0, NULL, NULL, NULL,
 									   true, CURSOR_OPT_NO_SCROLL);
 	for (;;)
 	{

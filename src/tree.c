@@ -395,6 +395,7 @@ fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing,
 {
 	FsGrow		g;
 	int			maxnb = 1;
+	int			nrows = 0;
 	FsOff		off;
 
 	memset(&g, 0, sizeof(g));
@@ -406,7 +407,8 @@ fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing,
 	g.rows = palloc(sizeof(int) * Max(in->nrows, 1));
 	g.tmp = palloc(sizeof(int) * Max(in->nrows, 1));
 	for (int r = 0; r < in->nrows; r++)
-		g.rows[r] = r;
+		if (in->exclude_class < 0 || fs_cls(in, r, in->target) != in->exclude_class)
+			g.rows[nrows++] = r;
 	for (int pi = 0; pi < in->npreds; pi++)
 		maxnb = Max(maxnb, in->nclass[in->preds[pi]]);
 	if (in->group_col >= 0)
@@ -420,7 +422,7 @@ fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing,
 	g.key = palloc0(sizeof(double) * maxnb);
 	g.best_set = palloc0(sizeof(int) * maxnb);
 
-	fs_grow(&g, 0, in->nrows, -1, 0);
+	fs_grow(&g, 0, nrows, -1, 0);
 	fs_smooth_leaves(&g, smoothing);
 	*depth = fs_depth(g.nodes, 0);
 
@@ -443,14 +445,46 @@ fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing,
 }
 
 /*
+ * The class of node's distribution at uniform u, leaving out class skip
+ * (-1: none), which is always the highest class and so the last entry;
+ * -1 if skip is all there is.
+ */
+static int
+fs_draw_excluding(const char *base, const FsNode *node, int skip, double u)
+{
+	const FsDraw *d = (const FsDraw *) (base + node->dist);
+	int			lo = 0,
+				hi = node->ndist - 1;
+
+	if (skip >= 0 && d[hi].cls == skip)
+	{
+		if (hi == 0)
+			return -1;
+		hi--;
+		u *= d[hi].cum;
+	}
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (u < d[mid].cum)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return d[lo].cls;
+}
+
+/*
  * Draw a class for each of n rows (row r's classes at classes + r * stride)
  * into column target: walk every row down the tree, one level at a time for
  * all rows so their memory accesses overlap and no branch depends on the
- * data, then draw from the leaf's smoothed distribution.
+ * data, then draw from the leaf's smoothed distribution, without class skip
+ * when skip >= 0 (imputation: never NULL).
  */
 void
 fs_tree_draw_batch(const char *base, const FsNode *nodes, int depth,
-				   int32 *classes, int stride, int n, int target,
+				   int32 *classes, int stride, int n, int target, int skip,
 				   pg_prng_state *rng)
 {
 	int32		ids[FS_DRAW_BATCH];
@@ -478,21 +512,11 @@ fs_tree_draw_batch(const char *base, const FsNode *nodes, int depth,
 		for (int r = 0; r < cnt; r++)
 		{
 			const FsNode *leaf = &nodes[ids[r]];
-			const FsDraw *d = (const FsDraw *) (base + leaf->dist);
-			double		u = fs_rand01(rng);
-			int			lo = 0,
-						hi = leaf->ndist - 1;
+			int			cls = fs_draw_excluding(base, leaf, skip, fs_rand01(rng));
 
-			while (lo < hi)
-			{
-				int			mid = (lo + hi) / 2;
-
-				if (u < d[mid].cum)
-					hi = mid;
-				else
-					lo = mid + 1;
-			}
-			rows[r * stride + target] = d[lo].cls;
+			if (cls < 0)		/* the leaf knows only the skipped class */
+				cls = fs_draw_excluding(base, &nodes[0], skip, fs_rand01(rng));
+			rows[r * stride + target] = cls >= 0 ? cls : skip;
 		}
 	}
 }

@@ -4,32 +4,37 @@ CREATE FUNCTION fairsynth_balance(relation anyelement, columns text[],
                                   mode text DEFAULT 'full',
                                   num_rows bigint DEFAULT NULL,
                                   target jsonb DEFAULT NULL,
-                                  seed bigint DEFAULT NULL)
+                                  seed bigint DEFAULT NULL,
+                                  outcome text DEFAULT NULL,
+                                  impute boolean DEFAULT false)
 RETURNS SETOF anyelement
 AS 'MODULE_PATHNAME', 'fairsynth_balance_typed'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL RESTRICTED ROWS 10000;
 
-COMMENT ON FUNCTION fairsynth_balance(anyelement, text[], text, bigint, jsonb, bigint) IS
-'Synthetic rows of the relation whose row type is the first argument (pass NULL::relation), balanced over the value combinations of columns. mode full: num_rows rows (default the source row count) in the target shares (default equal); mode additive: only the rows to append so that source plus rows is balanced.';
+COMMENT ON FUNCTION fairsynth_balance(anyelement, text[], text, bigint, jsonb, bigint, text, boolean) IS
+'Synthetic rows of the relation whose row type is the first argument (pass NULL::relation), balanced over the value combinations of columns. mode full: num_rows rows (default the source row count) in the target shares (default equal); mode additive: only the rows to append so that source plus rows is balanced. outcome: that column gets the same distribution in every combination (demographic parity). impute: no NULL in synthetic rows.';
 
 CREATE FUNCTION fairsynth_balance(relation text, columns text[],
                                   mode text DEFAULT 'full',
                                   num_rows bigint DEFAULT NULL,
                                   target jsonb DEFAULT NULL,
-                                  seed bigint DEFAULT NULL)
+                                  seed bigint DEFAULT NULL,
+                                  outcome text DEFAULT NULL,
+                                  impute boolean DEFAULT false)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'fairsynth_balance_named'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL RESTRICTED ROWS 10000;
 
-COMMENT ON FUNCTION fairsynth_balance(text, text[], text, bigint, jsonb, bigint) IS
+COMMENT ON FUNCTION fairsynth_balance(text, text[], text, bigint, jsonb, bigint, text, boolean) IS
 'fairsynth_balance for a relation given by name; needs a column definition list matching the relation (prefer the typed form fairsynth_balance(NULL::relation, ...)).';
 
 CREATE FUNCTION fairsynth_synthesize(relation anyelement,
                                      num_rows bigint DEFAULT NULL,
-                                     seed bigint DEFAULT NULL)
+                                     seed bigint DEFAULT NULL,
+                                     impute boolean DEFAULT false)
 RETURNS SETOF anyelement
 AS 'MODULE_PATHNAME', 'fairsynth_synthesize_typed'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL RESTRICTED ROWS 10000;
 
-COMMENT ON FUNCTION fairsynth_synthesize(anyelement, bigint, bigint) IS
-'A synthetic copy of the relation whose row type is the first argument (pass NULL::relation): num_rows rows (default the source row count) following the source''s distributions, without balancing.';
+COMMENT ON FUNCTION fairsynth_synthesize(anyelement, bigint, bigint, boolean) IS
+'A synthetic copy of the relation whose row type is the first argument (pass NULL::relation): num_rows rows (default the source row count) following the source''s distributions, without balancing; impute: no NULL in synthetic rows.';
