@@ -74,7 +74,7 @@ fs_impute_columns(FsSource *src, ArrayType *columns)
 			if (src->cols[c].kind == FS_KEY)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("column \"%s\" is a key, so it cannot be imputed", name),
+						 errmsg("column \"%s\" is a key (its values are all distinct), so it cannot be imputed", name),
 						 errhint("Keys identify rows; there is nothing to learn about a missing one.")));
 			impute[c] = true;
 		}
@@ -178,8 +178,8 @@ fairsynth_impute_typed(PG_FUNCTION_ARGS)
 	/* check the named columns before reading anything */
 	impute = fs_impute_columns(&src, PG_ARGISNULL(1) ? NULL : PG_GETARG_ARRAYTYPE_P(1));
 	fs_scan_relation(&src);
-	if (PG_ARGISNULL(1))
-		impute = fs_impute_columns(&src, NULL);
+	/* again: the read may have found more keys (columns of distinct values) */
+	impute = fs_impute_columns(&src, PG_ARGISNULL(1) ? NULL : PG_GETARG_ARRAYTYPE_P(1));
 	model = fs_model_fit(&src, impute);
 
 	outmap = palloc(sizeof(int) * Max(outdesc->natts, 1));

@@ -32,6 +32,9 @@
 #define FS_MIN_LEAF_HIGH 100
 #define FS_MAX_DEPTH 12
 #define FS_SMOOTHING 50.0
+/* Imputation draws from small, lightly smoothed leaves. */
+#define FS_IMPUTE_MIN_LEAF 10
+#define FS_IMPUTE_SMOOTHING 5.0
 
 /* Reserve size bytes (8-aligned, zeroed) in buf; returns their offset. */
 FsOff
@@ -358,7 +361,12 @@ fs_model_fit(FsSource *src, const bool *impute)
 	int			ncombos = 1;
 	int		   *order = palloc(sizeof(int) * ncols);
 	int			norder = 0;
-	int			k = fairsynth_rare_threshold;
+	/*
+	 * Imputation returns the source's own rows, so it needs no protection
+	 * from them: every value is kept and leaves are small.
+	 */
+	int			k = impute ? 1 : fairsynth_rare_threshold;
+	double		smoothing = impute ? FS_IMPUTE_SMOOTHING : FS_SMOOTHING;
 	FsOff		cols_off;
 	FsOff		order_off;
 	FsModel    *m;
@@ -448,8 +456,9 @@ fs_model_fit(FsSource *src, const bool *impute)
 		in.target = order[j];
 		in.preds = order;
 		in.npreds = j;
-		in.min_leaf = Min(Max((int) (src->nsample * FS_MIN_LEAF_SHARE), FS_MIN_LEAF_LOW),
-						  FS_MIN_LEAF_HIGH);
+		in.min_leaf = impute ? FS_IMPUTE_MIN_LEAF :
+			Min(Max((int) (src->nsample * FS_MIN_LEAF_SHARE), FS_MIN_LEAF_LOW),
+				FS_MIN_LEAF_HIGH);
 		in.max_depth = FS_MAX_DEPTH;
 		in.group_col = src->nbalance > 0 ? FS_GROUP_COL(ncols) : -1;
 		in.exclude_class = -1;
@@ -464,7 +473,7 @@ fs_model_fit(FsSource *src, const bool *impute)
 			in.preds = others;
 			in.exclude_class = FS_AT(buf.data, cols_off, FsModelColumn)[order[j]].null_class;
 		}
-		nodes = fs_tree_fit(&buf, &in, FS_SMOOTHING, &nnodes, &depth);
+		nodes = fs_tree_fit(&buf, &in, smoothing, &nnodes, &depth);
 		if (others)
 			pfree(others);
 		mc = FS_AT(buf.data, cols_off, FsModelColumn) + order[j];
@@ -480,7 +489,7 @@ fs_model_fit(FsSource *src, const bool *impute)
 	m->ncols = ncols;
 	m->nbalance = src->nbalance;
 	m->ncombos = ncombos;
-	m->smoothing = FS_SMOOTHING;
+	m->smoothing = smoothing;
 	memcpy(FS_AT(buf.data, m->order, int32), order, sizeof(int32) * norder);
 	for (int j = norder; j < ncols; j++)
 		FS_AT(buf.data, m->order, int32)[j] = -1;
