@@ -253,14 +253,9 @@ fs_plan_make(FsSource *src, bool additive, int64 num_rows, bool num_rows_given,
 	int64	   *have;
 	int32	   *codes = palloc(sizeof(int32) * Max(src->nbalance, 1));
 
+	/* the read already stopped if this exceeds fairsynth.max_combinations */
 	for (int b = 0; b < src->nbalance; b++)
 		k *= fs_dict_size(src->cols[src->balance[b]].dict);
-	if (k > fairsynth_max_combinations)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("balancing on %s would make %.0f combinations, more than fairsynth.max_combinations (%d)",
-						fs_balance_names(src), k, fairsynth_max_combinations),
-				 errhint("Balance on fewer columns, bin a column in a view, or raise fairsynth.max_combinations.")));
 	plan->ncombos = (int) k;
 
 	if (target != NULL)

@@ -304,6 +304,33 @@ fs_sample_row(FsSource *src, double *row, Datum *values, bool *isnull,
 	}
 }
 
+/*
+ * Stop reading as soon as the balance columns' values make more combinations
+ * than fairsynth.max_combinations: memory stays bounded by that limit.
+ */
+static void
+fs_check_combinations(FsSource *src)
+{
+	double		k = 1;
+
+	for (int b = 0; b < src->nbalance; b++)
+		k *= Max(fs_dict_size(src->cols[src->balance[b]].dict), 1);
+	if (k > fairsynth_max_combinations)
+	{
+		StringInfoData names;
+
+		initStringInfo(&names);
+		for (int b = 0; b < src->nbalance; b++)
+			appendStringInfo(&names, "%s%s", b > 0 ? ", " : "",
+							 src->cols[src->balance[b]].name);
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("balancing on %s would make at least %.0f combinations, more than fairsynth.max_combinations (%d)",
+						names.data, k, fairsynth_max_combinations),
+				 errhint("Balance on fewer columns, bin a column in a view, or raise fairsynth.max_combinations.")));
+	}
+}
+
 /* Order doubles ascending. */
 static int
 fs_double_cmp(const void *a, const void *b)
@@ -425,13 +452,11 @@ fs_scan_relation(FsSource *src)
 					const char *key;
 					int			len = fs_datum_key(values[c], col, buf, &key);
 
+					int			before = fs_dict_size(col->dict);
+
 					bcodes[b] = fs_dict_lookup(col->dict, key, len, true);
-					if (fs_dict_size(col->dict) > fairsynth_max_combinations)
-						ereport(ERROR,
-								(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-								 errmsg("balance column \"%s\" has more than %d distinct values",
-										col->name, fairsynth_max_combinations),
-								 errhint("Balance on a column with few categories, bin it in a view, or raise fairsynth.max_combinations.")));
+					if (fs_dict_size(col->dict) > before)
+						fs_check_combinations(src);
 				}
 			}
 			if (src->nbalance > 0)
