@@ -118,6 +118,20 @@ CREATE VIEW balance_src_view AS SELECT sex, race, age, priors_count FROM balance
 SELECT race, count(*) FROM fairsynth_balance(NULL::balance_src_view, ARRAY['race'], seed => 1)
 GROUP BY race ORDER BY race;
 
+-- the planner expects num_rows, or the source's size (a support function)
+ANALYZE balance_compas;
+CREATE FUNCTION balance_plan_rows(query text) RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE plan json;
+BEGIN
+  EXECUTE 'EXPLAIN (FORMAT JSON) ' || query INTO plan;
+  RETURN (plan -> 0 -> 'Plan' ->> 'Plan Rows')::float8;
+END $$;
+SELECT balance_plan_rows('SELECT * FROM fairsynth_balance(NULL::balance_compas, ARRAY[''race''])') AS full_default,
+       balance_plan_rows('SELECT * FROM fairsynth_balance(NULL::balance_compas, ARRAY[''race''], num_rows => 500)') AS full_500,
+       balance_plan_rows('SELECT * FROM fairsynth_synthesize(NULL::balance_compas, num_rows => 42)') AS synthesize_42,
+       balance_plan_rows('SELECT * FROM fairsynth_impute(NULL::balance_compas)') AS impute;
+DROP FUNCTION balance_plan_rows(text);
+
 DROP MATERIALIZED VIEW balance_mv;
 DROP VIEW balance_view, balance_src_view;
 DROP TABLE balance_full, balance_compas;

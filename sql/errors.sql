@@ -97,6 +97,12 @@ SELECT * FROM fairsynth_balance('errors_v', ARRAY['g']) AS t(id int, g text, h t
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM fairsynth_balance('errors_v', ARRAY['g']);
 \echo :LAST_ERROR_SQLSTATE
+-- a long call honours statement cancellation and leaves nothing behind
+SET statement_timeout = '200ms';
+SELECT count(*) FROM fairsynth_balance(NULL::errors_v, ARRAY['g'], num_rows => 50000000, seed => 1);
+\echo :LAST_ERROR_SQLSTATE
+RESET statement_timeout;
+SELECT count(*) FROM fairsynth_balance(NULL::errors_v, ARRAY['g'], num_rows => 10, seed => 1);
 -- GUC ranges
 SET fairsynth.rare_threshold = 0;
 \echo :LAST_ERROR_SQLSTATE
