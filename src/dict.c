@@ -2,7 +2,9 @@
  * dict.c: a dictionary from byte strings to dense integer codes.
  *
  * Open addressing with linear probing; keys live in one growing arena.
- * Codes are handed out in order of first appearance.
+ * Codes are handed out in order of first appearance.  Everything lives in
+ * the memory context current at creation, whatever context is current when
+ * the dictionary grows.
  */
 #include "postgres.h"
 
@@ -12,6 +14,7 @@
 
 struct FsDict
 {
+	MemoryContext cxt;			/* where every part of the dictionary lives */
 	int			size;			/* entries used */
 	int			cap;			/* slots in the hash table, power of two */
 	int32	   *slots;			/* code + 1, or 0 for empty */
@@ -31,6 +34,7 @@ fs_dict_create(int initial)
 {
 	FsDict	   *d = palloc0(sizeof(FsDict));
 
+	d->cxt = CurrentMemoryContext;
 	d->cap = 64;
 	while (d->cap < initial * 2)
 		d->cap *= 2;
@@ -50,7 +54,7 @@ static void
 fs_dict_grow(FsDict *d)
 {
 	int			newcap = d->cap * 2;
-	int32	   *slots = palloc0(sizeof(int32) * newcap);
+	int32	   *slots = MemoryContextAllocZero(d->cxt, sizeof(int32) * newcap);
 
 	for (int code = 0; code < d->size; code++)
 	{

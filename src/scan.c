@@ -18,6 +18,9 @@
 #include "common/hashfn.h"
 #include "catalog/pg_index.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "tcop/dest.h"
+#include "utils/memutils.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -331,6 +334,35 @@ fs_check_combinations(FsSource *src)
 	}
 }
 
+/*
+ * The largest value of every integer key over the whole relation (fresh keys
+ * continue after it), read with one more query: an index makes it instant.
+ */
+static void
+fs_key_maxima(FsSource *src)
+{
+	for (int i = 0; i < src->ncols; i++)
+	{
+		FsColumn   *col = &src->cols[i];
+		char	   *sql;
+		bool		isnull;
+		Datum		d;
+
+		if (col->kind != FS_KEY ||
+			!(col->type == FS_INT2 || col->type == FS_INT4 || col->type == FS_INT8))
+			continue;
+		sql = psprintf("SELECT max(%s) FROM %s", quote_identifier(col->name), src->relname);
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (SPI_execute(sql, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "could not read the largest value of column \"%s\"", col->name);
+		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		if (!isnull)
+			col->max_value = fs_datum_to_double(d, col);
+		SPI_finish();
+	}
+}
+
 /* Order doubles ascending. */
 static int
 fs_double_cmp(const void *a, const void *b)
@@ -383,35 +415,159 @@ fs_select_all(FsSource *src)
 	return sql.data;
 }
 
+/* The state of one read of the relation. */
+typedef struct FsScanState
+{
+	DestReceiver pub;			/* receives the rows of the query */
+	FsSource   *src;
+	pg_prng_state rng;			/* reservoir sampling */
+	MemoryContext rowctx;		/* reset every FS_FETCH_ROWS rows */
+	int32	   *bcodes;			/* the row's balance codes */
+	FsDict	   *combos;			/* observed combinations of balance codes */
+	int64		seen;
+	int			cap;			/* fairsynth.sample_rows */
+	int			alloc;			/* sample rows allocated */
+	int			last_balance;	/* highest column index of a balance column */
+} FsScanState;
+
+/* Take one row: count its balance combination, maybe keep it in the sample. */
+static bool
+fs_scan_receive(TupleTableSlot *tslot, DestReceiver *self)
+{
+	FsScanState *st = (FsScanState *) self;
+	FsSource   *src = st->src;
+	int			ncols = src->ncols;
+	MemoryContext oldctx = MemoryContextSwitchTo(st->rowctx);
+	bool		shouldfree;
+	HeapTuple	tuple = ExecFetchSlotHeapTuple(tslot, false, &shouldfree);
+	Datum	   *values;
+	bool	   *isnull;
+	int64		slot;
+
+	/* the fingerprint covers the row's null bitmap and data */
+	src->fingerprint = hash_combine64(src->fingerprint,
+									  hash_bytes_extended((const unsigned char *) tuple->t_data->t_bits,
+														  tuple->t_len - offsetof(HeapTupleHeaderData, t_bits),
+														  0));
+	for (int i = 0; i < ncols; i++)
+		if (heap_attisnull(tuple, i + 1, tslot->tts_tupleDescriptor))
+			src->cols[i].nulls++;
+	if (shouldfree)
+		heap_freetuple(tuple);
+
+	/* balance columns: every row */
+	slot_getsomeattrs(tslot, st->last_balance + 1);
+	values = tslot->tts_values;
+	isnull = tslot->tts_isnull;
+	for (int b = 0; b < src->nbalance; b++)
+	{
+		int			c = src->balance[b];
+		FsColumn   *col = &src->cols[c];
+
+		if (isnull[c])
+			st->bcodes[b] = -1;
+		else
+		{
+			char		buf[8];
+			const char *key;
+			int			len = fs_datum_key(values[c], col, buf, &key);
+			int			before = fs_dict_size(col->dict);
+
+			st->bcodes[b] = fs_dict_lookup(col->dict, key, len, true);
+			if (fs_dict_size(col->dict) > before)
+				fs_check_combinations(src);
+		}
+	}
+	if (src->nbalance > 0)
+		fs_dict_lookup(st->combos, (const char *) st->bcodes,
+					   sizeof(int32) * src->nbalance, true);
+
+	/* reservoir sample (algorithm R) */
+	if (st->seen < st->cap)
+	{
+		if (st->seen == st->alloc)
+		{
+			st->alloc = Min((int64) st->alloc * 2, st->cap);
+			src->sample = repalloc_huge(src->sample,
+										sizeof(double) * (Size) st->alloc * ncols);
+		}
+		slot = st->seen;
+	}
+	else
+	{
+		slot = (int64) pg_prng_uint64_range(&st->rng, 0, (uint64) st->seen);
+		if (slot >= st->cap)
+			slot = -1;
+	}
+	if (slot >= 0)
+	{
+		slot_getallattrs(tslot);
+		fs_sample_row(src, src->sample + slot * ncols, tslot->tts_values,
+					  tslot->tts_isnull, st->bcodes);
+	}
+
+	MemoryContextSwitchTo(oldctx);
+	if (++st->seen % FS_FETCH_ROWS == 0)
+	{
+		MemoryContextReset(st->rowctx);
+		CHECK_FOR_INTERRUPTS();
+	}
+	return true;
+}
+
+/* DestReceiver callbacks with nothing to do. */
+static void
+fs_scan_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+static void
+fs_scan_shutdown(DestReceiver *self)
+{
+}
+
+static void
+fs_scan_destroy(DestReceiver *self)
+{
+}
+
 /*
  * Read the relation: count rows and balance combinations exactly, and keep a
- * uniform sample of at most fairsynth.sample_rows rows.
+ * uniform sample of at most fairsynth.sample_rows rows.  The rows go straight
+ * from the executor to fs_scan_receive, never copied into a result set.
  */
 void
 fs_scan_relation(FsSource *src)
 {
-	pg_prng_state rngstate;
-	pg_prng_state *rng = &rngstate;
-	Portal		portal;
-	MemoryContext workctx = CurrentMemoryContext;
+	FsScanState st;
+	SPIExecuteOptions options;
 	int			ncols = src->ncols;
-	int			cap = fairsynth_sample_rows;
-	int			alloc = Min(cap, 1024);
-	Datum	   *values = palloc(sizeof(Datum) * ncols);
-	bool	   *isnull = palloc(sizeof(bool) * ncols);
-	int32	   *bcodes = palloc(sizeof(int32) * Max(src->nbalance, 1));
-	FsDict	   *combos = fs_dict_create(64);
-	int64		seen = 0;
 	int			save_nestlevel;
+	int			rc;
 
+	memset(&st, 0, sizeof(st));
+	st.pub.receiveSlot = fs_scan_receive;
+	st.pub.rStartup = fs_scan_startup;
+	st.pub.rShutdown = fs_scan_shutdown;
+	st.pub.rDestroy = fs_scan_destroy;
+	st.pub.mydest = DestNone;
+	st.src = src;
+	st.cap = fairsynth_sample_rows;
+	st.alloc = Min(st.cap, 1024);
+	st.bcodes = palloc(sizeof(int32) * Max(src->nbalance, 1));
+	st.last_balance = -1;
+	for (int b = 0; b < src->nbalance; b++)
+		st.last_balance = Max(st.last_balance, src->balance[b]);
+	st.combos = fs_dict_create(64);
+	st.rowctx = AllocSetContextCreate(CurrentMemoryContext, "fairsynth scan row",
+									  ALLOCSET_DEFAULT_SIZES);
 	/* the sample depends on the data only, never on the caller's seed */
-	pg_prng_seed(rng, FS_SAMPLE_SEED);
+	pg_prng_seed(&st.rng, FS_SAMPLE_SEED);
 	for (int i = 0; i < ncols; i++)
 		if (src->cols[i].kind == FS_CAT || src->cols[i].balance_pos >= 0 ||
 			fs_is_categorical_type(src->cols[i].type))
 			src->cols[i].dict = fs_dict_create(64);
-	src->sample = palloc(sizeof(double) * (Size) alloc * ncols);
-
+	src->sample = palloc(sizeof(double) * (Size) st.alloc * ncols);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -419,92 +575,20 @@ fs_scan_relation(FsSource *src)
 	save_nestlevel = NewGUCNestLevel();
 	(void) set_config_option("synchronize_seqscans", "off", PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	portal = SPI_cursor_open_with_args(NULL, fs_select_all(src), 0, NULL, NULL, NULL,
-									   true, CURSOR_OPT_NO_SCROLL);
-	for (;;)
-	{
-		SPI_cursor_fetch(portal, true, FS_FETCH_ROWS);
-		if (SPI_processed == 0)
-			break;
-		MemoryContextSwitchTo(workctx);
-		for (uint64 t = 0; t < SPI_processed; t++)
-		{
-			HeapTuple	tuple = SPI_tuptable->vals[t];
-			int64		slot;
-
-			heap_deform_tuple(tuple, SPI_tuptable->tupdesc, values, isnull);
-			src->fingerprint = hash_combine64(src->fingerprint,
-											  hash_bytes_extended((const unsigned char *) tuple->t_data->t_bits,
-																  tuple->t_len - offsetof(HeapTupleHeaderData, t_bits),
-																  0));
-
-			/* balance columns and key maxima: every row */
-			for (int b = 0; b < src->nbalance; b++)
-			{
-				int			c = src->balance[b];
-				FsColumn   *col = &src->cols[c];
-
-				if (isnull[c])
-					bcodes[b] = -1;
-				else
-				{
-					char		buf[8];
-					const char *key;
-					int			len = fs_datum_key(values[c], col, buf, &key);
-
-					int			before = fs_dict_size(col->dict);
-
-					bcodes[b] = fs_dict_lookup(col->dict, key, len, true);
-					if (fs_dict_size(col->dict) > before)
-						fs_check_combinations(src);
-				}
-			}
-			if (src->nbalance > 0)
-				fs_dict_lookup(combos, (const char *) bcodes,
-							   sizeof(int32) * src->nbalance, true);
-			for (int i = 0; i < ncols; i++)
-			{
-				FsColumn   *col = &src->cols[i];
-
-				if (!isnull[i] && (col->type == FS_INT2 || col->type == FS_INT4 ||
-								   col->type == FS_INT8))
-					col->max_value = Max(col->max_value, fs_datum_to_double(values[i], col));
-				if (isnull[i])
-					col->nulls++;
-			}
-
-			/* reservoir sample */
-			if (seen < cap)
-			{
-				if (seen == alloc)
-				{
-					alloc = Min((int64) alloc * 2, cap);
-					src->sample = repalloc_huge(src->sample,
-												sizeof(double) * (Size) alloc * ncols);
-				}
-				slot = seen;
-			}
-			else
-			{
-				slot = (int64) pg_prng_uint64_range(rng, 0, (uint64) seen);
-				if (slot >= cap)
-					slot = -1;
-			}
-			if (slot >= 0)
-				fs_sample_row(src, src->sample + slot * ncols, values, isnull, bcodes);
-			seen++;
-		}
-		SPI_freetuptable(SPI_tuptable);
-		CHECK_FOR_INTERRUPTS();
-	}
-	SPI_cursor_close(portal);
+	memset(&options, 0, sizeof(options));
+	options.read_only = true;
+	options.dest = &st.pub;
+	rc = SPI_execute_extended(fs_select_all(src), &options);
+	/* a SELECT whose rows go to a receiver of type DestNone reports UTILITY */
+	if (rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY)
+		elog(ERROR, "reading %s failed: %s", src->relname, SPI_result_code_string(rc));
 	AtEOXact_GUC(true, save_nestlevel);
 	SPI_finish();
-	MemoryContextSwitchTo(workctx);
+	MemoryContextDelete(st.rowctx);
 
-	src->nrows = seen;
-	src->nsample = (int) Min(seen, cap);
-	if (seen == 0)
+	src->nrows = st.seen;
+	src->nsample = (int) Min(st.seen, st.cap);
+	if (st.seen == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("relation %s has no rows to learn from", src->relname),
@@ -531,16 +615,16 @@ fs_scan_relation(FsSource *src)
 		}
 		if (b == 0)
 		{
-			src->ncombos = fs_dict_size(combos);
+			src->ncombos = fs_dict_size(st.combos);
 			src->combo_codes = palloc(sizeof(int32) * src->ncombos * src->nbalance);
 			src->combo_counts = palloc(sizeof(int64) * src->ncombos);
 			for (int k = 0; k < src->ncombos; k++)
 			{
 				int			len;
-				const char *key = fs_dict_key(combos, k, &len);
+				const char *key = fs_dict_key(st.combos, k, &len);
 
 				memcpy(&src->combo_codes[k * src->nbalance], key, len);
-				src->combo_counts[k] = fs_dict_counts(combos)[k];
+				src->combo_counts[k] = fs_dict_counts(st.combos)[k];
 			}
 		}
 		for (int k = 0; k < src->ncombos; k++)
@@ -563,4 +647,5 @@ fs_scan_relation(FsSource *src)
 			fs_all_distinct(src, i))
 			col->kind = FS_KEY;
 	}
+	fs_key_maxima(src);
 }

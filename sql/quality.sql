@@ -1,0 +1,195 @@
+--
+-- fairsynth_quality: accuracy (fidelity), privacy and discriminator AUC of a
+-- synthetic relation against the original one
+--
+CREATE TABLE quality_compas (
+  sex text, age int, age_cat text, race text,
+  juv_fel_count int, juv_misd_count int, juv_other_count int, priors_count int,
+  days_b_screening_arrest int, c_charge_degree text, c_charge_desc text,
+  decile_score int, score_text text, v_decile_score int, v_score_text text,
+  is_recid int, is_violent_recid int, two_year_recid int);
+\copy quality_compas FROM 'test/data/compas.csv' WITH (FORMAT csv, HEADER true)
+-- ids in file order (adding a serial column rewrites the table in scan order)
+ALTER TABLE quality_compas ADD COLUMN id serial;
+-- deterministic 80/20 split; the views leave the id out
+CREATE VIEW quality_trn AS
+  SELECT sex, age, age_cat, race, juv_fel_count, juv_misd_count, juv_other_count,
+         priors_count, days_b_screening_arrest, c_charge_degree, c_charge_desc,
+         decile_score, score_text, v_decile_score, v_score_text, is_recid,
+         is_violent_recid, two_year_recid
+  FROM quality_compas WHERE id % 5 <> 0 ORDER BY id;
+CREATE VIEW quality_hol AS
+  SELECT sex, age, age_cat, race, juv_fel_count, juv_misd_count, juv_other_count,
+         priors_count, days_b_screening_arrest, c_charge_degree, c_charge_desc,
+         decile_score, score_text, v_decile_score, v_score_text, is_recid,
+         is_violent_recid, two_year_recid
+  FROM quality_compas WHERE id % 5 = 0 ORDER BY id;
+-- a "synthetic" table: the training part, every row perturbed a little
+CREATE TABLE quality_syn AS
+  SELECT sex, age + 1 AS age, age_cat,
+         CASE WHEN id % 17 = 0 THEN 'Caucasian' ELSE race END AS race,
+         juv_fel_count, juv_misd_count, juv_other_count,
+         CASE WHEN id % 4 = 1 THEN priors_count + 1 ELSE priors_count END AS priors_count,
+         CASE WHEN id % 7 = 0 THEN NULL ELSE days_b_screening_arrest END AS days_b_screening_arrest,
+         c_charge_degree,
+         CASE WHEN id % 11 = 0 THEN 'Battery' ELSE c_charge_desc END AS c_charge_desc,
+         decile_score, score_text, v_decile_score, v_score_text,
+         is_recid, is_violent_recid, two_year_recid
+  FROM quality_compas WHERE id % 5 <> 0 ORDER BY id;
+SELECT (SELECT count(*) FROM quality_trn) AS trn, (SELECT count(*) FROM quality_hol) AS hol,
+       (SELECT count(*) FROM quality_syn) AS syn;
+
+-- without a holdout: accuracy per column and overall
+SELECT metric, column_name, round(value::numeric, 4) AS value
+  FROM fairsynth_quality('quality_trn', 'quality_syn')
+  WHERE column_name2 IS NULL;
+-- one row per column pair, in the original's column order
+SELECT count(*) AS pairs, round(min(value)::numeric, 4) AS min,
+       round(avg(value)::numeric, 4) AS avg, round(max(value)::numeric, 4) AS max
+  FROM fairsynth_quality('quality_trn', 'quality_syn')
+  WHERE metric = 'accuracy_bivariate' AND column_name IS NOT NULL;
+SELECT column_name, column_name2, round(value::numeric, 4) AS value
+  FROM fairsynth_quality('quality_trn', 'quality_syn')
+  WHERE metric = 'accuracy_bivariate' AND 'race' IN (column_name, column_name2)
+  ORDER BY value, column_name, column_name2 LIMIT 5;
+
+-- with a holdout: the ceiling, privacy and the discriminator
+SELECT metric, round(value::numeric, 4) AS value
+  FROM fairsynth_quality('quality_trn', 'quality_syn', 'quality_hol')
+  WHERE column_name IS NULL;
+-- the holdout as "synthetic" reaches the ceiling exactly
+SELECT metric, round(value::numeric, 4) AS value
+  FROM fairsynth_quality('quality_trn', 'quality_hol', 'quality_hol', seed => 7)
+  WHERE column_name IS NULL;
+-- an exact copy of the training part: every sampled row is an exact match
+SELECT metric, round(value::numeric, 4) AS value
+  FROM fairsynth_quality('quality_trn', 'quality_trn', 'quality_hol')
+  WHERE metric IN ('accuracy_overall', 'dcr_share', 'exact_match', 'nndr_p5');
+
+-- deterministic for a seed; another seed only moves the sampled metrics
+SELECT count(*) AS differences FROM (
+  (SELECT * FROM fairsynth_quality('quality_trn', 'quality_syn', 'quality_hol', 42)
+   EXCEPT ALL
+   SELECT * FROM fairsynth_quality('quality_trn', 'quality_syn', 'quality_hol', 42))
+  UNION ALL
+  (SELECT * FROM fairsynth_quality('quality_trn', 'quality_syn', 'quality_hol', 42)
+   EXCEPT ALL
+   SELECT * FROM fairsynth_quality('quality_trn', 'quality_syn', 'quality_hol', 42))) d;
+SELECT a.metric, a.value = b.value AS same_value
+  FROM fairsynth_quality('quality_trn', 'quality_syn', 'quality_hol', 1) a
+  JOIN fairsynth_quality('quality_trn', 'quality_syn', 'quality_hol', 2) b
+    USING (metric)
+  WHERE a.column_name IS NULL AND b.column_name IS NULL
+  ORDER BY 1;
+
+-- columns are matched by name: extra synthetic columns and their order do not matter
+CREATE VIEW quality_syn_extra AS
+  SELECT two_year_recid, is_violent_recid, is_recid, 42 AS extra, v_score_text,
+         v_decile_score, score_text, decile_score, c_charge_desc, c_charge_degree,
+         days_b_screening_arrest, priors_count, juv_other_count, juv_misd_count,
+         juv_fel_count, race, age_cat, age, sex, 'x' AS extra2
+  FROM quality_syn;
+SELECT count(*) AS differences FROM (
+  SELECT * FROM fairsynth_quality('quality_trn', 'quality_syn', 'quality_hol')
+  EXCEPT
+  SELECT * FROM fairsynth_quality('quality_trn', 'quality_syn_extra', 'quality_hol')) d;
+
+-- other types: numeric, real (NaN is missing), date and timestamptz (epoch),
+-- boolean, varchar, char, enum (text output), NULLs everywhere; names that
+-- need quoting
+CREATE TYPE quality_mood AS ENUM ('sad', 'ok', 'happy');
+CREATE TABLE quality_types_all AS
+  SELECT i, CASE WHEN i % 13 = 0 THEN NULL ELSE (i % 37) * 1.5 END::numeric AS n,
+         CASE WHEN i % 29 = 0 THEN 'NaN' ELSE (i * 7 % 101) / 3.0 END::real AS r,
+         date '2024-01-01' + (i * 11 % 90) AS d,
+         timestamptz '2024-01-01 00:00+00' + (i * 13 % 50) * interval '1 hour' AS ts,
+         CASE WHEN i % 17 = 0 THEN NULL ELSE i % 3 = 0 END AS b,
+         ('v' || (i * i % 23))::varchar(10) AS v,
+         (i % 4)::char(3) AS c,
+         (ARRAY['sad', 'ok', 'happy']::quality_mood[])[1 + i % 3] AS "Mood ""m"""
+  FROM generate_series(1, 500) i;
+CREATE VIEW quality_types AS
+  SELECT n, r, d, ts, b, v, c, "Mood ""m""" FROM quality_types_all WHERE i <= 400;
+CREATE VIEW quality_types_hol AS
+  SELECT n, r, d, ts, b, v, c, "Mood ""m""" FROM quality_types_all WHERE i > 400;
+CREATE TABLE "quality Types; syn" AS
+  SELECT n + 1.5 AS n, r, d + 1 AS d, ts, NOT b AS b, v, c,
+         (ARRAY['sad', 'ok', 'happy']::quality_mood[])[1 + ("Mood ""m"""::text = 'ok')::int]
+           AS "Mood ""m"""
+  FROM quality_types;
+SELECT metric, column_name, round(value::numeric, 4) AS value
+  FROM fairsynth_quality('quality_types', '"quality Types; syn"', 'quality_types_hol')
+  WHERE column_name2 IS NULL;
+
+-- row-level security and privileges apply: relations are read as the caller
+CREATE ROLE regress_quality_reader;
+CREATE TABLE quality_rls AS SELECT * FROM quality_trn;
+ALTER TABLE quality_rls ENABLE ROW LEVEL SECURITY;
+CREATE POLICY quality_rls_female ON quality_rls FOR SELECT USING (sex = 'Female');
+GRANT SELECT ON quality_rls, quality_syn TO regress_quality_reader;
+SELECT round(value::numeric, 4) AS sex_accuracy_as_owner
+  FROM fairsynth_quality('quality_rls', 'quality_syn')
+  WHERE metric = 'accuracy_univariate' AND column_name = 'sex';
+SET ROLE regress_quality_reader;
+SELECT round(value::numeric, 4) AS sex_accuracy_under_rls
+  FROM fairsynth_quality('quality_rls', 'quality_syn')
+  WHERE metric = 'accuracy_univariate' AND column_name = 'sex';
+SELECT * FROM fairsynth_quality('quality_trn', 'quality_syn');
+RESET ROLE;
+
+-- errors
+CREATE TABLE quality_missing AS SELECT sex, age FROM quality_syn;
+CREATE VIEW quality_badtype AS
+  SELECT sex, age::bigint AS age, age_cat, race, juv_fel_count, juv_misd_count,
+         juv_other_count, priors_count, days_b_screening_arrest, c_charge_degree,
+         c_charge_desc, decile_score, score_text, v_decile_score, v_score_text,
+         is_recid, is_violent_recid, two_year_recid
+  FROM quality_syn;
+CREATE TABLE quality_empty AS SELECT * FROM quality_syn LIMIT 0;
+CREATE TABLE quality_nocols ();
+DO $$
+BEGIN
+  EXECUTE (SELECT format('CREATE TABLE quality_wide (%s)', string_agg('c' || i || ' int', ', '))
+           FROM generate_series(1, 201) i);
+END $$;
+SELECT * FROM fairsynth_quality('quality_trn', 'quality_missing');
+SELECT * FROM fairsynth_quality('quality_trn', 'quality_syn', 'quality_missing');
+SELECT * FROM fairsynth_quality('quality_trn', 'quality_badtype');
+SELECT * FROM fairsynth_quality('quality_trn', 'quality_empty');
+SELECT * FROM fairsynth_quality('quality_empty', 'quality_syn');
+SELECT * FROM fairsynth_quality('quality_trn', 'quality_syn', 'quality_empty');
+SELECT * FROM fairsynth_quality('quality_nocols', 'quality_syn');
+SELECT * FROM fairsynth_quality('quality_wide', 'quality_wide');
+SELECT * FROM fairsynth_quality(NULL, 'quality_syn');
+SELECT * FROM fairsynth_quality('quality_trn', 'quality_syn', NULL, NULL);
+SELECT * FROM fairsynth_quality('quality_no_such_table', 'quality_syn');
+-- their SQLSTATEs
+CREATE FUNCTION quality_sqlstate(q text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE q;
+  RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+  RETURN SQLSTATE;
+END $$;
+SELECT q, quality_sqlstate('SELECT * FROM fairsynth_quality(' || q || ')') AS sqlstate
+  FROM (VALUES ('''quality_trn'', ''quality_missing'''),
+               ('''quality_trn'', ''quality_badtype'''),
+               ('''quality_trn'', ''quality_empty'''),
+               ('''quality_empty'', ''quality_syn'''),
+               ('''quality_trn'', ''quality_syn'', ''quality_empty'''),
+               ('''quality_nocols'', ''quality_syn'''),
+               ('''quality_wide'', ''quality_wide'''),
+               ('NULL, ''quality_syn''')) v(q);
+
+-- catalog: volatility, parallel safety, rows estimate, comment
+SELECT p.provolatile, p.proparallel, p.prorows, p.proconfig,
+       obj_description(p.oid, 'pg_proc') IS NOT NULL AS has_comment
+  FROM pg_proc p WHERE p.proname = 'fairsynth_quality';
+
+DROP FUNCTION quality_sqlstate(text);
+DROP VIEW quality_badtype, quality_syn_extra, quality_trn, quality_hol,
+          quality_types, quality_types_hol;
+DROP TABLE quality_rls, quality_missing, quality_empty, quality_nocols, quality_wide,
+           quality_types_all, "quality Types; syn", quality_syn, quality_compas;
+DROP TYPE quality_mood;
+DROP ROLE regress_quality_reader;

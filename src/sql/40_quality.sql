@@ -1,0 +1,21 @@
+
+-- ---------------------------------------------------------------------------
+-- Fidelity and privacy of a synthetic relation (src/quality.c), as defined in
+-- test/reference/quality.py.
+-- ---------------------------------------------------------------------------
+
+-- STABLE: only reads.  PARALLEL RESTRICTED: it may read the caller's temporary
+-- tables, so it runs in the leader.  The reservoir samples depend on the scan
+-- order, so a scan must never start in the middle by joining a concurrent one.
+CREATE FUNCTION fairsynth_quality(
+    original regclass,
+    synthetic regclass,
+    holdout regclass DEFAULT NULL,
+    seed bigint DEFAULT 0)
+RETURNS TABLE(metric text, column_name text, column_name2 text, value float8)
+AS 'MODULE_PATHNAME', 'fairsynth_quality'
+LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 200
+SET synchronize_seqscans = off;
+
+COMMENT ON FUNCTION fairsynth_quality(regclass, regclass, regclass, bigint) IS
+'Accuracy of synthetic against original (1 - total variation distance of the binned columns and column pairs, and overall); with a holdout also the accuracy ceiling, DCR share, exact-match share, NNDR 5th percentile and the cross-validated discriminator AUC (raw, 0.5 = indistinguishable). Privacy figures sample at most 5000 rows, seeded by seed.';

@@ -1,0 +1,178 @@
+# Compare fairsynth_quality with the Python reference test/reference/quality.py
+# on compas split 80/20, for three "synthetic" tables:
+#   perturbed: the training part with every row changed a little
+#   holdout:   the holdout itself (accuracy must equal the ceiling)
+#   shuffled:  the training part with three blocks of columns shuffled
+#              independently (marginals kept, cross-block pairs broken)
+# Accuracy figures (per column, per pair, overall, ceiling) must agree within
+# 0.005, and dcr_share and exact_match within 0.03.  Both implementations
+# sample equal-sized relations at the same positions (the reference through
+# random_state, fairsynth through its seed), so for "perturbed" and "holdout"
+# every sampled synthetic row meets its source row in both and the privacy
+# figures hardly depend on the draw.  For "shuffled" the samples of 1,442 rows
+# are independent draws and differ by sampling noise only (0.01 when written).
+# Every run is also repeated to check the output is identical.
+#
+# Needs /usr/bin/python3 with pandas and sklearn (Debian: python3-pandas,
+# python3-sklearn); skipped otherwise.
+# Development hook: FAIRSYNTH_TEST_SQL=/path/to/script.sql loads that script
+# instead of CREATE EXTENSION fairsynth.
+use strict;
+use warnings;
+
+use FindBin;
+use JSON::PP;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $root = "$FindBin::RealBin/../..";
+my $python = '/usr/bin/python3';
+my $reference = "$root/test/reference/quality.py";
+my $compas = "$root/test/data/compas.csv";
+
+plan skip_all => "$python with pandas and sklearn is not available"
+  unless -x $python
+  && system($python, '-c', 'import pandas, sklearn') == 0;
+
+my $node = PostgreSQL::Test::Cluster->new('quality_reference');
+$node->init;
+$node->start;
+
+if ($ENV{FAIRSYNTH_TEST_SQL})
+{
+	$node->safe_psql('postgres',
+		PostgreSQL::Test::Utils::slurp_file($ENV{FAIRSYNTH_TEST_SQL}));
+}
+else
+{
+	$node->safe_psql('postgres', 'CREATE EXTENSION fairsynth');
+}
+
+my $cols = join(', ',
+	qw(sex age age_cat race juv_fel_count juv_misd_count juv_other_count
+	  priors_count days_b_screening_arrest c_charge_degree c_charge_desc
+	  decile_score score_text v_decile_score v_score_text is_recid
+	  is_violent_recid two_year_recid));
+
+$node->safe_psql('postgres', qq{
+CREATE TABLE quality_compas (
+  sex text, age int, age_cat text, race text,
+  juv_fel_count int, juv_misd_count int, juv_other_count int, priors_count int,
+  days_b_screening_arrest int, c_charge_degree text, c_charge_desc text,
+  decile_score int, score_text text, v_decile_score int, v_score_text text,
+  is_recid int, is_violent_recid int, two_year_recid int);
+\\copy quality_compas FROM '$compas' WITH (FORMAT csv, HEADER true)
+-- ids in file order (adding a serial column rewrites the table in scan order)
+ALTER TABLE quality_compas ADD COLUMN id serial;
+CREATE VIEW quality_trn AS SELECT $cols FROM quality_compas WHERE id % 5 <> 0 ORDER BY id;
+CREATE VIEW quality_hol AS SELECT $cols FROM quality_compas WHERE id % 5 = 0 ORDER BY id;
+CREATE TABLE quality_syn_perturbed AS
+SELECT sex, age + 1 AS age, age_cat,
+       CASE WHEN id % 17 = 0 THEN 'Caucasian' ELSE race END AS race,
+       juv_fel_count, juv_misd_count, juv_other_count,
+       CASE WHEN id % 4 = 1 THEN priors_count + 1 ELSE priors_count END AS priors_count,
+       CASE WHEN id % 7 = 0 THEN NULL ELSE days_b_screening_arrest END AS days_b_screening_arrest,
+       c_charge_degree,
+       CASE WHEN id % 11 = 0 THEN 'Battery' ELSE c_charge_desc END AS c_charge_desc,
+       decile_score, score_text, v_decile_score, v_score_text,
+       is_recid, is_violent_recid, two_year_recid
+FROM quality_compas WHERE id % 5 <> 0 ORDER BY id;
+CREATE TABLE quality_syn_shuffled AS
+WITH t AS (SELECT * FROM quality_compas WHERE id % 5 <> 0),
+a AS (SELECT row_number() OVER (ORDER BY id) AS rn, sex, age, age_cat, race FROM t),
+b AS (SELECT row_number() OVER (ORDER BY md5('b' || id)) AS rn,
+             juv_fel_count, juv_misd_count, juv_other_count, priors_count,
+             days_b_screening_arrest, c_charge_degree, c_charge_desc FROM t),
+c AS (SELECT row_number() OVER (ORDER BY md5('c' || id)) AS rn,
+             decile_score, score_text, v_decile_score, v_score_text,
+             is_recid, is_violent_recid, two_year_recid FROM t)
+SELECT $cols FROM a JOIN b USING (rn) JOIN c USING (rn) ORDER BY rn;
+});
+
+my $dir = PostgreSQL::Test::Utils::tempdir;
+my %csv = (
+	trn => 'quality_trn',
+	hol => 'quality_hol',
+	perturbed => 'quality_syn_perturbed',
+	shuffled => 'quality_syn_shuffled');
+for my $f (sort keys %csv)
+{
+	$node->safe_psql('postgres',
+		"\\copy (SELECT $cols FROM $csv{$f}) TO '$dir/$f.csv' WITH (FORMAT csv, HEADER true)");
+}
+
+# the function's rows as { metric => value } and { 'metric:col[:col2]' => value }
+sub quality
+{
+	my ($synthetic) = @_;
+	my $out = $node->safe_psql('postgres',
+		"SELECT metric, coalesce(column_name, ''), coalesce(column_name2, ''), value "
+		  . "FROM fairsynth_quality('quality_trn', '$synthetic', 'quality_hol', 0)");
+	my %r;
+	for my $line (split /\n/, $out)
+	{
+		my ($m, $c1, $c2, $v) = split /\|/, $line, -1;
+		my $key = $c1 eq '' ? $m : $c2 eq '' ? "$m:$c1" : "$m:$c1:$c2";
+		$r{$key} = $v;
+	}
+	return (\%r, $out);
+}
+
+# compare a group of figures, reporting the worst difference
+sub within
+{
+	my ($name, $tol, $pairs) = @_;
+	my ($worst, $what) = (-1, '');
+	for my $p (@$pairs)
+	{
+		my ($label, $got, $want) = @$p;
+		my $d = defined $got && defined $want ? abs($got - $want) : 1e9;
+		($worst, $what) = ($d, "$label: got " . ($got // 'none') . ", reference " . ($want // 'none'))
+		  if $d > $worst;
+	}
+	ok($worst <= $tol, "$name (" . scalar(@$pairs) . " figures) within $tol")
+	  or diag("worst: $what");
+	note(sprintf("%s: worst difference %.6f (%s)", $name, $worst, $what));
+}
+
+for my $case (qw(perturbed holdout shuffled))
+{
+	my $synthetic = $case eq 'holdout' ? 'quality_hol' : "quality_syn_$case";
+	my $syncsv = $case eq 'holdout' ? 'hol' : $case;
+	my $json = `$python $reference $dir/trn.csv $dir/hol.csv $dir/$syncsv.csv --json`;
+	is($?, 0, "$case: reference ran");
+	my $ref = decode_json($json);
+	my ($got, $raw) = quality($synthetic);
+
+	my @uni = map { [ $_, $got->{"accuracy_univariate:$_"}, $ref->{univariate}{$_} ] }
+	  sort keys %{ $ref->{univariate} };
+	my @biv = map {
+		my ($c1, $c2) = split /\|/;
+		[ $_, $got->{"accuracy_bivariate:$c1:$c2"}, $ref->{bivariate}{$_} ]
+	} sort keys %{ $ref->{bivariate} };
+	is(scalar(@uni), 18, "$case: 18 columns");
+	is(scalar(@biv), 153, "$case: 153 column pairs");
+	is(scalar(grep { /^accuracy_univariate:/ } keys %$got), 18, "$case: 18 univariate rows");
+	is(scalar(grep { /^accuracy_bivariate:/ } keys %$got), 153, "$case: 153 bivariate rows");
+	within("$case: univariate accuracy", 0.005, \@uni);
+	within("$case: bivariate accuracy", 0.005, \@biv);
+	within("$case: overall accuracy", 0.005, [
+		map { [ $_, $got->{$_}, $ref->{$_} ] }
+		  qw(accuracy_univariate accuracy_bivariate accuracy_overall) ]);
+	within("$case: accuracy ceiling", 0.005,
+		[ [ 'ceiling', $got->{accuracy_ceiling}, $ref->{ceiling} ] ]);
+
+	within("$case: $_", 0.03, [ [ $_, $got->{$_}, $ref->{$_} ] ])
+	  for qw(dcr_share exact_match);
+	note(sprintf("%s: nndr_p5 %.4f (reference %.4f), discriminator_auc %.4f",
+		$case, $got->{nndr_p5}, $ref->{nndr_p5}, $got->{discriminator_auc}));
+	ok($got->{discriminator_auc} >= 0 && $got->{discriminator_auc} <= 1,
+		"$case: discriminator_auc is an AUC");
+
+	my (undef, $again) = quality($synthetic);
+	is($again, $raw, "$case: same output on a second run");
+}
+
+$node->stop;
+done_testing();
