@@ -205,6 +205,9 @@ typedef struct FsNode
 	FsOff		dist;			/* FsDraw[ndist], cumulative */
 	int32		ndist;
 	float4		weight;			/* training rows in the node */
+	FsOff		alias;			/* leaves: FsAlias[ndist] of the same
+								 * distribution, for draws in O(1) */
+	int32		group_root;		/* top node of one balance combination */
 } FsNode;
 
 #define FS_IS_LEAF(nodes, id) ((nodes)[id].child[0] == (id))
@@ -214,6 +217,14 @@ typedef struct FsDraw
 	int32		cls;
 	float4		cum;
 } FsDraw;
+
+/* One slot of a Walker alias table: cls with probability prob, else alias. */
+typedef struct FsAlias
+{
+	float4		prob;
+	int32		cls;
+	int32		alias;
+} FsAlias;
 
 /* A growing block whose parts are addressed by offsets (model.c). */
 typedef struct FsBuf

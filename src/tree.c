@@ -208,7 +208,7 @@ fs_best_split(FsGrow *g, int lo, int hi, int only)
 
 /* Grow the subtree of rows[lo, hi) under parent; returns its node index. */
 static int
-fs_grow(FsGrow *g, int lo, int hi, int parent, int depth)
+fs_grow(FsGrow *g, int lo, int hi, int parent, int depth, bool parent_pure)
 {
 	const FsTreeInput *in = g->in;
 	int			m = hi - lo;
@@ -219,6 +219,7 @@ fs_grow(FsGrow *g, int lo, int hi, int parent, int depth)
 	uint8	   *bits;
 	int			mid;
 	int			nleft = 0;
+	bool		pure;
 
 	CHECK_FOR_INTERRUPTS();
 
@@ -233,6 +234,13 @@ fs_grow(FsGrow *g, int lo, int hi, int parent, int depth)
 	g->nodes[id].child[0] = g->nodes[id].child[1] = id;
 	g->nodes[id].parent = parent;
 	g->nodes[id].weight = (float4) m;
+
+	/* the top node whose rows all share one balance combination */
+	pure = true;
+	if (in->group_col >= 0)
+		for (int i = lo + 1; i < hi && pure; i++)
+			pure = fs_cls(in, g->rows[i], in->group_col) == fs_cls(in, g->rows[lo], in->group_col);
+	g->nodes[id].group_root = pure && !parent_pure && parent >= 0;
 
 	memset(g->pc, 0, sizeof(int64) * g->nc);
 	for (int i = lo; i < hi; i++)
@@ -314,8 +322,8 @@ fs_grow(FsGrow *g, int lo, int hi, int parent, int depth)
 	}
 	pfree(bits);
 	{
-		int			left = fs_grow(g, lo, mid, id, depth + 1);
-		int			right = fs_grow(g, mid, hi, id, depth + 1);
+		int			left = fs_grow(g, lo, mid, id, depth + 1, pure);
+		int			right = fs_grow(g, mid, hi, id, depth + 1, pure);
 
 		g->nodes[id].child[1] = left;
 		g->nodes[id].child[0] = right;
@@ -324,9 +332,69 @@ fs_grow(FsGrow *g, int lo, int hi, int parent, int depth)
 }
 
 /*
+ * A Walker alias table (Vose's construction) of the n non-zero entries of
+ * the distribution p[0..nc), appended to buf; returns its offset.
+ */
+static FsOff
+fs_build_alias(FsBuf *buf, const double *p, int nc, int n)
+{
+	FsOff		off = fs_buf_alloc(buf, sizeof(FsAlias) * Max(n, 1));
+	FsAlias    *t = FS_AT(buf->data, off, FsAlias);
+	double	   *scaled = palloc(sizeof(double) * Max(n, 1));
+	int		   *small = palloc(sizeof(int) * Max(n, 1));
+	int		   *large = palloc(sizeof(int) * Max(n, 1));
+	int			ns = 0,
+				nl = 0,
+				j = 0;
+	double		total = 0;
+
+	for (int c = 0; c < nc; c++)
+		if (p[c] > 0)
+		{
+			t[j].cls = c;
+			t[j].alias = c;
+			total += p[c];
+			scaled[j++] = p[c];
+		}
+	for (j = 0; j < n; j++)
+	{
+		scaled[j] = scaled[j] * n / total;
+		if (scaled[j] < 1)
+			small[ns++] = j;
+		else
+			large[nl++] = j;
+	}
+	while (ns > 0 && nl > 0)
+	{
+		int			s = small[--ns];
+		int			l = large[nl - 1];
+
+		t[s].prob = (float4) scaled[s];
+		t[s].alias = t[l].cls;
+		scaled[l] -= 1 - scaled[s];
+		if (scaled[l] < 1)
+		{
+			nl--;
+			small[ns++] = l;
+		}
+	}
+	while (nl > 0)
+		t[large[--nl]].prob = 1.0f;
+	while (ns > 0)
+		t[small[--ns]].prob = 1.0f;	/* rounding leftovers */
+	pfree(scaled);
+	pfree(small);
+	pfree(large);
+	return off;
+}
+
+/*
  * Give every leaf the mixture of its and its ancestors' distributions that
  * backing off would draw from: stop at a node with probability
- * weight / (weight + smoothing), else go up; the root always stops.
+ * weight / (weight + smoothing), else go up; the root always stops, and so
+ * does the top node of a single balance combination, so a group's rows never
+ * borrow from other groups' (a group too small to have such a node shares its
+ * leaves with similar groups anyway).
  */
 static void
 fs_smooth_leaves(FsGrow *g, double smoothing)
@@ -347,7 +415,8 @@ fs_smooth_leaves(FsGrow *g, double smoothing)
 		{
 			const FsNode *node = &g->nodes[a];
 			const FsDraw *nd = FS_AT(g->buf->data, node->dist, FsDraw);
-			double		stop = node->parent < 0 ? 1 : node->weight / (node->weight + smoothing);
+			double		stop = node->parent < 0 || node->group_root ? 1 :
+				node->weight / (node->weight + smoothing);
 			double		prev = 0;
 
 			for (int j = 0; j < node->ndist; j++)
@@ -374,6 +443,7 @@ fs_smooth_leaves(FsGrow *g, double smoothing)
 			}
 		if (n > 0)
 			d[n - 1].cum = 1.0f;
+		g->nodes[id].alias = fs_build_alias(g->buf, mix, g->nc, n);
 	}
 	pfree(mix);
 }
@@ -422,7 +492,7 @@ fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing,
 	g.key = palloc0(sizeof(double) * maxnb);
 	g.best_set = palloc0(sizeof(int) * maxnb);
 
-	fs_grow(&g, 0, nrows, -1, 0);
+	fs_grow(&g, 0, nrows, -1, 0, false);
 	fs_smooth_leaves(&g, smoothing);
 	*depth = fs_depth(g.nodes, 0);
 
@@ -512,10 +582,23 @@ fs_tree_draw_batch(const char *base, const FsNode *nodes, int depth,
 		for (int r = 0; r < cnt; r++)
 		{
 			const FsNode *leaf = &nodes[ids[r]];
-			int			cls = fs_draw_excluding(base, leaf, skip, fs_rand01(rng));
+			const FsAlias *t = (const FsAlias *) (base + leaf->alias);
+			int			cls = -1;
 
-			if (cls < 0)		/* the leaf knows only the skipped class */
-				cls = fs_draw_excluding(base, &nodes[0], skip, fs_rand01(rng));
+			/* O(1) draws; leaving a class out takes a few retries at most */
+			for (int tries = 0; tries < 16 && (cls < 0 || cls == skip); tries++)
+			{
+				double		u = fs_rand01(rng) * leaf->ndist;
+				int			i = Min((int) u, leaf->ndist - 1);
+
+				cls = (u - i) < t[i].prob ? t[i].cls : t[i].alias;
+			}
+			if (skip >= 0 && cls == skip)
+			{
+				cls = fs_draw_excluding(base, leaf, skip, fs_rand01(rng));
+				if (cls < 0)	/* the leaf knows only the skipped class */
+					cls = fs_draw_excluding(base, &nodes[0], skip, fs_rand01(rng));
+			}
 			rows[r * stride + target] = cls >= 0 ? cls : skip;
 		}
 	}
