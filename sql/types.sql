@@ -115,6 +115,24 @@ CREATE MATERIALIZED VIEW types_mv AS SELECT * FROM types_part;
 SELECT g, count(*) FROM fairsynth_balance(NULL::types_mv, ARRAY['g'], mode => 'additive', seed => 1)
 GROUP BY g ORDER BY g;
 
+-- foreign tables are read like tables (file_fdw over the bundled CSV)
+CREATE EXTENSION file_fdw;
+CREATE SERVER types_files FOREIGN DATA WRAPPER file_fdw;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set compas_csv :abs_srcdir '/test/data/compas.csv'
+CREATE FOREIGN TABLE types_foreign (
+  sex text, age int, age_cat text, race text,
+  juv_fel_count int, juv_misd_count int, juv_other_count int, priors_count int,
+  days_b_screening_arrest int, c_charge_degree text, c_charge_desc text,
+  decile_score int, score_text text, v_decile_score int, v_score_text text,
+  is_recid int, is_violent_recid int, two_year_recid int)
+  SERVER types_files OPTIONS (filename :'compas_csv', format 'csv', header 'true');
+SELECT sex, count(*) FROM fairsynth_balance(NULL::types_foreign, ARRAY['sex'], seed => 1)
+GROUP BY sex ORDER BY sex;
+DROP FOREIGN TABLE types_foreign;
+DROP SERVER types_files;
+DROP EXTENSION file_fdw;
+
 DROP MATERIALIZED VIEW types_mv;
 DROP TABLE types_part, types_out, types_src;
 DROP TYPE types_mood;

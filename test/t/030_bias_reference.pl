@@ -60,7 +60,16 @@ close $fh;
 $node->safe_psql('postgres', 'CREATE TABLE bias_ties (grp text, outcome text, site int)');
 $node->safe_psql('postgres', "COPY bias_ties FROM '$ties' WITH (FORMAT csv, HEADER true)");
 
+# A synthetic table: the balanced output of fairsynth, exported in table order
+my $synth = "$tdir/synth.csv";
+$node->safe_psql('postgres',
+	"CREATE TABLE compas_synth AS SELECT * FROM fairsynth_balance(NULL::compas, ARRAY['race', 'sex'], seed => 1)");
+$node->safe_psql('postgres',
+	"COPY compas_synth TO '$synth' WITH (FORMAT csv, HEADER true)");
+
 my @cases = (
+	[ $synth, 'compas_synth', qw(race two_year_recid) ],
+	[ $synth, 'compas_synth', qw(sex score_text Low --group-by age_cat) ],
 	[ $csv, 'compas', qw(race two_year_recid) ],
 	[ $csv, 'compas', qw(race two_year_recid --group-by sex) ],
 	[ $csv, 'compas', qw(sex score_text Low) ],

@@ -3,6 +3,7 @@
 #   perturbed: the training part with every row changed a little
 #   holdout:   the holdout itself (accuracy must equal the ceiling)
 #   shuffled:  the training part with three blocks of columns shuffled
+#   fairsynth: fairsynth_synthesize of the training part
 #              independently (marginals kept, cross-block pairs broken)
 # Accuracy figures (per column, per pair, overall, ceiling) must agree within
 # 0.005, and dcr_share and exact_match within 0.03.  Both implementations
@@ -88,6 +89,8 @@ c AS (SELECT row_number() OVER (ORDER BY md5('c' || id)) AS rn,
              decile_score, score_text, v_decile_score, v_score_text,
              is_recid, is_violent_recid, two_year_recid FROM t)
 SELECT $cols FROM a JOIN b USING (rn) JOIN c USING (rn) ORDER BY rn;
+CREATE TABLE quality_syn_fairsynth AS
+SELECT * FROM fairsynth_synthesize(NULL::quality_trn, seed => 1);
 });
 
 my $dir = PostgreSQL::Test::Utils::tempdir;
@@ -95,7 +98,8 @@ my %csv = (
 	trn => 'quality_trn',
 	hol => 'quality_hol',
 	perturbed => 'quality_syn_perturbed',
-	shuffled => 'quality_syn_shuffled');
+	shuffled => 'quality_syn_shuffled',
+	fairsynth => 'quality_syn_fairsynth');
 for my $f (sort keys %csv)
 {
 	$node->safe_psql('postgres',
@@ -136,7 +140,7 @@ sub within
 	note(sprintf("%s: worst difference %.6f (%s)", $name, $worst, $what));
 }
 
-for my $case (qw(perturbed holdout shuffled))
+for my $case (qw(perturbed holdout shuffled fairsynth))
 {
 	my $synthetic = $case eq 'holdout' ? 'quality_hol' : "quality_syn_$case";
 	my $syncsv = $case eq 'holdout' ? 'hol' : $case;
