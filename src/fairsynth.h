@@ -251,6 +251,8 @@ typedef struct FsTreeInput
 	int			max_depth;
 	int			group_col;		/* split on this column first, or -1 */
 	int			exclude_class;	/* leave out rows of this target class, or -1 */
+	const double *target_value; /* per target class: its value (variance
+								 * reduction), or NULL (Gini) */
 } FsTreeInput;
 
 extern FsOff fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing,

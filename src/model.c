@@ -32,9 +32,11 @@
 #define FS_MIN_LEAF_HIGH 200
 #define FS_MAX_DEPTH 12
 #define FS_SMOOTHING 10.0
-/* Imputation draws from small, lightly smoothed leaves. */
-#define FS_IMPUTE_MIN_LEAF 10
-#define FS_IMPUTE_SMOOTHING 5.0
+/* Imputation draws from small, lightly smoothed leaves (tuned on the
+ * missing-priors benchmark of test/bench/run_fairness). */
+#define FS_IMPUTE_MIN_LEAF 8
+#define FS_IMPUTE_SMOOTHING 1.0
+#define FS_IMPUTE_MAX_DEPTH 24
 
 /* Reserve size bytes (8-aligned, zeroed) in buf; returns their offset. */
 FsOff
@@ -444,6 +446,7 @@ fs_model_fit(FsSource *src, const bool *impute)
 		FsOff		nodes;
 		FsModelColumn *mc;
 		int		   *others = NULL;
+		double	   *values = NULL;
 
 		CHECK_FOR_INTERRUPTS();
 		if (impute != NULL && !impute[order[j]])
@@ -459,9 +462,10 @@ fs_model_fit(FsSource *src, const bool *impute)
 		in.min_leaf = impute ? FS_IMPUTE_MIN_LEAF :
 			Min(Max((int) (src->nsample * FS_MIN_LEAF_SHARE), FS_MIN_LEAF_LOW),
 				FS_MIN_LEAF_HIGH);
-		in.max_depth = FS_MAX_DEPTH;
+		in.max_depth = impute ? FS_IMPUTE_MAX_DEPTH : FS_MAX_DEPTH;
 		in.group_col = src->nbalance > 0 ? FS_GROUP_COL(ncols) : -1;
 		in.exclude_class = -1;
+		in.target_value = NULL;
 		if (impute != NULL)
 		{
 			/* every other column predicts; rows where the target is NULL are left out */
@@ -472,10 +476,24 @@ fs_model_fit(FsSource *src, const bool *impute)
 					others[in.npreds++] = order[i];
 			in.preds = others;
 			in.exclude_class = FS_AT(buf.data, cols_off, FsModelColumn)[order[j]].null_class;
+			/* a number is imputed by variance reduction on its bins' middles */
+			if (ordered[order[j]])
+			{
+				const FsModelColumn *mc = FS_AT(buf.data, cols_off, FsModelColumn) + order[j];
+				const FsBin *bins = FS_AT(buf.data, mc->classes, FsBin);
+
+				values = palloc0(sizeof(double) * mc->nclass);
+				for (int b = 0; b < mc->nclass; b++)
+					if (b != mc->null_class)
+						values[b] = bins[b].is_atom ? bins[b].q[0] : bins[b].q[FS_BIN_QUANTILES / 2];
+				in.target_value = values;
+			}
 		}
 		nodes = fs_tree_fit(&buf, &in, smoothing, &nnodes, &depth);
 		if (others)
 			pfree(others);
+		if (values)
+			pfree(values);
 		mc = FS_AT(buf.data, cols_off, FsModelColumn) + order[j];
 		mc->nodes = nodes;
 		mc->nnodes = nnodes;

@@ -2,7 +2,8 @@
  * tree.c: classification trees that predict one column's class from the
  * classes of the columns generated before it.
  *
- * Growth is CART with the Gini criterion.  A split sends a set of predictor
+ * Growth is CART with the Gini criterion, or with variance reduction when the
+ * target's classes carry values (imputing a number).  A split sends a set of predictor
  * classes left: for ordered predictors (numeric bins) a prefix in value
  * order, for categorical predictors a prefix in order of the node's majority
  * class share, which is the optimal subset for two target classes and a good
@@ -39,6 +40,8 @@ typedef struct FsGrow
 	int		   *tot;			/* per predictor class: rows */
 	int		   *maj;			/* per predictor class: rows of the majority
 								 * class */
+	double	   *ysum;			/* per predictor class: sum of target values
+								 * (regression) */
 	int		   *start;			/* per predictor class: bucket start */
 	int		   *present;		/* predictor classes present, in sweep order */
 	double	   *key;			/* per predictor class: sort key */
@@ -108,14 +111,18 @@ fs_best_split(FsGrow *g, int lo, int hi, int only)
 	double		sp = 0;
 	double		best = only >= 0 ? -1 : 0;
 	int			best_pred = -1;
+	const double *y = in->target_value;	/* regression: value of each class */
+	double		ysum = 0;
 
 	for (int c = 0; c < g->nc; c++)
 	{
 		sp += (double) g->pc[c] * g->pc[c];
 		if (g->pc[c] > g->pc[major])
 			major = c;
+		if (y)
+			ysum += g->pc[c] * y[c];
 	}
-	sp /= m;
+	sp = y ? ysum * ysum / m : sp / m;
 
 	for (int pi = 0; pi < in->npreds; pi++)
 	{
@@ -134,7 +141,9 @@ fs_best_split(FsGrow *g, int lo, int hi, int only)
 
 			if (g->tot[b]++ == 0)
 				g->present[npresent++] = b;
-			if (fs_cls(in, r, t) == major)
+			if (y)
+				g->ysum[b] += y[fs_cls(in, r, t)];
+			else if (fs_cls(in, r, t) == major)
 				g->maj[b]++;
 		}
 		if (npresent > 1)
@@ -143,7 +152,8 @@ fs_best_split(FsGrow *g, int lo, int hi, int only)
 			{
 				int			b = g->present[j];
 
-				g->key[b] = in->ordered[p] ? b : -(double) g->maj[b] / g->tot[b];
+				g->key[b] = in->ordered[p] ? b :
+					y ? g->ysum[b] / g->tot[b] : -(double) g->maj[b] / g->tot[b];
 			}
 			fs_sort_key = g->key;
 			qsort(g->present, npresent, sizeof(int), fs_key_order);
@@ -169,20 +179,30 @@ fs_best_split(FsGrow *g, int lo, int hi, int only)
 				int			b = g->present[j];
 				double		score;
 
-				for (int k = 0; k < g->tot[b]; k++, pos++)
+				if (y)
 				{
-					int			c = fs_cls(in, g->tmp[pos], t);
-					int64		l = g->lc[c];
-					int64		rr = g->pc[c] - l;
-
-					sl += 2.0 * l + 1;
-					sr += -2.0 * rr + 1;
-					g->lc[c] = l + 1;
+					/* variance reduction: sums of the target's values */
+					sl += g->ysum[b];
+					pos += g->tot[b];
 				}
+				else
+					for (int k = 0; k < g->tot[b]; k++, pos++)
+					{
+						int			c = fs_cls(in, g->tmp[pos], t);
+						int64		l = g->lc[c];
+						int64		rr = g->pc[c] - l;
+
+						sl += 2.0 * l + 1;
+						sr += -2.0 * rr + 1;
+						g->lc[c] = l + 1;
+					}
 				nl += g->tot[b];
 				if (nl < in->min_leaf || m - nl < in->min_leaf)
 					continue;
-				score = sl / nl + sr / (m - nl) - sp;
+				if (y)
+					score = sl * sl / nl + (ysum - sl) * (ysum - sl) / (m - nl) - sp;
+				else
+					score = sl / nl + sr / (m - nl) - sp;
 				if (only >= 0 ? score > best :
 					(score > best * (1 + 1e-12) && score > 1e-9 * m))
 				{
@@ -192,13 +212,15 @@ fs_best_split(FsGrow *g, int lo, int hi, int only)
 					memcpy(g->best_set, g->present, sizeof(int) * (j + 1));
 				}
 			}
-			for (int i = 0; i < pos; i++)
-				g->lc[fs_cls(in, g->tmp[i], t)] = 0;
+			if (!y)
+				for (int i = 0; i < pos; i++)
+					g->lc[fs_cls(in, g->tmp[i], t)] = 0;
 		}
 		for (int j = 0; j < npresent; j++)
 		{
 			g->tot[g->present[j]] = 0;
 			g->maj[g->present[j]] = 0;
+			g->ysum[g->present[j]] = 0;
 		}
 		if (only >= 0)
 			break;
@@ -487,6 +509,7 @@ fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing,
 	g.lc = palloc0(sizeof(int64) * g.nc);
 	g.tot = palloc0(sizeof(int) * maxnb);
 	g.maj = palloc0(sizeof(int) * maxnb);
+	g.ysum = palloc0(sizeof(double) * maxnb);
 	g.start = palloc0(sizeof(int) * maxnb);
 	g.present = palloc0(sizeof(int) * maxnb);
 	g.key = palloc0(sizeof(double) * maxnb);
@@ -507,6 +530,7 @@ fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing,
 	pfree(g.lc);
 	pfree(g.tot);
 	pfree(g.maj);
+	pfree(g.ysum);
 	pfree(g.start);
 	pfree(g.present);
 	pfree(g.key);
