@@ -43,12 +43,12 @@ CREATE TABLE types_out AS
 SELECT grp, mood, count(*) FROM types_out GROUP BY grp, mood ORDER BY grp, mood;
 
 -- keys are fresh: integers continue after the source's largest, uuids are new v4, text
--- keys follow the pattern synthetic-N
+-- keys follow the pattern syn-RUN-N (RUN: 8 hex digits, new for every seed and data)
 SELECT min(id) > (SELECT max(id) FROM types_src) AS ids_fresh,
        count(DISTINCT id) = count(*) AS ids_unique,
        NOT EXISTS (SELECT 1 FROM types_out o JOIN types_src s USING (uid)) AS uuids_fresh,
        bool_and(substr(uid::text, 15, 1) = '4') AS uuid_v4,
-       bool_and(code ~ '^synthetic-[0-9]+$') AS text_keys_patterned
+       bool_and(code ~ '^syn-[0-9a-f]{8}-[0-9]+$') AS text_keys_patterned
 FROM types_out;
 
 -- NOT NULL columns are never NULL; NULL shares are reproduced elsewhere

@@ -152,7 +152,7 @@ fs_cpu_seconds(void)
 static void
 fs_model_key(FsSource *src, FsModelKey *key)
 {
-	int			len = 0;
+	StringInfoData shape;
 
 	memset(key, 0, sizeof(FsModelKey));
 	key->relid = src->relid;
@@ -161,9 +161,14 @@ fs_model_key(FsSource *src, FsModelKey *key)
 	key->nrows = src->nrows;
 	key->sample_rows = fairsynth_sample_rows;
 	key->rare_threshold = fairsynth_rare_threshold;
-	for (int b = 0; b < src->nbalance; b++)
-		len += snprintf(key->columns + len, sizeof(key->columns) - len, "%s\"%s\"",
-						b > 0 ? "," : "", src->cols[src->balance[b]].name);
+	initStringInfo(&shape);
+	for (int c = 0; c < src->ncols; c++)
+		appendStringInfo(&shape, "%d:%u:%d:%d:%d:%d;", src->cols[c].attnum,
+						 src->cols[c].typid, src->cols[c].typmod,
+						 (int) src->cols[c].kind, src->cols[c].balance_pos,
+						 (int) src->cols[c].notnull);
+	appendStringInfo(&shape, "outcome %d", src->outcome);
+	key->shape = shape.data;
 }
 
 /* Run a generator request and return its rows. */
@@ -213,6 +218,8 @@ fs_run(FunctionCallInfo fcinfo, FsRequest *req)
 						req->target);
 	fs_model_key(&src, &key);
 	model = fs_cache_lookup(&key);
+	if (model != NULL && (model->ncols != src.ncols || model->nbalance != src.nbalance))
+		model = NULL;			/* the key guarantees this; never trust it blindly */
 	cached = model != NULL;
 	if (!cached)
 	{

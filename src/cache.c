@@ -6,8 +6,11 @@
  * the relation as the calling role; the model is reused only when the
  * relation, the role, the balance columns, the fitting settings and a
  * fingerprint of every row read (a 64-bit hash over the rows in scan order)
- * are all equal.  So a cached model never outlives a change to the data and
- * never serves a role that could not read the very same rows.
+ * are all equal, and so is the relation's shape (every column's number,
+ * type, type modifier, role in the model, balance position and NOT NULL: a
+ * new column or a dropped index changes it).  So a cached model never outlives a change
+ * to the data or the table and never serves a role that could not read the
+ * very same rows.
  *
  * The cache holds FS_CACHE_ENTRIES models in TopMemoryContext and evicts the
  * least recently used one.
@@ -38,7 +41,7 @@ fs_key_equal(const FsModelKey *a, const FsModelKey *b)
 	return a->relid == b->relid && a->userid == b->userid &&
 		a->fingerprint == b->fingerprint && a->nrows == b->nrows &&
 		a->sample_rows == b->sample_rows && a->rare_threshold == b->rare_threshold &&
-		strcmp(a->columns, b->columns) == 0;
+		strcmp(a->shape, b->shape) == 0;
 }
 
 /* The cached model for key, copied into the current context, or NULL. */
@@ -51,7 +54,7 @@ fs_cache_lookup(const FsModelKey *key)
 
 		if (e->model != NULL && fs_key_equal(&e->key, key))
 		{
-			FsModel    *copy = palloc(e->model->size);
+			FsModel    *copy = palloc_extended(e->model->size, MCXT_ALLOC_HUGE);
 
 			memcpy(copy, e->model, e->model->size);
 			e->last_used = ++fs_cache_clock;
@@ -67,9 +70,8 @@ fs_cache_store(const FsModelKey *key, const FsModel *model)
 {
 	FsCacheEntry *victim = &fs_cache[0];
 	FsModel    *copy;
+	char	   *shape;
 
-	if (strlen(key->columns) >= sizeof(key->columns) - 1)
-		return;					/* key truncated: do not risk a false hit */
 	for (int i = 0; i < FS_CACHE_ENTRIES; i++)
 	{
 		if (fs_cache[i].model == NULL)
@@ -82,12 +84,17 @@ fs_cache_store(const FsModelKey *key, const FsModel *model)
 	}
 	copy = MemoryContextAllocExtended(TopMemoryContext, model->size,
 									  MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+	shape = MemoryContextStrdup(TopMemoryContext, key->shape);
 	if (copy == NULL)
 		return;					/* caching is an optimisation only */
 	memcpy(copy, model, model->size);
 	if (victim->model != NULL)
+	{
 		pfree(victim->model);
+		pfree(victim->key.shape);
+	}
 	victim->key = *key;
+	victim->key.shape = shape;
 	victim->model = copy;
 	victim->last_used = ++fs_cache_clock;
 }

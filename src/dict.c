@@ -20,7 +20,7 @@ struct FsDict
 	int32	   *slots;			/* code + 1, or 0 for empty */
 	uint32	   *hashes;			/* per code */
 	int64	   *counts;			/* per code: times looked up with add */
-	int32	   *offs;			/* per code: key offset in arena */
+	int64	   *offs;			/* per code: key offset in arena */
 	int32	   *lens;			/* per code: key length */
 	char	   *arena;
 	int64		arena_used;
@@ -42,7 +42,7 @@ fs_dict_create(int initial)
 	d->codes_cap = Max(initial, 16);
 	d->hashes = palloc(sizeof(uint32) * d->codes_cap);
 	d->counts = palloc(sizeof(int64) * d->codes_cap);
-	d->offs = palloc(sizeof(int32) * d->codes_cap);
+	d->offs = palloc(sizeof(int64) * d->codes_cap);
 	d->lens = palloc(sizeof(int32) * d->codes_cap);
 	d->arena_cap = 1024;
 	d->arena = palloc(d->arena_cap);
@@ -97,7 +97,7 @@ fs_dict_lookup(FsDict *d, const char *key, int len, bool add)
 		d->codes_cap *= 2;
 		d->hashes = repalloc(d->hashes, sizeof(uint32) * d->codes_cap);
 		d->counts = repalloc(d->counts, sizeof(int64) * d->codes_cap);
-		d->offs = repalloc(d->offs, sizeof(int32) * d->codes_cap);
+		d->offs = repalloc(d->offs, sizeof(int64) * d->codes_cap);
 		d->lens = repalloc(d->lens, sizeof(int32) * d->codes_cap);
 	}
 	while (d->arena_used + len > d->arena_cap)
@@ -109,7 +109,7 @@ fs_dict_lookup(FsDict *d, const char *key, int len, bool add)
 	code = d->size++;
 	d->hashes[code] = h;
 	d->counts[code] = 1;
-	d->offs[code] = (int32) d->arena_used;
+	d->offs[code] = d->arena_used;
 	d->lens[code] = len;
 	d->arena_used += len;
 	d->slots[i] = code + 1;

@@ -78,7 +78,8 @@ typedef struct FsColumn
 	bool		declared_key;	/* single-column primary key or unique index */
 	FsDict	   *dict;			/* categorical and balance columns */
 	int			max_scale;		/* numeric: largest scale seen */
-	double		max_value;		/* integer columns: largest value seen */
+	int64		max_int;		/* integer keys: largest value, if has_max */
+	bool		has_max;
 	int64		granule;		/* timestamps: coarsest unit all values share */
 	int64		nulls;			/* NULLs over the whole relation */
 	int		   *class_of_code;	/* categorical: dictionary code -> model class */
@@ -120,6 +121,7 @@ extern FsType fs_type_of(Oid typid, const char *colname);
 extern bool fs_is_categorical_type(FsType t);
 extern double fs_datum_to_double(Datum d, FsColumn *col);
 extern int	fs_datum_key(Datum d, FsColumn *col, char *buf, const char **key);
+extern int	fs_key_compare(const char *a, int la, const char *b, int lb, FsColumn *col);
 extern Datum fs_double_to_datum(double v, FsColumn *col);
 extern Datum fs_key_to_datum(const char *key, int len, FsColumn *col);
 extern char *fs_key_to_text(const char *key, int len, FsColumn *col);
@@ -278,7 +280,8 @@ typedef struct FsModelKey
 	int64		nrows;
 	int			sample_rows;
 	int			rare_threshold;
-	char		columns[NAMEDATALEN * 8];	/* balance columns, comma separated */
+	char	   *shape;			/* every column's attnum, type, typmod, kind
+								 * and balance position */
 } FsModelKey;
 
 extern FsModel *fs_cache_lookup(const FsModelKey *key);

@@ -10,8 +10,11 @@
 
 #include <math.h>
 
+#include "catalog/pg_type.h"
+#include "common/int.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
@@ -60,9 +63,13 @@ fs_fenwick_find(const int64 *tree, int n, int64 r)
 	return pos;
 }
 
-/* A fresh key value for column col, the i-th of this run. */
+/*
+ * A fresh key value for column col, the i-th of this call: integers continue
+ * after the relation's largest value, uuids are random (version 4), text is
+ * syn-RUN-N with RUN random per call, fitted to the column's type modifier.
+ */
 static Datum
-fs_fresh_key(FsColumn *col, int64 i, pg_prng_state *rng)
+fs_fresh_key(FsColumn *col, int64 i, uint32 run, pg_prng_state *rng)
 {
 	switch (col->type)
 	{
@@ -80,16 +87,31 @@ fs_fresh_key(FsColumn *col, int64 i, pg_prng_state *rng)
 			}
 		case FS_TEXT:
 			{
-				char	   *s = psprintf("synthetic-" INT64_FORMAT, i + 1);
+				Datum		d = PointerGetDatum(cstring_to_text(psprintf("syn-%08x-" INT64_FORMAT,
+																		  run, i + 1)));
 
-				return PointerGetDatum(cstring_to_text(s));
+				/* "value too long" if the key does not fit varchar(n) or char(n) */
+				if (col->typid == VARCHAROID && col->typmod >= 0)
+					d = DirectFunctionCall3(varchar, d, Int32GetDatum(col->typmod), BoolGetDatum(false));
+				else if (col->typid == BPCHAROID && col->typmod >= 0)
+					d = DirectFunctionCall3(bpchar, d, Int32GetDatum(col->typmod), BoolGetDatum(false));
+				return d;
 			}
 		default:
 			{
-				/* integers continue after the source's largest value */
-				double		start = isinf(col->max_value) ? 0 : col->max_value;
+				int64		start = col->has_max ? col->max_int : 0;
+				int64		v;
+				int64		limit = col->type == FS_INT2 ? PG_INT16_MAX :
+					col->type == FS_INT4 ? PG_INT32_MAX : PG_INT64_MAX;
 
-				return fs_double_to_datum(start + i + 1, col);
+				if (pg_add_s64_overflow(start, i + 1, &v) || v > limit)
+					ereport(ERROR,
+							(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+							 errmsg("no room for fresh values of key column \"%s\" (%s) after its largest value " INT64_FORMAT,
+									col->name, format_type_be(col->typid), start),
+							 errhint("Generate fewer rows, or leave the key out in a view.")));
+				return col->type == FS_INT2 ? Int16GetDatum((int16) v) :
+					col->type == FS_INT4 ? Int32GetDatum((int32) v) : Int64GetDatum(v);
 			}
 	}
 }
@@ -117,6 +139,8 @@ fs_value_of_class(FsSource *src, const FsModel *m, int c, int cls,
 		double		u = fs_rand01(rng);
 		int			j = 0;
 
+		if (mc->frequent == 0)
+			return false;		/* no frequent value at all: NULL */
 		while (j < mc->rare_class - 1 && u >= cum[j])
 			j++;
 		cls = j;
@@ -155,6 +179,8 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 	MemoryContext oldctx;
 	int64		remaining = plan->total;
 	int64		done = 0;
+	/* text keys of this call: new when the seed or the data differ */
+	uint32		run = (uint32) (pg_prng_uint64(rng) ^ src->fingerprint ^ (src->fingerprint >> 32));
 
 	for (int c = 0; c < k; c++)
 		fs_fenwick_add(tree, k, c, plan->counts[c]);
@@ -193,7 +219,7 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 
 				colnull[c] = false;
 				if (col->kind == FS_KEY)
-					colval[c] = fs_fresh_key(col, done + r, rng);
+					colval[c] = fs_fresh_key(col, done + r, run, rng);
 				else
 					colnull[c] = !fs_value_of_class(src, m, c, cls[c], rng, &colval[c]);
 			}

@@ -34,7 +34,8 @@ fs_impute_columns(FsSource *src, ArrayType *columns)
 	if (columns == NULL)
 	{
 		for (int c = 0; c < src->ncols; c++)
-			impute[c] = src->cols[c].nulls > 0 && src->cols[c].kind != FS_KEY;
+			impute[c] = src->cols[c].nulls > 0 && src->cols[c].nulls < src->nrows &&
+				src->cols[c].kind != FS_KEY;
 		return impute;
 	}
 	else
@@ -76,6 +77,11 @@ fs_impute_columns(FsSource *src, ArrayType *columns)
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("column \"%s\" is a key (its values are all distinct), so it cannot be imputed", name),
 						 errhint("Keys identify rows; there is nothing to learn about a missing one.")));
+			if (src->nrows > 0 && src->cols[c].nulls == src->nrows)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("column \"%s\" is NULL in every row of %s; there is nothing to learn from",
+								name, src->relname)));
 			impute[c] = true;
 		}
 	}

@@ -288,6 +288,13 @@ fs_fit_categories(FsBuf *buf, FsModelColumn *mc, FsSource *src, int c,
 				has_rare = true;
 		}
 	}
+	/* every value rare: nothing can be emitted without copying a record */
+	if (has_rare && nfreq == 0 && col->notnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("every value of column \"%s\" occurs in fewer than fairsynth.rare_threshold (%d) rows",
+						col->name, k),
+				 errhint("Its values would identify rows. Leave the column out in a view, or lower fairsynth.rare_threshold if the data is not personal.")));
 	mc->rare_class = has_rare ? nfreq : -1;
 	mc->null_class = has_null ? nfreq + (has_rare ? 1 : 0) : -1;
 	mc->nclass = nfreq + (has_rare ? 1 : 0) + (has_null ? 1 : 0);
@@ -539,7 +546,10 @@ fs_model_class_of(const FsModel *m, FsSource *src, int col, Datum value,
 		char		buf[8];
 		const char *key;
 		int			len = fs_datum_key(value, c, buf, &key);
-		int			code = fs_dict_lookup(c->dict, key, len, false);
+		int			code = len < 0 ? -1 : fs_dict_lookup(c->dict, key, len, false);
+
+		if (len < 0)
+			return mc->null_class >= 0 ? mc->null_class : 0;
 
 		if (code >= 0)
 			return c->class_of_code[code];

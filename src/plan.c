@@ -11,6 +11,7 @@
 
 #include <math.h>
 
+#include "miscadmin.h"
 #include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
@@ -208,33 +209,41 @@ fs_check_target_columns(FsSource *src, Jsonb *target)
 	}
 }
 
+/* Order indices by descending fractional part, then ascending index. */
+static const double *fs_frac;
+
+static int
+fs_frac_order(const void *a, const void *b)
+{
+	int			x = *(const int *) a;
+	int			y = *(const int *) b;
+
+	if (fs_frac[x] != fs_frac[y])
+		return fs_frac[x] > fs_frac[y] ? -1 : 1;
+	return (x > y) - (x < y);
+}
+
 /* Round shares * total to integers summing to total (largest remainder). */
 static void
 fs_round_counts(const double *want, int n, int64 total, int64 *counts)
 {
 	int64		sum = 0;
 	double	   *frac = palloc(sizeof(double) * Max(n, 1));
+	int		   *order = palloc(sizeof(int) * Max(n, 1));
 
 	for (int i = 0; i < n; i++)
 	{
 		counts[i] = (int64) floor(want[i] + 1e-9);
 		frac[i] = want[i] - counts[i];
+		order[i] = i;
 		sum += counts[i];
 	}
-	while (sum < total)
-	{
-		int			best = -1;
-
-		for (int i = 0; i < n; i++)
-			if (frac[i] > -0.5 && (best < 0 || frac[i] > frac[best] + 1e-12))
-				best = i;
-		if (best < 0)
-			break;
-		counts[best]++;
-		frac[best] = -1;
-		sum++;
-	}
+	fs_frac = frac;
+	qsort(order, n, sizeof(int), fs_frac_order);
+	for (int j = 0; j < n && sum < total; j++, sum++)
+		counts[order[j]]++;
 	pfree(frac);
+	pfree(order);
 }
 
 /*
@@ -329,9 +338,17 @@ fs_plan_make(FsSource *src, bool additive, int64 num_rows, bool num_rows_given,
 			if (have[c] > 0)
 				t = Max(t, have[c] / joint[c]);
 		}
+		/* far beyond fairsynth.max_rows there is nothing to compute exactly */
+		if (t - src->nrows > 2.0 * fairsynth_max_rows)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("additive balancing on %s needs about %.0f rows, more than fairsynth.max_rows (%d)",
+							fs_balance_names(src), t - src->nrows, fairsynth_max_rows),
+					 errhint("Use mode => 'full' with num_rows, choose a milder target, or raise fairsynth.max_rows.")));
 		total = (int64) ceil(t - 1e-9);
 		for (;;)
 		{
+			CHECK_FOR_INTERRUPTS();
 			sum = 0;
 			for (int c = 0; c < plan->ncombos; c++)
 			{

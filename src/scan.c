@@ -144,7 +144,6 @@ fs_describe_relation(FsSource *src, Oid relid, ArrayType *columns,
 		col->type = fs_type_of(att->atttypid, col->name);
 		col->balance_pos = -1;
 		col->granule = USECS_PER_DAY;
-		col->max_value = -INFINITY;
 	}
 	if (src->ncols == 0)
 		ereport(ERROR,
@@ -152,13 +151,17 @@ fs_describe_relation(FsSource *src, Oid relid, ArrayType *columns,
 				 errmsg("relation %s has no columns", src->relname)));
 	if (rel->rd_rel->relhasindex)
 		fs_mark_declared_keys(src, rel);
-	relation_close(rel, AccessShareLock);
+	/* keep the lock: the columns must not change before the read */
+	relation_close(rel, NoLock);
 
 	for (int i = 0; i < src->ncols; i++)
 	{
 		FsColumn   *col = &src->cols[i];
 
-		if (col->type == FS_UUID || col->declared_key)
+		/* keys get fresh values; other unique columns are modelled */
+		if (col->type == FS_UUID ||
+			(col->declared_key && (col->type == FS_TEXT || col->type == FS_INT2 ||
+								   col->type == FS_INT4 || col->type == FS_INT8)))
 			col->kind = FS_KEY;
 		else
 			col->kind = fs_is_categorical_type(col->type) ? FS_CAT : FS_NUM;
@@ -223,30 +226,7 @@ fs_key_cmp(const void *a, const void *b)
 	const char *ka = fs_dict_key(fs_sort_dict, *(const int *) a, &la);
 	const char *kb = fs_dict_key(fs_sort_dict, *(const int *) b, &lb);
 
-	if (fs_sort_col->type == FS_TEXT || fs_sort_col->type == FS_BOOL)
-	{
-		int			r = memcmp(ka, kb, Min(la, lb));
-
-		return r != 0 ? r : (la > lb) - (la < lb);
-	}
-	if (fs_sort_col->type == FS_ENUM)
-	{
-		Oid			oa,
-					ob;
-
-		memcpy(&oa, ka, sizeof(Oid));
-		memcpy(&ob, kb, sizeof(Oid));
-		return (oa > ob) - (oa < ob);
-	}
-	else
-	{
-		double		da,
-					db;
-
-		memcpy(&da, ka, sizeof(double));
-		memcpy(&db, kb, sizeof(double));
-		return (da > db) - (da < db);
-	}
+	return fs_key_compare(ka, la, kb, lb, fs_sort_col);
 }
 
 /*
@@ -291,7 +271,7 @@ fs_sample_row(FsSource *src, double *row, Datum *values, bool *isnull,
 		if (isnull[i])
 			row[i] = NAN;
 		else if (col->balance_pos >= 0)
-			row[i] = bcodes[col->balance_pos];
+			row[i] = bcodes[col->balance_pos] < 0 ? NAN : bcodes[col->balance_pos];
 		else if (col->type == FS_UUID)
 			row[i] = 0;
 		else if (fs_is_categorical_type(col->type))
@@ -351,14 +331,17 @@ fs_key_maxima(FsSource *src)
 		if (col->kind != FS_KEY ||
 			!(col->type == FS_INT2 || col->type == FS_INT4 || col->type == FS_INT8))
 			continue;
-		sql = psprintf("SELECT max(%s) FROM %s", quote_identifier(col->name), src->relname);
+		sql = psprintf("SELECT max(%s)::int8 FROM %s", quote_identifier(col->name), src->relname);
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		if (SPI_execute(sql, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "could not read the largest value of column \"%s\"", col->name);
 		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 		if (!isnull)
-			col->max_value = fs_datum_to_double(d, col);
+		{
+			col->max_int = DatumGetInt64(d);
+			col->has_max = true;
+		}
 		SPI_finish();
 	}
 }
@@ -473,9 +456,14 @@ fs_scan_receive(TupleTableSlot *tslot, DestReceiver *self)
 			int			len = fs_datum_key(values[c], col, buf, &key);
 			int			before = fs_dict_size(col->dict);
 
-			st->bcodes[b] = fs_dict_lookup(col->dict, key, len, true);
-			if (fs_dict_size(col->dict) > before)
-				fs_check_combinations(src);
+			if (len < 0)
+				st->bcodes[b] = -1; /* NaN or infinite: missing */
+			else
+			{
+				st->bcodes[b] = fs_dict_lookup(col->dict, key, len, true);
+				if (fs_dict_size(col->dict) > before)
+					fs_check_combinations(src);
+			}
 		}
 	}
 	if (src->nbalance > 0)

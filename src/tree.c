@@ -244,6 +244,7 @@ fs_grow(FsGrow *g, int lo, int hi, int parent, int depth, bool parent_pure)
 	bool		pure;
 
 	CHECK_FOR_INTERRUPTS();
+	check_stack_depth();
 
 	if (g->nnodes == g->cap)
 	{
@@ -474,6 +475,7 @@ fs_smooth_leaves(FsGrow *g, double smoothing)
 static int
 fs_depth(const FsNode *nodes, int id)
 {
+	check_stack_depth();
 	if (FS_IS_LEAF(nodes, id))
 		return 0;
 	return 1 + Max(fs_depth(nodes, nodes[id].child[0]),

@@ -74,18 +74,10 @@ fs_is_categorical_type(FsType t)
 	return t == FS_TEXT || t == FS_BOOL || t == FS_ENUM;
 }
 
-/* Report a value that has no place on the number line. */
-static void
-fs_non_finite(FsColumn *col)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("column \"%s\" contains a non-finite value (NaN or infinity)",
-					col->name),
-			 errhint("Balance a view that filters those rows out or maps them to NULL.")));
-}
-
-/* A numeric, date or time value as a double. */
+/*
+ * A numeric, date or time value as a double; NaN for a value with no place on
+ * the number line (NaN, infinities), which fairsynth treats as missing.
+ */
 double
 fs_datum_to_double(Datum d, FsColumn *col)
 {
@@ -108,14 +100,14 @@ fs_datum_to_double(Datum d, FsColumn *col)
 		case FS_NUMERIC:
 			if (numeric_is_nan(DatumGetNumeric(d)) ||
 				numeric_is_inf(DatumGetNumeric(d)))
-				fs_non_finite(col);
+				return NAN;
 			v = DatumGetFloat8(DirectFunctionCall1(numeric_float8, d));
 			col->max_scale = Max(col->max_scale,
 								 DatumGetInt32(DirectFunctionCall1(numeric_scale, d)));
 			break;
 		case FS_DATE:
 			if (DATE_NOT_FINITE(DatumGetDateADT(d)))
-				fs_non_finite(col);
+				return NAN;
 			return DatumGetDateADT(d);
 		case FS_TIMESTAMP:
 		case FS_TIMESTAMPTZ:
@@ -123,7 +115,7 @@ fs_datum_to_double(Datum d, FsColumn *col)
 				int64		t = DatumGetInt64(d);
 
 				if (TIMESTAMP_NOT_FINITE(t))
-					fs_non_finite(col);
+					return NAN;
 				while (col->granule > 1 && t % col->granule != 0)
 				{
 					/* coarsen: day, hour, minute, second, millisecond, 1 */
@@ -144,15 +136,15 @@ fs_datum_to_double(Datum d, FsColumn *col)
 		default:
 			elog(ERROR, "column \"%s\" is not numeric", col->name);
 	}
-	if (isnan(v) || isinf(v))
-		fs_non_finite(col);
-	return v;
+	return isinf(v) ? NAN : v;
 }
 
 /*
  * The dictionary key of a value: its bytes for text, one byte for boolean,
- * the label OID for enums, the double for numeric types.  buf must hold 8
- * bytes; *key is set to where the key is.
+ * the label OID for enums, the int64 for bigint, the normalized text for
+ * numeric (so no two values merge), the double for the other numeric types.
+ * buf must hold 8 bytes; *key is set to where the key is.  Returns the key's
+ * length, or -1 for a value treated as missing (NaN, infinities).
  */
 int
 fs_datum_key(Datum d, FsColumn *col, char *buf, const char **key)
@@ -178,15 +170,81 @@ fs_datum_key(Datum d, FsColumn *col, char *buf, const char **key)
 				*key = buf;
 				return sizeof(Oid);
 			}
+		case FS_INT8:
+			{
+				int64		v = DatumGetInt64(d);
+
+				memcpy(buf, &v, sizeof(int64));
+				*key = buf;
+				return sizeof(int64);
+			}
+		case FS_NUMERIC:
+			{
+				Numeric		n = DatumGetNumeric(d);
+
+				if (numeric_is_nan(n) || numeric_is_inf(n))
+					return -1;
+				*key = numeric_normalize(n);
+				return strlen(*key);
+			}
 		default:
 			{
 				double		v = fs_datum_to_double(d, col);
 
+				if (isnan(v))
+					return -1;
 				if (v == 0)
 					v = 0;		/* one key for -0 and 0 */
 				memcpy(buf, &v, sizeof(double));
 				*key = buf;
 				return sizeof(double);
+			}
+	}
+}
+
+/* Order two keys of column col by the values they stand for. */
+int
+fs_key_compare(const char *a, int la, const char *b, int lb, FsColumn *col)
+{
+	switch (col->type)
+	{
+		case FS_TEXT:
+		case FS_BOOL:
+			{
+				int			r = memcmp(a, b, Min(la, lb));
+
+				return r != 0 ? r : (la > lb) - (la < lb);
+			}
+		case FS_ENUM:
+			{
+				Oid			oa,
+							ob;
+
+				memcpy(&oa, a, sizeof(Oid));
+				memcpy(&ob, b, sizeof(Oid));
+				return (oa > ob) - (oa < ob);
+			}
+		case FS_INT8:
+			{
+				int64		ia,
+							ib;
+
+				memcpy(&ia, a, sizeof(int64));
+				memcpy(&ib, b, sizeof(int64));
+				return (ia > ib) - (ia < ib);
+			}
+		case FS_NUMERIC:
+			return DatumGetInt32(DirectFunctionCall2(numeric_cmp,
+													 fs_key_to_datum(a, la, col),
+													 fs_key_to_datum(b, lb, col)));
+		default:
+			{
+				double		da,
+							db;
+
+				memcpy(&da, a, sizeof(double));
+				memcpy(&db, b, sizeof(double));
+				return (da > db) - (da < db);
 			}
 	}
 }
@@ -256,6 +314,16 @@ fs_key_to_datum(const char *key, int len, FsColumn *col)
 				memcpy(&o, key, sizeof(Oid));
 				return ObjectIdGetDatum(o);
 			}
+		case FS_INT8:
+			{
+				int64		v;
+
+				memcpy(&v, key, sizeof(int64));
+				return Int64GetDatum(v);
+			}
+		case FS_NUMERIC:
+			return DirectFunctionCall3(numeric_in, CStringGetDatum(pnstrdup(key, len)),
+									   ObjectIdGetDatum(InvalidOid), Int32GetDatum(col->typmod));
 		default:
 			{
 				double		v;
