@@ -168,7 +168,10 @@ typedef struct FsModelColumn
 	FsOff		frequent;		/* categorical: float4 cumulative shares of
 								 * the frequent classes, for the rare class */
 	int32		nnodes;			/* tree; 0 for balance and key columns */
-	int32		depth;			/* longest root-to-leaf path of the tree */
+	int32		depth;			/* longest path from a walk's start to a leaf */
+	FsOff		starts;			/* int32 per balance combination: the node
+								 * where its walk starts, past the splits on
+								 * the combination; 0: walks start at the root */
 	FsOff		nodes;			/* FsNode[nnodes], node 0 the root */
 } FsModelColumn;
 
@@ -258,10 +261,11 @@ typedef struct FsTreeInput
 } FsTreeInput;
 
 extern FsOff fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing,
-						 int32 *nnodes, int32 *depth);
+						 int32 *nnodes, int32 *depth, FsOff *starts);
 extern void fs_tree_draw_batch(const char *base, const FsNode *nodes,
-							   int depth, int32 *classes, int stride, int n,
-							   int target, int skip, pg_prng_state *rng);
+							   const int32 *starts, int depth, int32 *classes,
+							   int stride, int n, int target, int skip,
+							   pg_prng_state *rng);
 
 extern FsModel *fs_model_fit(FsSource *src, const bool *impute);
 extern int	fs_model_class_of(const FsModel *m, FsSource *src, int col,

@@ -450,6 +450,7 @@ fs_model_fit(FsSource *src, const bool *impute)
 		FsTreeInput in;
 		int32		nnodes;
 		int32		depth;
+		FsOff		starts;
 		FsOff		nodes;
 		FsModelColumn *mc;
 		int		   *others = NULL;
@@ -496,7 +497,7 @@ fs_model_fit(FsSource *src, const bool *impute)
 				in.target_value = values;
 			}
 		}
-		nodes = fs_tree_fit(&buf, &in, smoothing, &nnodes, &depth);
+		nodes = fs_tree_fit(&buf, &in, smoothing, &nnodes, &depth, &starts);
 		if (others)
 			pfree(others);
 		if (values)
@@ -505,6 +506,7 @@ fs_model_fit(FsSource *src, const bool *impute)
 		mc->nodes = nodes;
 		mc->nnodes = nnodes;
 		mc->depth = depth;
+		mc->starts = starts;
 	}
 
 	m = FS_AT(buf.data, 0, FsModel);
@@ -591,7 +593,8 @@ fs_model_draw_classes(const FsModel *m, int col, int32 *classes, int n,
 {
 	const FsModelColumn *mc = FS_AT(m, m->cols, FsModelColumn) + col;
 
-	fs_tree_draw_batch((const char *) m, FS_AT(m, mc->nodes, FsNode), mc->depth,
+	fs_tree_draw_batch((const char *) m, FS_AT(m, mc->nodes, FsNode),
+					   mc->starts ? FS_AT(m, mc->starts, int32) : NULL, mc->depth,
 					   classes, FS_CLASS_STRIDE(m->ncols), n, col,
 					   impute ? mc->null_class : -1, rng);
 }

@@ -482,10 +482,40 @@ fs_depth(const FsNode *nodes, int id)
 				   fs_depth(nodes, nodes[id].child[1]));
 }
 
+/*
+ * For every class of the group column, the first node a walk reaches that
+ * does not split on the group column (appended to buf); sets *depth to the
+ * longest path below those nodes.
+ */
+static FsOff
+fs_group_starts(FsBuf *buf, const FsNode *nodes, int group_col, int ngroups,
+				int32 *depth)
+{
+	FsOff		off = fs_buf_alloc(buf, sizeof(int32) * ngroups);
+
+	*depth = 0;
+	for (int k = 0; k < ngroups; k++)
+	{
+		int			id = 0;
+
+		while (!FS_IS_LEAF(nodes, id) && nodes[id].test == group_col)
+		{
+			const FsNode *node = &nodes[id];
+			int			in_set = node->goes_left == 0 ? (int) ((node->mask >> (k & 63)) & 1) :
+				(((const uint8 *) (buf->data + node->goes_left))[k / 8] >> (k % 8)) & 1;
+
+			id = node->child[in_set];
+		}
+		FS_AT(buf->data, off, int32)[k] = id;
+		*depth = Max(*depth, fs_depth(nodes, id));
+	}
+	return off;
+}
+
 /* Fit a tree for in->target; its nodes are appended to buf. */
 FsOff
 fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing,
-			int32 *nnodes, int32 *depth)
+			int32 *nnodes, int32 *depth, FsOff *starts)
 {
 	FsGrow		g;
 	int			maxnb = 1;
@@ -520,6 +550,10 @@ fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing,
 	fs_grow(&g, 0, nrows, -1, 0, false);
 	fs_smooth_leaves(&g, smoothing);
 	*depth = fs_depth(g.nodes, 0);
+	*starts = 0;
+	if (in->group_col >= 0)
+		*starts = fs_group_starts(buf, g.nodes, in->group_col,
+								  in->nclass[in->group_col], depth);
 
 	off = fs_buf_alloc(buf, sizeof(FsNode) * g.nnodes);
 	memcpy(FS_AT(buf->data, off, FsNode), g.nodes, sizeof(FsNode) * g.nnodes);
@@ -573,15 +607,16 @@ fs_draw_excluding(const char *base, const FsNode *node, int skip, double u)
 
 /*
  * Draw a class for each of n rows (row r's classes at classes + r * stride)
- * into column target: walk every row down the tree, one level at a time for
+ * into column target: walk every row down the tree (from its combination's
+ * start node when starts is given), one level at a time for
  * all rows so their memory accesses overlap and no branch depends on the
  * data, then draw from the leaf's smoothed distribution, without class skip
  * when skip >= 0 (imputation: never NULL).
  */
 void
-fs_tree_draw_batch(const char *base, const FsNode *nodes, int depth,
-				   int32 *classes, int stride, int n, int target, int skip,
-				   pg_prng_state *rng)
+fs_tree_draw_batch(const char *base, const FsNode *nodes, const int32 *starts,
+				   int depth, int32 *classes, int stride, int n, int target,
+				   int skip, pg_prng_state *rng)
 {
 	int32		ids[FS_DRAW_BATCH];
 
@@ -590,8 +625,9 @@ fs_tree_draw_batch(const char *base, const FsNode *nodes, int depth,
 		int			cnt = Min(FS_DRAW_BATCH, n - from);
 		int32	   *rows = classes + (int64) from * stride;
 
+		/* the group column is the last of a row's slots */
 		for (int r = 0; r < cnt; r++)
-			ids[r] = 0;
+			ids[r] = starts ? starts[rows[r * stride + stride - 1]] : 0;
 		for (int level = 0; level < depth; level++)
 			for (int r = 0; r < cnt; r++)
 			{
