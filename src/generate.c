@@ -181,9 +181,25 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 	int64		done = 0;
 	/* text keys of this call: new when the seed or the data differ */
 	uint32		run = (uint32) (pg_prng_uint64(rng) ^ src->fingerprint ^ (src->fingerprint >> 32));
+	Datum	  **category = palloc0(sizeof(Datum *) * ncols);
 
 	for (int c = 0; c < k; c++)
 		fs_fenwick_add(tree, k, c, plan->counts[c]);
+
+	/* every category's value, made once: most columns' values come from here */
+	for (int c = 0; c < ncols; c++)
+	{
+		const FsModelColumn *mc = FS_AT(m, m->cols, FsModelColumn) + c;
+		const FsCategory *cats = FS_AT(m, mc->classes, FsCategory);
+
+		if (mc->kind != FS_CAT)
+			continue;
+		category[c] = palloc0(sizeof(Datum) * mc->nclass);
+		for (int j = 0; j < mc->nclass; j++)
+			if (j != mc->null_class && j != mc->rare_class)
+				category[c][j] = fs_key_to_datum((const char *) m + cats[j].key, cats[j].len,
+												 &src->cols[c]);
+	}
 
 	while (done < plan->total)
 	{
@@ -208,11 +224,11 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 		for (int j = src->nbalance; j < ncols && order[j] >= 0; j++)
 			fs_model_draw_classes(m, order[j], classes, n, impute, rng);
 
+		oldctx = MemoryContextSwitchTo(rowctx);
 		for (int r = 0; r < n; r++)
 		{
 			const int32 *cls = &classes[r * stride];
 
-			oldctx = MemoryContextSwitchTo(rowctx);
 			for (int c = 0; c < ncols; c++)
 			{
 				FsColumn   *col = &src->cols[c];
@@ -220,6 +236,8 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 				colnull[c] = false;
 				if (col->kind == FS_KEY)
 					colval[c] = fs_fresh_key(col, done + r, run, rng);
+				else if (category[c] != NULL && category[c][cls[c]] != (Datum) 0)
+					colval[c] = category[c][cls[c]];
 				else
 					colnull[c] = !fs_value_of_class(src, m, c, cls[c], rng, &colval[c]);
 			}
@@ -236,10 +254,10 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 					nulls[a] = colnull[outmap[a]];
 				}
 			}
-			MemoryContextSwitchTo(oldctx);
 			tuplestore_putvalues(store, outdesc, values, nulls);
-			MemoryContextReset(rowctx);
 		}
+		MemoryContextSwitchTo(oldctx);
+		MemoryContextReset(rowctx);
 		done += n;
 	}
 	MemoryContextDelete(rowctx);
