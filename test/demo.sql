@@ -29,12 +29,18 @@ SELECT facet_value, n, round(ci::numeric, 3) AS ci, round(dpl::numeric, 3) AS dp
        round(di::numeric, 3) AS di
 FROM fairsynth_bias('compas_balanced', 'race', 'two_year_recid');
 
--- 4. Only the rows to append to the source so that it becomes balanced
+-- 4. Fair outcomes: the same recidivism distribution in every race (demographic parity)
+CREATE TABLE compas_fair AS
+  SELECT * FROM fairsynth_balance(NULL::compas, ARRAY['race'], outcome => 'two_year_recid', seed => 42);
+SELECT facet_value, n, round(dpl::numeric, 3) AS dpl, round(di::numeric, 3) AS di
+FROM fairsynth_bias('compas_fair', 'race', 'two_year_recid');
+
+-- 5. Only the rows to append to the source so that it becomes balanced
 SELECT race, count(*) AS rows_to_add
 FROM fairsynth_balance(NULL::compas, ARRAY['race'], mode => 'additive', seed => 42)
 GROUP BY race ORDER BY rows_to_add DESC;
 
--- 5. Fidelity of the balanced rows (accuracy 1.0 = same binned distributions)
+-- 6. Fidelity of the balanced rows (accuracy 1.0 = same binned distributions)
 SELECT metric, round(value::numeric, 3) AS value
 FROM fairsynth_quality('compas', 'compas_balanced')
 WHERE column_name IS NULL;
