@@ -58,6 +58,28 @@ SELECT * FROM fairsynth_bias('bias_small', 'grp', 'outcome');
 TRUNCATE bias_small;
 SELECT * FROM fairsynth_bias('bias_small', 'grp', 'outcome');
 
+-- a caller granted SELECT on the facet and label columns only (no ctid):
+-- the default favorable value's ties go to byte order, no permission error
+CREATE TABLE bias_cols (f text, l int, secret text);
+INSERT INTO bias_cols SELECT g % 3, g % 2, 's' FROM generate_series(1, 30) g;
+CREATE ROLE regress_bias_colreader;
+GRANT SELECT (f, l) ON bias_cols TO regress_bias_colreader;
+SET ROLE regress_bias_colreader;
+SELECT facet_value, n, dpl, di FROM fairsynth_bias('bias_cols', 'f', 'l');
+RESET ROLE;
+DROP TABLE bias_cols;
+DROP ROLE regress_bias_colreader;
+
+-- CDDL: NULL and '' are two different groups of group_by; computed with one
+-- join (not a scan per facet value and group), so many groups stay fast
+CREATE TABLE bias_groups AS
+  SELECT (ARRAY['a', 'b', 'c'])[1 + h % 3] AS f,
+         CASE WHEN (h * 7 + h / 11) % 5 < 2 THEN 'y' ELSE 'n' END AS l,
+         (ARRAY[NULL, '', 'x', 'zz'])[1 + (h / 7) % 4] AS g
+  FROM generate_series(1, 300) h;
+SELECT facet_value, round(cddl::numeric, 12) AS cddl FROM fairsynth_bias('bias_groups', 'f', 'l', 'y', 'g');
+DROP TABLE bias_groups;
+
 -- errors (with their SQLSTATE)
 SELECT * FROM fairsynth_bias('bias_compas', 'Race', 'two_year_recid');
 \echo :LAST_ERROR_SQLSTATE

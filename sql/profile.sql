@@ -47,6 +47,16 @@ SELECT * FROM fairsynth_profile('profile_dates') WITH ORDINALITY p ORDER BY ordi
 CREATE TABLE profile_empty (a int, b text);
 SELECT * FROM fairsynth_profile('profile_empty');
 
+-- NaN is no range bound: a group of its own after the ranges (NULL last);
+-- infinities are ordinary bounds
+CREATE TABLE profile_nan ("Nan Col" float8);
+INSERT INTO profile_nan
+  SELECT CASE WHEN g % 7 = 0 THEN 'NaN' WHEN g % 11 = 0 THEN 'Infinity'
+              WHEN g % 13 = 0 THEN NULL ELSE g::float8 END
+  FROM generate_series(1, 100) g;
+SELECT value, count FROM fairsynth_profile('profile_nan');
+DROP TABLE profile_nan;
+
 -- errors (with their SQLSTATE)
 SELECT * FROM fairsynth_profile('profile_compas', ARRAY['race', 'Race']);
 \echo :LAST_ERROR_SQLSTATE

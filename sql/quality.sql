@@ -181,6 +181,21 @@ SELECT q, quality_sqlstate('SELECT * FROM fairsynth_quality(' || q || ')') AS sq
                ('''quality_wide'', ''quality_wide'''),
                ('NULL, ''quality_syn''')) v(q);
 
+-- NaN and infinities (float, numeric, timestamptz) are missing: compared with
+-- itself, every privacy figure is a number (exact copies, nndr 0)
+CREATE TABLE quality_inf (x float8, d timestamptz, n numeric);
+INSERT INTO quality_inf
+  SELECT CASE WHEN g % 7 = 0 THEN 'NaN' WHEN g % 11 = 0 THEN 'Infinity'
+              WHEN g % 13 = 0 THEN '-Infinity' ELSE g::float8 END,
+         CASE WHEN g % 5 = 0 THEN 'infinity'::timestamptz
+              ELSE '2020-01-01'::timestamptz + g * interval '1 day' END,
+         CASE WHEN g % 9 = 0 THEN 'Infinity'::numeric ELSE g::numeric END
+  FROM generate_series(1, 100) g;
+SELECT metric, round(value::numeric, 4) AS value
+  FROM fairsynth_quality('quality_inf', 'quality_inf', 'quality_inf')
+  WHERE column_name IS NULL AND metric <> 'discriminator_auc';
+DROP TABLE quality_inf;
+
 -- catalog: volatility, parallel safety, rows estimate, comment
 SELECT p.provolatile, p.proparallel, p.prorows, p.proconfig,
        obj_description(p.oid, 'pg_proc') IS NOT NULL AS has_comment

@@ -78,6 +78,32 @@ UPDATE report_syn2 SET score_text = 'Medium' WHERE score_text = 'High';
 SELECT position('does not occur in the synthetic relation' IN html) > 0 AS noted
 FROM fairsynth_report('report_train', 'report_syn2', NULL, 'sex', 'score_text', 'High') html;
 
+-- NaN is a bin of its own after the ranges, in the original and the synthetic
+-- relation, and no bound of the last range
+CREATE TABLE report_nan ("X y" float8);
+INSERT INTO report_nan
+  SELECT CASE WHEN g % 7 = 0 THEN 'NaN' WHEN g % 11 = 0 THEN 'Infinity' ELSE g::float8 END
+  FROM generate_series(1, 100) g;
+CREATE TABLE report_nan2 AS SELECT "X y" * 2 AS "X y" FROM report_nan;
+SELECT * FROM fairsynth_bins('report_nan', 'report_nan2', 'X y');
+SELECT report_count(html, '<title>NaN</title>') AS nan_bars, html LIKE '%, NaN]%' AS nan_bound
+FROM fairsynth_report('report_nan', 'report_nan2') html;
+DROP TABLE report_nan, report_nan2;
+
+-- an empty relation: the report renders (one card per column), saying that
+-- the fidelity and privacy figures are missing, instead of failing
+CREATE TABLE report_empty (a int, b text);
+CREATE TABLE report_full AS SELECT g AS a, (g % 2)::text AS b FROM generate_series(1, 30) g;
+SELECT report_count(html, '<svg class="dist"') AS dist_charts,
+       position('The original relation is empty' IN html) > 0 AS noted
+FROM fairsynth_report('report_empty', 'report_full') html;
+SELECT report_count(html, '<svg class="dist"') AS dist_charts,
+       position('The synthetic relation is empty' IN html) > 0 AS noted
+FROM fairsynth_report('report_full', 'report_empty', NULL, 'a', 'b') html;
+SELECT position('The holdout relation is empty' IN html) > 0 AS noted
+FROM fairsynth_report('report_full', 'report_full', 'report_empty') html;
+DROP TABLE report_empty, report_full;
+
 -- errors (with their SQLSTATE)
 SELECT fairsynth_report(NULL, 'report_syn');
 \echo :LAST_ERROR_SQLSTATE

@@ -21,6 +21,11 @@
 
 #include "fairsynth.h"
 
+/* The signature of NULL in the copy guard (no value or code is ever this). */
+#define FS_SIG_NULL (-1e300)
+/* How often a row that copies a source row is drawn again. */
+#define FS_COPY_RETRIES 8
+
 /* Rows generated together, column by column. */
 #define FS_BATCH_ROWS 512
 
@@ -116,20 +121,32 @@ fs_fresh_key(FsColumn *col, int64 i, uint32 run, pg_prng_state *rng)
 	}
 }
 
-/* The value of modelled column c for class cls; false if NULL. */
-bool
-fs_value_of_class(FsSource *src, const FsModel *m, int c, int cls,
-				  pg_prng_state *rng, Datum *value)
+/*
+ * The value of modelled column c for class cls; false if NULL.  With sig, also
+ * the value's signature (fs_row_signature's encoding) for the copy guard.
+ */
+static bool
+fs_value_and_signature(FsSource *src, const FsModel *m, int c, int cls,
+					   pg_prng_state *rng, Datum *value, double *sig)
 {
 	const FsModelColumn *mc = FS_AT(m, m->cols, FsModelColumn) + c;
 	FsColumn   *col = &src->cols[c];
 	const FsCategory *cat;
+	int			len;
 
 	if (cls == mc->null_class)
+	{
+		if (sig)
+			*sig = FS_SIG_NULL;
 		return false;
+	}
 	if (mc->kind == FS_NUM)
 	{
-		*value = fs_double_to_datum(fs_model_draw_value(m, c, cls, rng), col);
+		double		v = fs_model_draw_value(m, c, cls, rng);
+
+		*value = fs_double_to_datum(v, col);
+		if (sig)
+			*sig = mc->is_integer ? rint(v) : v;
 		return true;
 	}
 	if (cls == mc->rare_class)
@@ -140,14 +157,56 @@ fs_value_of_class(FsSource *src, const FsModel *m, int c, int cls,
 		int			j = 0;
 
 		if (mc->frequent == 0)
+		{
+			if (sig)
+				*sig = FS_SIG_NULL;
 			return false;		/* no frequent value at all: NULL */
+		}
 		while (j < mc->rare_class - 1 && u >= cum[j])
 			j++;
 		cls = j;
 	}
 	cat = FS_AT(m, mc->classes, FsCategory) + cls;
-	*value = fs_key_to_datum((const char *) m + cat->key, cat->len, col);
+	len = cat->len;
+	*value = fs_key_to_datum((const char *) m + cat->key, len, col);
+	if (sig)
+		*sig = fs_dict_lookup(col->dict, (const char *) m + cat->key, len, false);
 	return true;
+}
+
+/* The value of modelled column c for class cls; false if NULL. */
+bool
+fs_value_of_class(FsSource *src, const FsModel *m, int c, int cls,
+				  pg_prng_state *rng, Datum *value)
+{
+	return fs_value_and_signature(src, m, c, cls, rng, value, NULL);
+}
+
+/*
+ * The copy guard: every sampled source row as a signature (per modelled
+ * column its dictionary code or its number, NULL as FS_SIG_NULL; keys left
+ * out), in a set.  A synthetic row with the same signature would copy a row
+ * the model learned from, and is drawn again.
+ */
+static FsDict *
+fs_copy_guard(FsSource *src)
+{
+	FsDict	   *set = fs_dict_create(Max(src->nsample, 16));
+	double	   *sig = palloc(sizeof(double) * src->ncols);
+
+	for (int r = 0; r < src->nsample; r++)
+	{
+		for (int c = 0; c < src->ncols; c++)
+		{
+			double		v = src->sample[(int64) r * src->ncols + c];
+
+			sig[c] = src->cols[c].kind == FS_KEY ? 0 : (isnan(v) ? FS_SIG_NULL : v);
+		}
+		fs_dict_lookup(set, (const char *) sig, sizeof(double) * src->ncols, true);
+		CHECK_FOR_INTERRUPTS();
+	}
+	pfree(sig);
+	return set;
 }
 
 /*
@@ -182,6 +241,9 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 	/* text keys of this call: new when the seed or the data differ */
 	uint32		run = (uint32) (pg_prng_uint64(rng) ^ src->fingerprint ^ (src->fingerprint >> 32));
 	Datum	  **category = palloc0(sizeof(Datum *) * ncols);
+	FsDict	   *guard = fs_copy_guard(src);
+	double	   *sig = palloc(sizeof(double) * ncols);
+	double	  **category_sig = palloc0(sizeof(double *) * ncols);
 
 	for (int c = 0; c < k; c++)
 		fs_fenwick_add(tree, k, c, plan->counts[c]);
@@ -195,10 +257,16 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 		if (mc->kind != FS_CAT)
 			continue;
 		category[c] = palloc0(sizeof(Datum) * mc->nclass);
+		category_sig[c] = palloc0(sizeof(double) * mc->nclass);
 		for (int j = 0; j < mc->nclass; j++)
 			if (j != mc->null_class && j != mc->rare_class)
+			{
 				category[c][j] = fs_key_to_datum((const char *) m + cats[j].key, cats[j].len,
 												 &src->cols[c]);
+				category_sig[c][j] = fs_dict_lookup(src->cols[c].dict,
+													(const char *) m + cats[j].key,
+													cats[j].len, false);
+			}
 	}
 
 	while (done < plan->total)
@@ -227,19 +295,33 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 		oldctx = MemoryContextSwitchTo(rowctx);
 		for (int r = 0; r < n; r++)
 		{
-			const int32 *cls = &classes[r * stride];
+			int32	   *cls = &classes[r * stride];
 
-			for (int c = 0; c < ncols; c++)
+			for (int attempt = 0;; attempt++)
 			{
-				FsColumn   *col = &src->cols[c];
+				for (int c = 0; c < ncols; c++)
+				{
+					FsColumn   *col = &src->cols[c];
 
-				colnull[c] = false;
-				if (col->kind == FS_KEY)
-					colval[c] = fs_fresh_key(col, done + r, run, rng);
-				else if (category[c] != NULL && category[c][cls[c]] != (Datum) 0)
-					colval[c] = category[c][cls[c]];
-				else
-					colnull[c] = !fs_value_of_class(src, m, c, cls[c], rng, &colval[c]);
+					colnull[c] = false;
+					sig[c] = 0;
+					if (col->kind == FS_KEY)
+						colval[c] = fs_fresh_key(col, done + r, run, rng);
+					else if (category[c] != NULL && category[c][cls[c]] != (Datum) 0)
+					{
+						colval[c] = category[c][cls[c]];
+						sig[c] = category_sig[c][cls[c]];
+					}
+					else
+						colnull[c] = !fs_value_and_signature(src, m, c, cls[c], rng,
+															 &colval[c], &sig[c]);
+				}
+				/* a copy of a row the model learned from: draw the row again */
+				if (attempt == FS_COPY_RETRIES ||
+					fs_dict_lookup(guard, (const char *) sig, sizeof(double) * ncols, false) < 0)
+					break;
+				for (int j = src->nbalance; j < ncols && order[j] >= 0; j++)
+					fs_model_draw_classes(m, order[j], cls, 1, impute, rng);
 			}
 			for (int a = 0; a < outdesc->natts; a++)
 			{

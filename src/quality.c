@@ -249,11 +249,18 @@ fsq_init_columns(FsqState *st)
 		if (col->numeric)
 		{
 			col->slot = st->nnum++;
-			/* NaN is missing, as in pandas */
+			/*
+			 * NaN is missing, as in pandas; so are the infinities (as
+			 * everywhere else in fairsynth): they have no place on the
+			 * number line, and would turn the min-max scaling of the
+			 * privacy metrics into NaN.
+			 */
 			if (epoch)
-				col->expr = psprintf("extract(epoch FROM %s)::float8", qname);
+				col->expr = psprintf("NULLIF(NULLIF(extract(epoch FROM %s)::float8, "
+									 "'Infinity'::float8), '-Infinity'::float8)", qname);
 			else
-				col->expr = psprintf("NULLIF(%s::float8, 'NaN'::float8)", qname);
+				col->expr = psprintf("NULLIF(NULLIF(NULLIF(%s::float8, 'NaN'::float8), "
+									 "'Infinity'::float8), '-Infinity'::float8)", qname);
 		}
 		else
 		{

@@ -109,20 +109,25 @@ BEGIN
     IF ndistinct > 20 THEN
       -- quantile ranges [b_k, b_k+1), the last one closed, from the unique
       -- percentile_disc breaks at 0, 0.1, ..., 1; NULL stays a group of its own.
+      -- NaN (of float and numeric columns) is no point of the number line: it
+      -- is left out of the breaks and shown as the group 'NaN', after the ranges.
       q := format($q$
         WITH br AS (
           SELECT ARRAY(SELECT DISTINCT x FROM unnest(p) x ORDER BY x) AS b
           FROM (SELECT percentile_disc(ARRAY[0, .1, .2, .3, .4, .5, .6, .7, .8, .9, 1])
-                       WITHIN GROUP (ORDER BY %1$I) AS p FROM %2$s) s),
+                       WITHIN GROUP (ORDER BY %1$I) AS p FROM %2$s
+                WHERE %1$I::text IS DISTINCT FROM 'NaN') s),
         k AS (
           SELECT CASE WHEN t.%1$I IS NULL THEN NULL
+                      WHEN t.%1$I::text = 'NaN' THEN 0
                       ELSE least(width_bucket(t.%1$I, br.b), cardinality(br.b) - 1) END AS k,
                  count(*) AS n
           FROM %2$s t CROSS JOIN br GROUP BY 1)
         SELECT CASE WHEN k.k IS NULL THEN NULL
+                    WHEN k.k = 0 THEN 'NaN'
                     WHEN k.k = cardinality(br.b) - 1 THEN format('[%%s, %%s]', br.b[k.k], br.b[k.k + 1])
                     ELSE format('[%%s, %%s)', br.b[k.k], br.b[k.k + 1]) END,
-               k.n, coalesce(k.k, 2147483647)
+               k.n, CASE WHEN k.k IS NULL THEN 2147483647 WHEN k.k = 0 THEN 2147483646 ELSE k.k END
         FROM k CROSS JOIN br$q$, col.column_name, relation);
     ELSE
       q := format($q$
@@ -161,4 +166,4 @@ COMMENT ON FUNCTION fairsynth_profile(regclass, text[]) IS
 'then one row per value (NULL is a value of its own), ordered by count descending, ties by value in byte order, with share = count / rows of the relation '
 'and bar = a Unicode bar where 20 characters = share 1.0 (absolute, comparable across columns). '
 'Numeric and date/time columns with more than 20 distinct values are shown instead as about 10 quantile ranges ''[low, high)'' (the last one closed) '
-'built from percentile_disc breaks at 0, 0.1, ..., 1, in ascending order of range, NULL last. An empty relation yields only the ''(imbalance)'' rows, with count 0 and bar ''no rows''.';
+'built from percentile_disc breaks at 0, 0.1, ..., 1, in ascending order of range, then NaN (no range bound, a group of its own), NULL last. An empty relation yields only the ''(imbalance)'' rows, with count 0 and bar ''no rows''.';

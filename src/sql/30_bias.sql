@@ -38,8 +38,11 @@ BEGIN
   PERFORM fairsynth_check_column(relation, label, 'label');
   -- ties go to the value met first in the relation, as pandas'
   -- value_counts().idxmin() does: the smallest ctid for tables and
-  -- materialized views, else the smallest value in byte order.
-  SELECT c.relkind IN ('r', 'm') INTO has_ctid FROM pg_class c WHERE c.oid = relation;
+  -- materialized views, else the smallest value in byte order.  Reading ctid
+  -- needs SELECT on the whole table: a caller granted only some columns
+  -- (the label among them) gets the byte order.
+  SELECT c.relkind IN ('r', 'm') AND has_table_privilege(c.oid, 'SELECT')
+    INTO has_ctid FROM pg_class c WHERE c.oid = relation;
   EXECUTE format('SELECT l FROM (SELECT %1$I::text AS l, count(*) AS n, %3$s AS first
                                  FROM %2$s WHERE %1$I IS NOT NULL GROUP BY 1) s
                   ORDER BY n, first, l COLLATE "C" LIMIT 1',
@@ -51,7 +54,8 @@ $$;
 
 COMMENT ON FUNCTION fairsynth_default_favorable(regclass, text) IS
 'The default favorable value of a label column: its least frequent non-NULL value as text (NULL when there is none); ties go to the value met first '
-'in the relation (smallest ctid, as pandas value_counts().idxmin() on the file order), or the first in byte order for relations without ctid.';
+'in the relation (smallest ctid, as pandas value_counts().idxmin() on the file order), or the first in byte order for relations without ctid '
+'and for callers granted SELECT on some columns only (ctid needs SELECT on the table).';
 
 -- Bias metrics of facet against label, one row per facet value (that group versus
 -- all other rows); definitions identical to test/reference/bias.py.
@@ -131,14 +135,17 @@ BEGIN
     gt AS (              -- groups of group_by holding both a favorable and another label
       SELECT g, sum(c) AS n, sum(c) FILTER (WHERE l = $1) AS n1, sum(c) FILTER (WHERE l <> $1) AS n0
       FROM base GROUP BY g),
-    cdl AS (
+    fg AS (              -- other and favorable labels of d per group (NULL: a group too)
+      SELECT f, g, sum(c) FILTER (WHERE l <> $1) AS d0, sum(c) FILTER (WHERE l = $1) AS d1
+      FROM base GROUP BY f, g),
+    cdl AS (             -- one hash join, not a scan of base per (facet value, group)
       SELECT ft.f,
-             sum(gt.n * (coalesce((SELECT sum(c) FROM base b WHERE b.g IS NOT DISTINCT FROM gt.g
-                                   AND b.f = ft.f AND b.l <> $1), 0)::float8 / gt.n0
-                       - coalesce((SELECT sum(c) FROM base b WHERE b.g IS NOT DISTINCT FROM gt.g
-                                   AND b.f = ft.f AND b.l = $1), 0)::float8 / gt.n1))
+             sum(gt.n * (coalesce(fg.d0, 0)::float8 / gt.n0 - coalesce(fg.d1, 0)::float8 / gt.n1))
                / sum(gt.n) AS cddl
-      FROM ft CROSS JOIN gt WHERE gt.n1 > 0 AND gt.n0 > 0 AND %5$L
+      FROM ft CROSS JOIN gt
+      LEFT JOIN fg ON fg.f = ft.f AND (fg.g IS NULL) = (gt.g IS NULL)
+                  AND coalesce(fg.g, '') = coalesce(gt.g, '')
+      WHERE gt.n1 > 0 AND gt.n0 > 0 AND %5$L
       GROUP BY ft.f)
     SELECT q.f::text, q.nd::bigint, ((q.na - q.nd)::float8 / (q.na + q.nd))::float8,
            (q.qa - q.qd)::float8, dv.kl::float8, dv.js::float8, dv.lp::float8, dv.tvd::float8, dv.ks::float8,

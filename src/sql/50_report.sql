@@ -46,13 +46,17 @@ BEGIN
   WHERE p.value IS NOT NULL AND p.o > 1;
   IF binnable AND vals[1] LIKE '[%' THEN
     -- '[low, high)' ... '[low, high]': breaks are the lows and the last high
+    -- (a last group 'NaN', of float and numeric columns, is no range)
     SELECT array_agg(split_part(substr(v, 2), ', ', 1) ORDER BY o) INTO breaks
-    FROM unnest(vals) WITH ORDINALITY u(v, o);
-    breaks := breaks || rtrim(split_part(vals[cardinality(vals)], ', ', 2), ']');
-    expr := format('CASE WHEN %1$I IS NULL THEN NULL WHEN %1$I::%2$s < (%3$L::%2$s[])[1] '
+    FROM unnest(vals) WITH ORDINALITY u(v, o) WHERE v LIKE '[%';
+    breaks := breaks || rtrim(split_part(vals[cardinality(breaks)], ', ', 2), ']');
+    -- NaN: its own bin when the original has one, else beyond the last range
+    expr := format('CASE WHEN %1$I IS NULL THEN NULL %7$s'
+                   'WHEN %1$I::%2$s < (%3$L::%2$s[])[1] '
                    'OR %1$I::%2$s > (%3$L::%2$s[])[%4$s] THEN ''(out of range)'' '
                    'ELSE (%5$L::text[])[least(width_bucket(%1$I::%2$s, %3$L::%2$s[]), %6$s)] END',
-                   col, typ, breaks::text, cardinality(breaks), vals::text, cardinality(vals));
+                   col, typ, breaks::text, cardinality(breaks), vals::text, cardinality(breaks) - 1,
+                   CASE WHEN 'NaN' = ANY (vals) THEN format('WHEN %I::text = ''NaN'' THEN ''NaN'' ', col) ELSE '' END);
     labels := vals;
   ELSE
     labels := vals[1:topk];
@@ -64,7 +68,7 @@ $$;
 
 COMMENT ON FUNCTION fairsynth_bin_expr(regclass, text, int) IS
 'Internal: SQL expression mapping a value of column col to its bin label, the bins being those fairsynth_profile shows for the original relation '
-'(quantile ranges, values outside them ''(out of range)''; or the topk most frequent values, others ''(other)''; NULL stays NULL), and the labels in profile order.';
+'(quantile ranges, values outside them ''(out of range)'', NaN its own bin ''NaN'' when the original has one; or the topk most frequent values, others ''(other)''; NULL stays NULL), and the labels in profile order.';
 
 -- Internal: counts per bin of a column in the original and the synthetic relation,
 -- binned as fairsynth_profile bins the original, in display order.
@@ -538,15 +542,21 @@ BEGIN
     EXECUTE format('SELECT count(*) FROM %s', holdout) INTO n_h;
   END IF;
 
-  -- fidelity and privacy figures (C core); the report still renders without them
-  BEGIN
-    EXECUTE 'SELECT jsonb_agg(jsonb_build_object(''metric'', metric, ''c1'', column_name, ''c2'', column_name2, ''v'', value))
-             FROM fairsynth_quality($1, $2, $3)'
-      INTO q USING original, synthetic, holdout;
-  EXCEPTION WHEN undefined_function THEN
-    q := NULL;
-    q_note := 'fairsynth_quality() is not available: fidelity and privacy figures are missing.';
-  END;
+  -- fidelity and privacy figures (C core); the report still renders without them,
+  -- also for an empty relation (which fairsynth_quality rejects)
+  IF n_o = 0 OR n_s = 0 OR n_h = 0 THEN
+    q_note := format('%s relation is empty: fidelity and privacy figures are missing.',
+                     CASE WHEN n_o = 0 THEN 'The original' WHEN n_s = 0 THEN 'The synthetic' ELSE 'The holdout' END);
+  ELSE
+    BEGIN
+      EXECUTE 'SELECT jsonb_agg(jsonb_build_object(''metric'', metric, ''c1'', column_name, ''c2'', column_name2, ''v'', value))
+               FROM fairsynth_quality($1, $2, $3)'
+        INTO q USING original, synthetic, holdout;
+    EXCEPTION WHEN undefined_function THEN
+      q := NULL;
+      q_note := 'fairsynth_quality() is not available: fidelity and privacy figures are missing.';
+    END;
+  END IF;
   q := coalesce(q, '[]');
   SELECT (x->>'v')::float8 INTO acc_o FROM jsonb_array_elements(q) x WHERE x->>'metric' = 'accuracy_overall' LIMIT 1;
   SELECT (x->>'v')::float8 INTO acc_u FROM jsonb_array_elements(q) x WHERE x->>'metric' = 'accuracy_univariate' AND x->>'c1' IS NULL LIMIT 1;
