@@ -23,7 +23,9 @@ import statistics
 import subprocess
 import sys
 import time
-import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import Results, fmt, make_log, make_psql, run_stages, sqlstr  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -58,59 +60,9 @@ T_SPEED_RATIO = 3.0
 T_GEN_SECONDS = 60.0
 
 
-class Results:
-    def __init__(self):
-        self.rows = []      # (section, metric, value, target, status)
-        self.errors = []
-
-    def add(self, section, metric, value, target="", ok=None):
-        status = ok if isinstance(ok, str) else "" if ok is None else ("PASS" if ok else "FAIL")
-        self.rows.append((section, metric, value, target, status))
-
-    def error(self, section, what, exc):
-        msg = str(exc).strip().splitlines()
-        msg = msg[-1] if msg else type(exc).__name__
-        self.rows.append((section, what, msg[:90], "", "ERROR"))
-        self.errors.append((section, what, str(exc)))
-
-
 R = Results()
-
-
-def log(msg):
-    line = f"[bench {time.strftime('%H:%M:%S')}] {msg}"
-    print(line, file=sys.stderr, flush=True)
-    os.makedirs(OUT, exist_ok=True)
-    with open(os.path.join(OUT, "run.log"), "a") as f:
-        print(line, file=f)
-
-
-def fmt(x, nd=4):
-    if x is None:
-        return "n/a"
-    if isinstance(x, float):
-        if math.isnan(x):
-            return "nan"
-        return f"{x:.{nd}f}"
-    return str(x)
-
-
-def sqlstr(s):
-    return "'" + s.replace("'", "''") + "'"
-
-
-def psql(sql, csv=False, check=True, schema=True):
-    """Run a psql script in a new session (search_path = the bench schema, public,
-    unless schema=False); return (stdout, stderr)."""
-    cmd = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "--no-psqlrc"]
-    cmd += ["--csv"] if csv else ["-A", "-t"]
-    script = (f"SET search_path = {SCHEMA}, public;\n" if schema else "") + sql
-    p = subprocess.run(cmd, input=script, capture_output=True, text=True)
-    if check and p.returncode != 0:
-        msg = [l for l in p.stderr.strip().splitlines()
-               if not re.match(r"\s*(NOTICE|DEBUG\d?|INFO|LOG):", l)]
-        raise RuntimeError(f"psql failed ({p.returncode}): " + " ".join(m.strip() for m in msg[-4:]))
-    return p.stdout, p.stderr
+log = make_log('bench', OUT)
+psql = make_psql(SCHEMA)
 
 
 def pd():
@@ -139,7 +91,6 @@ def build_info():
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(os.path.getmtime(lib))) + " UTC" \
         if os.path.exists(lib) else "not installed"
     return f"{head}{dirty} / {'DESTDIR ' if destdir else ''}fairsynth.so {when}"
-
 
 
 STATE = {}
@@ -729,29 +680,11 @@ def summary():
 
 
 def main():
-    args = sys.argv[1:]
-    if any(a in ("-h", "--help") for a in args):
-        print(__doc__)
-        return 0
-    stages = args or ["quality", "balance", "auc", "speed", "qspeed"]
-    for s in stages:
-        if s not in STAGES:
-            sys.exit(f"unknown stage {s}; stages: {' '.join(STAGES)}")
-    t0 = time.time()
-    try:
-        setup_compas()
-    except Exception as e:
-        traceback.print_exc()
-        R.error("setup", "split and load compas", e)
+    t0 = run_stages(__doc__, STAGES, ["quality", "balance", "auc", "speed", "qspeed"],
+                    setup_compas, R, log)
+    if t0 is None:
         summary()
         return 1
-    for s in stages:
-        log(f"stage {s}")
-        try:
-            STAGES[s]()
-        except Exception as e:
-            traceback.print_exc()
-            R.error(s, "stage", e)
     R.add("total", "bench wall-clock seconds", fmt(time.time() - t0, 0))
     # the module file, not the commit (commits of docs or tests change nothing measured)
     if STATE.get("build") and build_info().split(" / ")[-1] != STATE["build"].split(" / ")[-1]:

@@ -12,13 +12,13 @@ test/bench/out/fairness/. A missed target prints FAIL and does not change the ex
 status; a stage that errors prints ERROR and makes the exit status 1.
 """
 import json
-import math
 import os
-import re
 import subprocess
 import sys
 import time
-import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import Results, fmt, make_log, make_psql, run_stages, sqlstr  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -50,55 +50,11 @@ T_DCR = 0.53
 PLANT_DESC, PLANT_PRIORS, PLANT_ROWS = "Planted Unique Charge", 99, 100000
 
 
-class Results:
-    def __init__(self):
-        self.rows, self.errors = [], []
-
-    def add(self, section, metric, value, target="", ok=None):
-        status = ok if isinstance(ok, str) else "" if ok is None else ("PASS" if ok else "FAIL")
-        self.rows.append((section, metric, value, target, status))
-
-    def error(self, section, what, exc):
-        msg = str(exc).strip().splitlines()
-        msg = msg[-1] if msg else type(exc).__name__
-        self.rows.append((section, what, msg[:90], "", "ERROR"))
-        self.errors.append((section, what, str(exc)))
-
-
 R = Results()
+log = make_log('fairness', OUT)
+psql = make_psql(SCHEMA)
 STATE = {}
 TABLES = []   # extra tables printed after the summary
-
-
-def log(msg):
-    line = f"[fairness {time.strftime('%H:%M:%S')}] {msg}"
-    print(line, file=sys.stderr, flush=True)
-    os.makedirs(OUT, exist_ok=True)
-    with open(os.path.join(OUT, "run.log"), "a") as f:
-        print(line, file=f)
-
-
-def fmt(x, nd=4):
-    if x is None:
-        return "n/a"
-    if isinstance(x, float):
-        return "nan" if math.isnan(x) else f"{x:.{nd}f}"
-    return str(x)
-
-
-def sqlstr(s):
-    return "'" + s.replace("'", "''") + "'"
-
-
-def psql(sql, check=True, schema=True):
-    cmd = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "--no-psqlrc", "-A", "-t", "-F", "|"]
-    script = (f"SET search_path = {SCHEMA}, public;\n" if schema else "") + sql
-    p = subprocess.run(cmd, input=script, capture_output=True, text=True)
-    if check and p.returncode != 0:
-        msg = [l for l in p.stderr.strip().splitlines()
-               if not re.match(r"\s*(NOTICE|DEBUG\d?|INFO|LOG):", l)]
-        raise RuntimeError(f"psql failed ({p.returncode}): " + " ".join(m.strip() for m in msg[-4:]))
-    return p.stdout, p.stderr
 
 
 def rows(sql):
@@ -535,29 +491,10 @@ def summary():
 
 
 def main():
-    args = sys.argv[1:]
-    if any(a in ("-h", "--help") for a in args):
-        print(__doc__)
-        return 0
-    stages = args or list(STAGES)
-    for s in stages:
-        if s not in STAGES:
-            sys.exit(f"unknown stage {s}; stages: {' '.join(STAGES)}")
-    t0 = time.time()
-    try:
-        setup()
-    except Exception as e:
-        traceback.print_exc()
-        R.error("setup", "split and load compas", e)
+    t0 = run_stages(__doc__, STAGES, list(STAGES), setup, R, log)
+    if t0 is None:
         summary()
         return 1
-    for s in stages:
-        log(f"stage {s}")
-        try:
-            STAGES[s]()
-        except Exception as e:
-            traceback.print_exc()
-            R.error(s, "stage", e)
     R.add("total", "wall-clock seconds", fmt(time.time() - t0, 0))
     lib = "/usr/lib/postgresql/15/lib/fairsynth.so"
     if STATE.get("lib_mtime") and os.path.exists(lib) and os.path.getmtime(lib) != STATE["lib_mtime"]:

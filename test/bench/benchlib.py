@@ -1,0 +1,96 @@
+"""Helpers shared by the benchmark scripts (bench.py, fairness.py): results, formatting,
+psql sessions, logging and the stage loop."""
+import math
+import os
+import re
+import subprocess
+import sys
+import time
+import traceback
+
+
+class Results:
+    """Rows of the summary table: (section, metric, value, target, status)."""
+
+    def __init__(self):
+        self.rows = []
+        self.errors = []
+
+    def add(self, section, metric, value, target="", ok=None):
+        status = ok if isinstance(ok, str) else "" if ok is None else ("PASS" if ok else "FAIL")
+        self.rows.append((section, metric, value, target, status))
+
+    def error(self, section, what, exc):
+        msg = str(exc).strip().splitlines()
+        msg = msg[-1] if msg else type(exc).__name__
+        self.rows.append((section, what, msg[:90], "", "ERROR"))
+        self.errors.append((section, what, str(exc)))
+
+
+def fmt(x, nd=4):
+    """A figure for the table: n/a for None, nd decimals for floats."""
+    if x is None:
+        return "n/a"
+    if isinstance(x, float):
+        return "nan" if math.isnan(x) else f"{x:.{nd}f}"
+    return str(x)
+
+
+def sqlstr(s):
+    """A SQL string literal."""
+    return "'" + s.replace("'", "''") + "'"
+
+
+def make_log(tag, out):
+    """A logger printing to stderr and appending to OUT/run.log."""
+    def log(msg):
+        line = f"[{tag} {time.strftime('%H:%M:%S')}] {msg}"
+        print(line, file=sys.stderr, flush=True)
+        os.makedirs(out, exist_ok=True)
+        with open(os.path.join(out, "run.log"), "a") as f:
+            print(line, file=f)
+    return log
+
+
+def make_psql(schema_name):
+    """psql(sql, csv=False, check=True, schema=True): run a script in a new session
+    (search_path = schema_name, public unless schema=False); returns (stdout, stderr)."""
+    def psql(sql, csv=False, check=True, schema=True):
+        cmd = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "--no-psqlrc"]
+        cmd += ["--csv"] if csv else ["-A", "-t", "-F", "|"]
+        script = (f"SET search_path = {schema_name}, public;\n" if schema else "") + sql
+        p = subprocess.run(cmd, input=script, capture_output=True, text=True)
+        if check and p.returncode != 0:
+            msg = [l for l in p.stderr.strip().splitlines()
+                   if not re.match(r"\s*(NOTICE|DEBUG\d?|INFO|LOG):", l)]
+            raise RuntimeError(f"psql failed ({p.returncode}): " + " ".join(m.strip() for m in msg[-4:]))
+        return p.stdout, p.stderr
+    return psql
+
+
+def run_stages(doc, stages, default, setup, results, log):
+    """Parse the command line, run setup and the chosen stages, recording errors;
+    returns the start time, or None when setup failed (after recording it)."""
+    args = sys.argv[1:]
+    if any(a in ("-h", "--help") for a in args):
+        print(doc)
+        sys.exit(0)
+    chosen = args or default
+    for s in chosen:
+        if s not in stages:
+            sys.exit(f"unknown stage {s}; stages: {' '.join(stages)}")
+    t0 = time.time()
+    try:
+        setup()
+    except Exception as e:
+        traceback.print_exc()
+        results.error("setup", "split and load compas", e)
+        return None
+    for s in chosen:
+        log(f"stage {s}")
+        try:
+            stages[s]()
+        except Exception as e:
+            traceback.print_exc()
+            results.error(s, "stage", e)
+    return t0
