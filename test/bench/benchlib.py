@@ -9,6 +9,19 @@ import time
 import traceback
 
 
+# The compas table of shared/data/README.md (columns in this order).
+COLUMNS = [("sex", "text"), ("age", "int"), ("age_cat", "text"), ("race", "text"),
+           ("juv_fel_count", "int"), ("juv_misd_count", "int"), ("juv_other_count", "int"),
+           ("priors_count", "int"), ("days_b_screening_arrest", "int"),
+           ("c_charge_degree", "text"), ("c_charge_desc", "text"), ("decile_score", "int"),
+           ("score_text", "text"), ("v_decile_score", "int"), ("v_score_text", "text"),
+           ("is_recid", "int"), ("is_violent_recid", "int"), ("two_year_recid", "int")]
+DDL = ", ".join(f"{c} {t}" for c, t in COLUMNS)
+TEXT_COLS = [c for c, t in COLUMNS if t == "text"]
+LABEL = "two_year_recid"
+LEAKY = ["is_recid", "is_violent_recid"]
+
+
 class Results:
     """Rows of the summary table: (section, metric, value, target, status)."""
 

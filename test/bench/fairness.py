@@ -18,7 +18,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import Results, fmt, make_log, make_psql, run_stages, sqlstr  # noqa: E402
+from benchlib import (COLUMNS, DDL, LABEL, LEAKY, TEXT_COLS, Results, fmt,  # noqa: E402
+                      make_log, make_psql, run_stages, sqlstr)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -31,16 +32,6 @@ SEED = 1
 sys.path.insert(0, REFERENCE)
 sys.path.insert(0, HERE)
 
-COLUMNS = [("sex", "text"), ("age", "int"), ("age_cat", "text"), ("race", "text"),
-           ("juv_fel_count", "int"), ("juv_misd_count", "int"), ("juv_other_count", "int"),
-           ("priors_count", "int"), ("days_b_screening_arrest", "int"),
-           ("c_charge_degree", "text"), ("c_charge_desc", "text"), ("decile_score", "int"),
-           ("score_text", "text"), ("v_decile_score", "int"), ("v_score_text", "text"),
-           ("is_recid", "int"), ("is_violent_recid", "int"), ("two_year_recid", "int")]
-DDL = ", ".join(f"{c} {t}" for c, t in COLUMNS)
-TEXT_COLS = [c for c, t in COLUMNS if t == "text"]
-LABEL = "two_year_recid"
-LEAKY = ["is_recid", "is_violent_recid"]
 
 # Targets of the issue.
 T_DPL = 0.01
