@@ -202,13 +202,9 @@ fs_run(FunctionCallInfo fcinfo, FsRequest *req)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("num_rows cannot be given in additive mode"),
 				 errhint("Additive mode returns exactly the rows that balance the source; use mode => 'full' to choose the size.")));
-	if (!req->additive && req->num_rows_given &&
-		(req->num_rows < 1 || req->num_rows > fairsynth_max_rows))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("num_rows must be between 1 and %d, not " INT64_FORMAT,
-						fairsynth_max_rows, req->num_rows),
-				 errhint("fairsynth.max_rows sets the upper bound.")));
+	/* a wrong size fails before the relation is read */
+	if (!req->additive && req->num_rows_given)
+		fs_check_num_rows(req->num_rows);
 	outmap = fs_output_map(&src, rsinfo->setDesc, req->named);
 
 	t0 = fs_cpu_seconds();

@@ -303,6 +303,9 @@ typedef struct FsPlan
 extern FsPlan *fs_plan_make(FsSource *src, bool additive, int64 num_rows,
 							bool num_rows_given, Jsonb *target);
 extern void fs_combo_decode(FsSource *src, int combo, int32 *codes);
+extern int	fs_combo_encode(FsSource *src, const int32 *codes);
+extern char *fs_balance_names(FsSource *src);
+extern void fs_check_num_rows(int64 n);
 
 /* Row generation (generate.c). */
 extern void fs_generate(FsSource *src, FsModel *model, FsPlan *plan,

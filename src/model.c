@@ -368,6 +368,7 @@ fs_model_fit(FsSource *src, const bool *impute)
 	int32	   *nclass = palloc0(sizeof(int32) * stride);
 	bool	   *ordered = palloc0(sizeof(bool) * stride);
 	int			ncombos = 1;
+	int32	   *codes;
 	int		   *order = palloc(sizeof(int) * ncols);
 	int			norder = 0;
 	/*
@@ -427,22 +428,23 @@ fs_model_fit(FsSource *src, const bool *impute)
 	for (int b = 0; b < src->nbalance; b++)
 		ncombos *= fs_dict_size(src->cols[src->balance[b]].dict);
 	nclass[FS_GROUP_COL(ncols)] = ncombos + 1;
+	codes = palloc(sizeof(int32) * Max(src->nbalance, 1));
 	for (int r = 0; r < src->nsample; r++)
 	{
-		int			combo = 0;
+		int			combo;
 
-		for (int b = 0; b < src->nbalance && combo < ncombos; b++)
+		/* a balance column's classes are its codes, then the NULL class */
+		for (int b = 0; b < src->nbalance; b++)
 		{
 			int			c = src->balance[b];
 			int			code = cls[(int64) c * src->nsample + r];
 
-			if (code >= fs_dict_size(src->cols[c].dict))
-				combo = ncombos;	/* NULL */
-			else
-				combo = combo * fs_dict_size(src->cols[c].dict) + code;
+			codes[b] = code < fs_dict_size(src->cols[c].dict) ? code : -1;
 		}
-		cls[(int64) FS_GROUP_COL(ncols) * src->nsample + r] = combo;
+		combo = fs_combo_encode(src, codes);
+		cls[(int64) FS_GROUP_COL(ncols) * src->nsample + r] = combo < 0 ? ncombos : combo;
 	}
+	pfree(codes);
 
 	/* one tree per non-balance column, on the columns before it */
 	for (int j = src->nbalance; j < norder; j++)

@@ -31,8 +31,8 @@ fs_combo_decode(FsSource *src, int combo, int32 *codes)
 	}
 }
 
-/* Index of the combination of codes, or -1 if a code is NULL. */
-static int
+/* Index of the combination of codes, or -1 if a code is NULL (-1). */
+int
 fs_combo_encode(FsSource *src, const int32 *codes)
 {
 	int			combo = 0;
@@ -46,8 +46,8 @@ fs_combo_encode(FsSource *src, const int32 *codes)
 	return combo;
 }
 
-/* The name of the balance columns, for messages. */
-static char *
+/* The names of the balance columns, for messages. */
+char *
 fs_balance_names(FsSource *src)
 {
 	StringInfoData s;
@@ -56,6 +56,18 @@ fs_balance_names(FsSource *src)
 	for (int b = 0; b < src->nbalance; b++)
 		appendStringInfo(&s, "%s%s", b > 0 ? ", " : "", src->cols[src->balance[b]].name);
 	return s.data;
+}
+
+/* Error out unless n is a possible number of rows to generate. */
+void
+fs_check_num_rows(int64 n)
+{
+	if (n < 1 || n > fairsynth_max_rows)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("num_rows must be between 1 and %d, not " INT64_FORMAT,
+						fairsynth_max_rows, n),
+				 errhint("fairsynth.max_rows sets the upper bound.")));
 }
 
 /*
@@ -305,12 +317,7 @@ fs_plan_make(FsSource *src, bool additive, int64 num_rows, bool num_rows_given,
 		double	   *want = palloc(sizeof(double) * plan->ncombos);
 		int64		n = num_rows_given ? num_rows : src->nrows;
 
-		if (n < 1 || n > fairsynth_max_rows)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("num_rows must be between 1 and %d, not " INT64_FORMAT,
-							fairsynth_max_rows, n),
-					 errhint("fairsynth.max_rows sets the upper bound.")));
+		fs_check_num_rows(n);
 		for (int c = 0; c < plan->ncombos; c++)
 			want[c] = joint[c] * n;
 		fs_round_counts(want, plan->ncombos, n, plan->counts);

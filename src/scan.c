@@ -299,19 +299,11 @@ fs_check_combinations(FsSource *src)
 	for (int b = 0; b < src->nbalance; b++)
 		k *= Max(fs_dict_size(src->cols[src->balance[b]].dict), 1);
 	if (k > fairsynth_max_combinations)
-	{
-		StringInfoData names;
-
-		initStringInfo(&names);
-		for (int b = 0; b < src->nbalance; b++)
-			appendStringInfo(&names, "%s%s", b > 0 ? ", " : "",
-							 src->cols[src->balance[b]].name);
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("balancing on %s would make at least %.0f combinations, more than fairsynth.max_combinations (%d)",
-						names.data, k, fairsynth_max_combinations),
+						fs_balance_names(src), k, fairsynth_max_combinations),
 				 errhint("Balance on fewer columns, bin a column in a view, or raise fairsynth.max_combinations.")));
-	}
 }
 
 /*
