@@ -8,9 +8,62 @@
  */
 #include "postgres.h"
 
-#include "common/hashfn.h"
-
 #include "fairsynth.h"
+
+/* Multipliers of the byte hash: odd 64-bit constants with mixed bits. */
+#define FS_HASH_K1 UINT64CONST(0x87c37b91114253d5)
+#define FS_HASH_K2 UINT64CONST(0x4cf5ad432745937f)
+
+/* Rotate x left by n bits (0 < n < 64). */
+static inline uint64
+fs_rotl64(uint64 x, int n)
+{
+	return (x << n) | (x >> (64 - n));
+}
+
+/* Scramble one 64-bit word before it enters the hash state. */
+static inline uint64
+fs_hash_word(uint64 k)
+{
+	k *= FS_HASH_K1;
+	k = fs_rotl64(k, 31);
+	return k * FS_HASH_K2;
+}
+
+/*
+ * A 64-bit hash of len bytes at p, eight bytes per step (several times
+ * faster than hash_bytes on the row-sized keys and tuples hashed here: every
+ * row read is fingerprinted, every row generated is checked against the
+ * copy guard).  Not for adversarial input: the results only index tables
+ * and detect changed data.
+ */
+uint64
+fs_hash_bytes(const void *p, int len, uint64 seed)
+{
+	const char *s = (const char *) p;
+	uint64		h = seed ^ ((uint64) len * FS_HASH_K2);
+	uint64		k;
+
+	for (; len >= 8; s += 8, len -= 8)
+	{
+		memcpy(&k, s, 8);
+		h ^= fs_hash_word(k);
+		h = fs_rotl64(h, 27) * 5 + UINT64CONST(0x52dce729);
+	}
+	if (len > 0)
+	{
+		k = 0;
+		memcpy(&k, s, len);
+		h ^= fs_hash_word(k);
+	}
+	/* final avalanche: every input bit reaches every output bit */
+	h ^= h >> 33;
+	h *= UINT64CONST(0xff51afd7ed558ccd);
+	h ^= h >> 33;
+	h *= UINT64CONST(0xc4ceb9fe1a85ec53);
+	h ^= h >> 33;
+	return h;
+}
 
 struct FsDict
 {
@@ -73,7 +126,7 @@ fs_dict_grow(FsDict *d)
 int
 fs_dict_lookup(FsDict *d, const char *key, int len, bool add)
 {
-	uint32		h = hash_bytes((const unsigned char *) key, len);
+	uint32		h = (uint32) fs_hash_bytes(key, len, 0);
 	uint32		i = h & (d->cap - 1);
 	int			code;
 

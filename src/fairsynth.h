@@ -58,6 +58,7 @@ typedef enum FsType
 /* A byte-key dictionary mapping values to dense codes (dict.c). */
 typedef struct FsDict FsDict;
 
+extern uint64 fs_hash_bytes(const void *p, int len, uint64 seed);
 extern FsDict *fs_dict_create(int initial);
 extern int	fs_dict_lookup(FsDict *d, const char *key, int len, bool add);
 extern int	fs_dict_size(FsDict *d);
@@ -153,7 +154,15 @@ typedef struct FsModel
 #define FS_GROUP_COL(ncols) (ncols)
 #define FS_CLASS_STRIDE(ncols) ((ncols) + 1)
 
-#define FS_MODEL_MAGIC 0x46534D31	/* "FSM1" */
+#define FS_MODEL_MAGIC 0x46534D32	/* "FSM2" */
+
+/* Where the walks of one balance combination start in a tree. */
+typedef struct FsStart
+{
+	int32		node;			/* first node that does not split on the
+								 * combination */
+	int32		depth;			/* longest path from node to a leaf */
+} FsStart;
 
 typedef struct FsModelColumn
 {
@@ -169,9 +178,9 @@ typedef struct FsModelColumn
 								 * the frequent classes, for the rare class */
 	int32		nnodes;			/* tree; 0 for balance and key columns */
 	int32		depth;			/* longest path from a walk's start to a leaf */
-	FsOff		starts;			/* int32 per balance combination: the node
-								 * where its walk starts, past the splits on
-								 * the combination; 0: walks start at the root */
+	FsOff		starts;			/* FsStart per balance combination: where
+								 * its walk starts, past the splits on the
+								 * combination; 0: walks start at the root */
 	FsOff		nodes;			/* FsNode[nnodes], node 0 the root */
 } FsModelColumn;
 
@@ -263,7 +272,7 @@ typedef struct FsTreeInput
 extern FsOff fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing,
 						 int32 *nnodes, int32 *depth, FsOff *starts);
 extern void fs_tree_draw_batch(const char *base, const FsNode *nodes,
-							   const int32 *starts, int depth, int32 *classes,
+							   const FsStart *starts, int depth, int32 *classes,
 							   int stride, int n, int target, int skip,
 							   pg_prng_state *rng);
 

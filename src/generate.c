@@ -29,6 +29,53 @@
 /* Rows generated together, column by column. */
 #define FS_BATCH_ROWS 512
 
+/* A row of a batch: its combination and its place in dealt order. */
+typedef struct FsDealt
+{
+	int32		combo;
+	int32		row;
+} FsDealt;
+
+/* Combinations up to which a batch is sorted by counting, not by qsort. */
+#define FS_COUNTING_SORT_MAX (8 * FS_BATCH_ROWS)
+
+/* Order rows by combination, then by dealt order. */
+static int
+fs_dealt_order(const void *a, const void *b)
+{
+	const FsDealt *x = (const FsDealt *) a;
+	const FsDealt *y = (const FsDealt *) b;
+
+	if (x->combo != y->combo)
+		return x->combo < y->combo ? -1 : 1;
+	return x->row < y->row ? -1 : (x->row > y->row ? 1 : 0);
+}
+
+/*
+ * Sort n dealt rows (in dealt order) by combination, stably: by counting
+ * into bucket (k + 1 ints) when there is one, else by qsort.
+ */
+static void
+fs_sort_dealt(FsDealt *dealt, int n, int k, int *bucket)
+{
+	FsDealt		copy[FS_BATCH_ROWS];
+
+	Assert(n <= FS_BATCH_ROWS);
+	if (bucket == NULL)
+	{
+		qsort(dealt, n, sizeof(FsDealt), fs_dealt_order);
+		return;
+	}
+	memset(bucket, 0, sizeof(int) * (k + 1));
+	for (int r = 0; r < n; r++)
+		bucket[dealt[r].combo + 1]++;
+	for (int c = 1; c <= k; c++)
+		bucket[c] += bucket[c - 1];
+	memcpy(copy, dealt, sizeof(FsDealt) * n);
+	for (int r = 0; r < n; r++)
+		dealt[bucket[copy[r].combo]++] = copy[r];
+}
+
 /* Seed rng from seed, or from a strong random source when seed is NULL. */
 void
 fs_seed_rng(pg_prng_state *rng, bool isnull, int64 seed)
@@ -226,6 +273,9 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 	int64	   *tree = palloc0(sizeof(int64) * (k + 1));
 	int			stride = FS_CLASS_STRIDE(ncols);
 	int32	   *classes = palloc0(sizeof(int32) * stride * FS_BATCH_ROWS);
+	FsDealt    *dealt = palloc(sizeof(FsDealt) * FS_BATCH_ROWS);
+	int		   *slot = palloc(sizeof(int) * FS_BATCH_ROWS);
+	int		   *bucket = k <= FS_COUNTING_SORT_MAX ? palloc(sizeof(int) * (k + 1)) : NULL;
 	int32	   *codes = palloc0(sizeof(int32) * Max(src->nbalance, 1));
 	Datum	   *colval = palloc(sizeof(Datum) * ncols);
 	bool	   *colnull = palloc(sizeof(bool) * ncols);
@@ -278,15 +328,24 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 		/* balance columns: the next combinations, dealt without replacement */
 		for (int r = 0; r < n; r++)
 		{
-			int			combo = fs_fenwick_find(tree, k,
-												(int64) pg_prng_uint64_range(rng, 0, remaining - 1));
-
-			fs_fenwick_add(tree, k, combo, -1);
+			dealt[r].combo = fs_fenwick_find(tree, k,
+											 (int64) pg_prng_uint64_range(rng, 0, remaining - 1));
+			dealt[r].row = r;
+			fs_fenwick_add(tree, k, dealt[r].combo, -1);
 			remaining--;
-			fs_combo_decode(src, combo, codes);
+		}
+		/*
+		 * Rows are drawn sorted by combination, so tree walks go only as deep
+		 * as their combinations' subtrees; they are emitted in dealt order.
+		 */
+		fs_sort_dealt(dealt, n, k, bucket);
+		for (int i = 0; i < n; i++)
+		{
+			slot[dealt[i].row] = i;
+			fs_combo_decode(src, dealt[i].combo, codes);
 			for (int b = 0; b < src->nbalance; b++)
-				classes[r * stride + src->balance[b]] = codes[b];
-			classes[r * stride + FS_GROUP_COL(ncols)] = combo;
+				classes[i * stride + src->balance[b]] = codes[b];
+			classes[i * stride + FS_GROUP_COL(ncols)] = dealt[i].combo;
 		}
 		/* every other column in generation order, for the whole batch */
 		for (int j = src->nbalance; j < ncols && order[j] >= 0; j++)
@@ -295,7 +354,7 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 		oldctx = MemoryContextSwitchTo(rowctx);
 		for (int r = 0; r < n; r++)
 		{
-			int32	   *cls = &classes[r * stride];
+			int32	   *cls = &classes[slot[r] * stride];
 
 			for (int attempt = 0;; attempt++)
 			{

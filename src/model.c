@@ -596,7 +596,7 @@ fs_model_draw_classes(const FsModel *m, int col, int32 *classes, int n,
 	const FsModelColumn *mc = FS_AT(m, m->cols, FsModelColumn) + col;
 
 	fs_tree_draw_batch((const char *) m, FS_AT(m, mc->nodes, FsNode),
-					   mc->starts ? FS_AT(m, mc->starts, int32) : NULL, mc->depth,
+					   mc->starts ? FS_AT(m, mc->starts, FsStart) : NULL, mc->depth,
 					   classes, FS_CLASS_STRIDE(m->ncols), n, col,
 					   impute ? mc->null_class : -1, rng);
 }

@@ -421,12 +421,14 @@ fs_scan_receive(TupleTableSlot *tslot, DestReceiver *self)
 
 	/* the fingerprint covers the row's null bitmap and data */
 	src->fingerprint = hash_combine64(src->fingerprint,
-									  hash_bytes_extended((const unsigned char *) tuple->t_data->t_bits,
-														  tuple->t_len - offsetof(HeapTupleHeaderData, t_bits),
-														  0));
-	for (int i = 0; i < ncols; i++)
-		if (heap_attisnull(tuple, i + 1, tslot->tts_tupleDescriptor))
-			src->cols[i].nulls++;
+									  fs_hash_bytes(tuple->t_data->t_bits,
+													tuple->t_len - offsetof(HeapTupleHeaderData, t_bits),
+													0));
+	/* a tuple without a null bitmap that has every column has no NULL */
+	if (HeapTupleHasNulls(tuple) || HeapTupleHeaderGetNatts(tuple->t_data) < ncols)
+		for (int i = 0; i < ncols; i++)
+			if (heap_attisnull(tuple, i + 1, tslot->tts_tupleDescriptor))
+				src->cols[i].nulls++;
 	if (shouldfree)
 		heap_freetuple(tuple);
 

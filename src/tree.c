@@ -47,7 +47,16 @@ typedef struct FsGrow
 	double	   *key;			/* per predictor class: sort key */
 	int		   *best_set;		/* best split's left classes */
 	int			best_nset;
+	int32	   *hist;			/* per predictor class and target class:
+								 * rows (FS_HIST_CELLS), zero between uses */
 } FsGrow;
+
+/*
+ * A predictor whose classes x target classes fit in this many cells, and
+ * are few next to the node's rows, is swept from a table of counts instead
+ * of row by row.
+ */
+#define FS_HIST_CELLS 65536
 
 /* The class of row r in column c. */
 static inline int32
@@ -132,6 +141,8 @@ fs_best_split(FsGrow *g, int lo, int hi, int only)
 		int64		nl = 0;
 		double		sl = 0,
 					sr = sp * m;
+		bool		hist = !y && (int64) in->nclass[p] * g->nc <= FS_HIST_CELLS &&
+			(int64) in->nclass[p] * g->nc <= 4 * (int64) m;
 
 		/* tally the predictor's classes */
 		for (int i = lo; i < hi; i++)
@@ -143,9 +154,14 @@ fs_best_split(FsGrow *g, int lo, int hi, int only)
 				g->present[npresent++] = b;
 			if (y)
 				g->ysum[b] += y[fs_cls(in, r, t)];
+			else if (hist)
+				g->hist[b * g->nc + fs_cls(in, r, t)]++;
 			else if (fs_cls(in, r, t) == major)
 				g->maj[b]++;
 		}
+		if (hist)
+			for (int j = 0; j < npresent; j++)
+				g->maj[g->present[j]] = g->hist[g->present[j] * g->nc + major];
 		if (npresent > 1)
 		{
 			for (int j = 0; j < npresent; j++)
@@ -157,16 +173,19 @@ fs_best_split(FsGrow *g, int lo, int hi, int only)
 			}
 			fs_sort_key = g->key;
 			qsort(g->present, npresent, sizeof(int), fs_key_order);
-			for (int j = 0; j < npresent; j++)
+			if (!hist)
 			{
-				g->start[g->present[j]] = pos;
-				pos += g->tot[g->present[j]];
-			}
-			for (int i = lo; i < hi; i++)
-			{
-				int			r = g->rows[i];
+				for (int j = 0; j < npresent; j++)
+				{
+					g->start[g->present[j]] = pos;
+					pos += g->tot[g->present[j]];
+				}
+				for (int i = lo; i < hi; i++)
+				{
+					int			r = g->rows[i];
 
-				g->tmp[g->start[fs_cls(in, r, p)]++] = r;
+					g->tmp[g->start[fs_cls(in, r, p)]++] = r;
+				}
 			}
 
 			/* sweep: move whole predictor classes from right to left */
@@ -184,6 +203,23 @@ fs_best_split(FsGrow *g, int lo, int hi, int only)
 					/* variance reduction: sums of the target's values */
 					sl += g->ysum[b];
 					pos += g->tot[b];
+				}
+				else if (hist)
+				{
+					/* the same sums as row by row: k rows of class c at once */
+					const int32 *h = &g->hist[b * g->nc];
+
+					for (int c = 0; c < g->nc; c++)
+						if (h[c] > 0)
+						{
+							int64		k = h[c];
+							int64		l = g->lc[c];
+							int64		rr = g->pc[c] - l;
+
+							sl += (double) (2 * l * k + k * k);
+							sr += (double) (-2 * rr * k + k * k);
+							g->lc[c] = l + k;
+						}
 				}
 				else
 					for (int k = 0; k < g->tot[b]; k++, pos++)
@@ -212,12 +248,16 @@ fs_best_split(FsGrow *g, int lo, int hi, int only)
 					memcpy(g->best_set, g->present, sizeof(int) * (j + 1));
 				}
 			}
-			if (!y)
+			if (hist)
+				memset(g->lc, 0, sizeof(int64) * g->nc);
+			else if (!y)
 				for (int i = 0; i < pos; i++)
 					g->lc[fs_cls(in, g->tmp[i], t)] = 0;
 		}
 		for (int j = 0; j < npresent; j++)
 		{
+			if (hist)
+				memset(&g->hist[g->present[j] * g->nc], 0, sizeof(int32) * g->nc);
 			g->tot[g->present[j]] = 0;
 			g->maj[g->present[j]] = 0;
 			g->ysum[g->present[j]] = 0;
@@ -484,14 +524,14 @@ fs_depth(const FsNode *nodes, int id)
 
 /*
  * For every class of the group column, the first node a walk reaches that
- * does not split on the group column (appended to buf); sets *depth to the
- * longest path below those nodes.
+ * does not split on the group column and the depth below it (appended to
+ * buf); sets *depth to the longest of those paths.
  */
 static FsOff
 fs_group_starts(FsBuf *buf, const FsNode *nodes, int group_col, int ngroups,
 				int32 *depth)
 {
-	FsOff		off = fs_buf_alloc(buf, sizeof(int32) * ngroups);
+	FsOff		off = fs_buf_alloc(buf, sizeof(FsStart) * ngroups);
 
 	*depth = 0;
 	for (int k = 0; k < ngroups; k++)
@@ -506,8 +546,9 @@ fs_group_starts(FsBuf *buf, const FsNode *nodes, int group_col, int ngroups,
 
 			id = node->child[in_set];
 		}
-		FS_AT(buf->data, off, int32)[k] = id;
-		*depth = Max(*depth, fs_depth(nodes, id));
+		FS_AT(buf->data, off, FsStart)[k].node = id;
+		FS_AT(buf->data, off, FsStart)[k].depth = fs_depth(nodes, id);
+		*depth = Max(*depth, FS_AT(buf->data, off, FsStart)[k].depth);
 	}
 	return off;
 }
@@ -546,6 +587,7 @@ fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing,
 	g.present = palloc0(sizeof(int) * maxnb);
 	g.key = palloc0(sizeof(double) * maxnb);
 	g.best_set = palloc0(sizeof(int) * maxnb);
+	g.hist = palloc0(sizeof(int32) * FS_HIST_CELLS);
 
 	fs_grow(&g, 0, nrows, -1, 0, false);
 	fs_smooth_leaves(&g, smoothing);
@@ -571,6 +613,7 @@ fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing,
 	pfree(g.present);
 	pfree(g.key);
 	pfree(g.best_set);
+	pfree(g.hist);
 	return off;
 }
 
@@ -610,25 +653,42 @@ fs_draw_excluding(const char *base, const FsNode *node, int skip, double u)
  * into column target: walk every row down the tree (from its combination's
  * start node when starts is given), one level at a time for
  * all rows so their memory accesses overlap and no branch depends on the
- * data, then draw from the leaf's smoothed distribution, without class skip
+ * data, as deep as the subtree of the rows' combination (rows should come
+ * sorted by combination), then draw from the leaf's smoothed distribution, without class skip
  * when skip >= 0 (imputation: never NULL).
  */
 void
-fs_tree_draw_batch(const char *base, const FsNode *nodes, const int32 *starts,
+fs_tree_draw_batch(const char *base, const FsNode *nodes, const FsStart *starts,
 				   int depth, int32 *classes, int stride, int n, int target,
 				   int skip, pg_prng_state *rng)
 {
 	int32		ids[FS_DRAW_BATCH];
+	int			cnt;
 
-	for (int from = 0; from < n; from += FS_DRAW_BATCH)
+	for (int from = 0; from < n; from += cnt)
 	{
-		int			cnt = Min(FS_DRAW_BATCH, n - from);
 		int32	   *rows = classes + (int64) from * stride;
+		int			levels = depth;
 
-		/* the group column is the last of a row's slots */
-		for (int r = 0; r < cnt; r++)
-			ids[r] = starts ? starts[rows[r * stride + stride - 1]] : 0;
-		for (int level = 0; level < depth; level++)
+		cnt = Min(FS_DRAW_BATCH, n - from);
+		if (starts)
+		{
+			/* one combination at a time (the group column is a row's last slot) */
+			int			group = rows[stride - 1];
+
+			for (int r = 1; r < cnt; r++)
+				if (rows[r * stride + stride - 1] != group)
+				{
+					cnt = r;
+					break;
+				}
+			levels = starts[group].depth;
+			for (int r = 0; r < cnt; r++)
+				ids[r] = starts[group].node;
+		}
+		else
+			memset(ids, 0, sizeof(int32) * cnt);
+		for (int level = 0; level < levels; level++)
 			for (int r = 0; r < cnt; r++)
 			{
 				const FsNode *node = &nodes[ids[r]];
