@@ -112,3 +112,8 @@ SET fairsynth.sample_rows = 10;
 DROP VIEW errors_v;
 DROP TABLE errors_t, errors_empty;
 DROP TYPE errors_pair;
+
+-- the shared model store needs preloading (test/t/060_store_shared.pl tests it preloaded)
+SELECT * FROM fairsynth_models();
+SELECT fairsynth_models_reset();
+\echo :LAST_ERROR_SQLSTATE

@@ -13,7 +13,10 @@
  * very same rows.
  *
  * The cache holds FS_CACHE_ENTRIES models in TopMemoryContext and evicts the
- * least recently used one.
+ * least recently used one.  Behind it, when fairsynth is preloaded, the
+ * shared model store of store.c keeps models for every session under the
+ * same key: a lookup that misses here asks the store, a model fitted here is
+ * put in both.
  */
 #include "postgres.h"
 
@@ -44,10 +47,14 @@ fs_key_equal(const FsModelKey *a, const FsModelKey *b)
 		strcmp(a->shape, b->shape) == 0;
 }
 
+static void fs_cache_local_put(const FsModelKey *key, const FsModel *model);
+
 /* The cached model for key, copied into the current context, or NULL. */
 FsModel *
 fs_cache_lookup(const FsModelKey *key)
 {
+	FsModel    *shared;
+
 	for (int i = 0; i < FS_CACHE_ENTRIES; i++)
 	{
 		FsCacheEntry *e = &fs_cache[i];
@@ -61,12 +68,23 @@ fs_cache_lookup(const FsModelKey *key)
 			return copy;
 		}
 	}
-	return NULL;
+	shared = fs_store_lookup(key);
+	if (shared != NULL)
+		fs_cache_local_put(key, shared);
+	return shared;
 }
 
-/* Keep a copy of model under key, evicting the least recently used entry. */
+/* Keep a copy of model under key here and in the shared store. */
 void
 fs_cache_store(const FsModelKey *key, const FsModel *model)
+{
+	fs_cache_local_put(key, model);
+	fs_store_put(key, model);
+}
+
+/* Keep a copy of model under key here, evicting the least recently used entry. */
+static void
+fs_cache_local_put(const FsModelKey *key, const FsModel *model)
 {
 	FsCacheEntry *victim = &fs_cache[0];
 	FsModel    *copy;

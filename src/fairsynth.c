@@ -19,7 +19,7 @@ int			fairsynth_sample_rows = 30000;
 
 void		_PG_init(void);
 
-/* Define the configuration parameters. */
+/* Define the configuration parameters and, when preloaded, the shared model store. */
 void
 _PG_init(void)
 {
@@ -43,5 +43,6 @@ _PG_init(void)
 							"Bounds the memory and time of fitting whatever the table size; exact counts of the balance columns always use every row.",
 							&fairsynth_sample_rows, 30000, 100, 10000000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	fs_store_init();
 	MarkGUCPrefixReserved("fairsynth");
 }

@@ -300,6 +300,12 @@ typedef struct FsModelKey
 extern FsModel *fs_cache_lookup(const FsModelKey *key);
 extern void fs_cache_store(const FsModelKey *key, const FsModel *model);
 
+/* The same models in shared memory, for every session (store.c). */
+extern int	fairsynth_model_store_size;
+extern void fs_store_init(void);
+extern FsModel *fs_store_lookup(const FsModelKey *key);
+extern void fs_store_put(const FsModelKey *key, const FsModel *model);
+
 /* Exact row counts per combination of balance values (plan.c). */
 typedef struct FsPlan
 {
