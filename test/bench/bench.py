@@ -555,28 +555,26 @@ def speed_table(table):
     med = {w: statistics.median(v) for w, v in res.items() if v}
     R.add(sec, f"{table} ({int(nrows):,} rows): CTAS copy, median ms of {len(res['copy'])}",
           fmt(med.get("copy"), 1), "runs " + " ".join(fmt(x, 0) for x in res["copy"]))
-    R.add(sec, f"{table}: CTAS fairsynth_balance, first call (fits the model), median ms of {len(res['balance'])}",
-          fmt(med.get("balance"), 1), "runs " + " ".join(fmt(x, 0) for x in res["balance"]))
-    if "copy" in med and "balance" in med:
-        ratio = med["balance"] / med["copy"] if med["copy"] > 0 else float("nan")
-        R.add(sec, f"{table}: ratio balance (first call) / copy", fmt(ratio, 2), f"<= {T_SPEED_RATIO}",
-              ratio <= T_SPEED_RATIO)
-    if shared and "copy" in med:
-        smed = statistics.median(shared)
-        ratio = smed / med["copy"] if med["copy"] > 0 else float("nan")
-        R.add(sec, f"{table}: CTAS fairsynth_balance, new session, model from the shared store, median ms of {len(shared)}",
-              fmt(smed, 1), "runs " + " ".join(fmt(x, 0) for x in shared))
-        R.add(sec, f"{table}: ratio balance (shared store) / copy", fmt(ratio, 2), f"<= {T_SPEED_RATIO}",
-              ratio <= T_SPEED_RATIO)
+    copy_ms = med.get("copy")
+
+    def balance_rows(what, short, runs):
+        """The median of runs of the balance CTAS and its ratio to the copy."""
+        bmed = statistics.median(runs)
+        R.add(sec, f"{table}: CTAS fairsynth_balance, {what}, median ms of {len(runs)}",
+              fmt(bmed, 1), "runs " + " ".join(fmt(x, 0) for x in runs))
+        if copy_ms is not None:
+            ratio = bmed / copy_ms if copy_ms > 0 else float("nan")
+            R.add(sec, f"{table}: ratio balance ({short}) / copy", fmt(ratio, 2), f"<= {T_SPEED_RATIO}",
+                  ratio <= T_SPEED_RATIO)
+
+    if res["balance"]:
+        balance_rows("first call (fits the model)", "first call", res["balance"])
+    if shared:
+        balance_rows("new session, model from the shared store", "shared store", shared)
     elif not store:
         R.add(sec, f"{table}: shared model store", "not measured (fairsynth not preloaded)")
-    if warm and "copy" in med:
-        wmed = statistics.median(warm)
-        ratio = wmed / med["copy"] if med["copy"] > 0 else float("nan")
-        R.add(sec, f"{table}: CTAS fairsynth_balance, second call in a session (model cached), median ms of {len(warm)}",
-              fmt(wmed, 1), "runs " + " ".join(fmt(x, 0) for x in warm))
-        R.add(sec, f"{table}: ratio balance (model cached) / copy", fmt(ratio, 2), f"<= {T_SPEED_RATIO}",
-              ratio <= T_SPEED_RATIO)
+    if warm:
+        balance_rows("second call in a session (model cached)", "model cached", warm)
     if srf:
         R.add(sec, f"{table}: SELECT count(*) FROM fairsynth_balance (no table written), median ms",
               fmt(statistics.median(srf), 1), "runs " + " ".join(fmt(x, 0) for x in srf))
