@@ -182,6 +182,10 @@ typedef struct FsModelColumn
 								 * its walk starts, past the splits on the
 								 * combination; 0: walks start at the root */
 	FsOff		nodes;			/* FsNode[nnodes], node 0 the root */
+	int32		derived_from;	/* an earlier column this one is a function
+								 * of (an age group of an age), or -1 */
+	FsOff		derived_map;	/* int32 per class of derived_from: this
+								 * column's class, -1 for a class never seen */
 } FsModelColumn;
 
 typedef struct FsCategory
@@ -262,6 +266,7 @@ typedef struct FsTreeInput
 	const int  *preds;
 	int			npreds;
 	int			min_leaf;
+	int			group_min_leaf; /* smallest leaf below the group splits */
 	int			max_depth;
 	int			group_col;		/* split on this column first, or -1 */
 	int			exclude_class;	/* leave out rows of this target class, or -1 */

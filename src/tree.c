@@ -47,6 +47,7 @@ typedef struct FsGrow
 	double	   *key;			/* per predictor class: sort key */
 	int		   *best_set;		/* best split's left classes */
 	int			best_nset;
+	int			min_leaf;		/* rows a leaf needs in the current subtree */
 	int32	   *hist;			/* per predictor class and target class:
 								 * rows (FS_HIST_CELLS), zero between uses */
 } FsGrow;
@@ -233,7 +234,7 @@ fs_best_split(FsGrow *g, int lo, int hi, int only)
 						g->lc[c] = l + 1;
 					}
 				nl += g->tot[b];
-				if (nl < in->min_leaf || m - nl < in->min_leaf)
+				if (nl < g->min_leaf || m - nl < g->min_leaf)
 					continue;
 				if (y)
 					score = sl * sl / nl + (ysum - sl) * (ysum - sl) / (m - nl) - sp;
@@ -270,7 +271,8 @@ fs_best_split(FsGrow *g, int lo, int hi, int only)
 
 /* Grow the subtree of rows[lo, hi) under parent; returns its node index. */
 static int
-fs_grow(FsGrow *g, int lo, int hi, int parent, int depth, bool parent_pure)
+fs_grow(FsGrow *g, int lo, int hi, int parent, int depth, bool parent_pure,
+		bool below_groups)
 {
 	const FsTreeInput *in = g->in;
 	int			m = hi - lo;
@@ -282,6 +284,7 @@ fs_grow(FsGrow *g, int lo, int hi, int parent, int depth, bool parent_pure)
 	int			mid;
 	int			nleft = 0;
 	bool		pure;
+	int			saved_min_leaf = g->min_leaf;
 
 	CHECK_FOR_INTERRUPTS();
 	check_stack_depth();
@@ -311,17 +314,33 @@ fs_grow(FsGrow *g, int lo, int hi, int parent, int depth, bool parent_pure)
 	fs_store_dist(g, &g->nodes[id], g->pc, m);
 
 	/* groups first: each balance combination gets its own subtree */
-	if (in->group_col >= 0 && m >= 2 * in->min_leaf && g->nodes[id].ndist > 1)
+	if (in->group_col >= 0 && m >= 2 * g->min_leaf && g->nodes[id].ndist > 1)
 	{
 		pred = fs_best_split(g, lo, hi, in->group_col);
 		if (pred >= 0)
 			depth--;			/* group splits do not count towards depth */
 	}
-	if (pred < 0 && m >= 2 * in->min_leaf && depth < in->max_depth &&
+
+	/*
+	 * Below the group splits, leaves are as fine relative to the group's rows
+	 * as the whole tree's are relative to all rows (at least group_min_leaf):
+	 * a small group keeps the dependencies among its columns instead of
+	 * drawing them independently from one leaf.
+	 */
+	if (pred < 0 && in->group_col >= 0 && !below_groups)
+	{
+		below_groups = true;
+		g->min_leaf = Max(in->group_min_leaf,
+						  Min(in->min_leaf, (int) ((double) m * in->min_leaf / Max(in->nrows, 1))));
+	}
+	if (pred < 0 && m >= 2 * g->min_leaf && depth < in->max_depth &&
 		g->nodes[id].ndist > 1)
 		pred = fs_best_split(g, lo, hi, -1);
 	if (pred < 0)
+	{
+		g->min_leaf = saved_min_leaf;
 		return id;
+	}
 
 	/* the split: a bitset of the predictor classes that go left */
 	nclass_pred = in->nclass[pred];
@@ -385,12 +404,13 @@ fs_grow(FsGrow *g, int lo, int hi, int parent, int depth, bool parent_pure)
 	}
 	pfree(bits);
 	{
-		int			left = fs_grow(g, lo, mid, id, depth + 1, pure);
-		int			right = fs_grow(g, mid, hi, id, depth + 1, pure);
+		int			left = fs_grow(g, lo, mid, id, depth + 1, pure, below_groups);
+		int			right = fs_grow(g, mid, hi, id, depth + 1, pure, below_groups);
 
 		g->nodes[id].child[1] = left;
 		g->nodes[id].child[0] = right;
 	}
+	g->min_leaf = saved_min_leaf;
 	return id;
 }
 
@@ -589,7 +609,8 @@ fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing,
 	g.best_set = palloc0(sizeof(int) * maxnb);
 	g.hist = palloc0(sizeof(int32) * FS_HIST_CELLS);
 
-	fs_grow(&g, 0, nrows, -1, 0, false);
+	g.min_leaf = in->min_leaf;
+	fs_grow(&g, 0, nrows, -1, 0, false, false);
 	fs_smooth_leaves(&g, smoothing);
 	*depth = fs_depth(g.nodes, 0);
 	*starts = 0;
