@@ -20,11 +20,13 @@
 #include "fairsynth.h"
 
 /*
- * Numeric columns get at most this many bins, plus FS_MAX_CUTS (24 rather
- * than 32 bins keeps the DCR share where it was before the cuts, at the same
- * overall accuracy on compas).
+ * Numeric columns get at most this many bins, plus FS_MAX_CUTS: coarser for
+ * synthesis (24 rather than 32 keeps the DCR share where it was before the
+ * cuts, at the same overall accuracy on compas), finer for imputation, which
+ * returns the caller's own rows.
  */
 #define FS_MAX_BINS 24
+#define FS_IMPUTE_MAX_BINS 32
 /*
  * Values where a categorical column that is a function of a numeric one
  * changes (an age group of an age, a score band of a score): intervals of
@@ -190,15 +192,16 @@ fs_derived_cuts(FsSource *src, int c, const FsValRow *v, int n, double *cuts)
 /*
  * Bin numeric column c of the sample: clip to the k-th smallest and largest
  * value, make frequent values single-value bins and split the rest into
- * equal-mass intervals, also cut where a column derived from c changes.  Writes each row's class to cls[c * nsample + row].
+ * equal-mass intervals, also cut where a column derived from c changes.
+ * Writes each row's class to cls[c * nsample + row].
  */
 static void
 fs_fit_bins(FsBuf *buf, FsModelColumn *mc, FsSource *src, int c, int32 *cls,
-			int k)
+			int k, int max_bins)
 {
 	int			n = 0;
 	FsValRow   *v = palloc(sizeof(FsValRow) * Max(src->nsample, 1));
-	FsBin	   *bins = palloc0(sizeof(FsBin) * (FS_MAX_BINS + FS_MAX_CUTS + 1));
+	FsBin	   *bins = palloc0(sizeof(FsBin) * (max_bins + FS_MAX_CUTS + 1));
 	double		cuts[FS_MAX_CUTS];
 	int			ncuts;
 	int			nbins = 0;
@@ -242,14 +245,14 @@ fs_fit_bins(FsBuf *buf, FsModelColumn *mc, FsSource *src, int c, int32 *cls,
 	}
 
 	/* frequent values become single-value bins */
-	atom_min = Max(k, (n + FS_MAX_BINS - 1) / FS_MAX_BINS);
+	atom_min = Max(k, (n + max_bins - 1) / max_bins);
 	for (int i = 0; i < n;)
 	{
 		int			j = i;
 
 		while (j < n && v[j].v == v[i].v)
 			j++;
-		if (j - i >= atom_min && natoms < FS_MAX_BINS / 2)
+		if (j - i >= atom_min && natoms < max_bins / 2)
 		{
 			bins[nbins].is_atom = 1;
 			bins[nbins].count = j - i;
@@ -268,7 +271,7 @@ fs_fit_bins(FsBuf *buf, FsModelColumn *mc, FsSource *src, int c, int32 *cls,
 			nrest++;
 	if (nrest > 0)
 	{
-		int			nint = Min(FS_MAX_BINS - natoms,
+		int			nint = Min(max_bins - natoms,
 							   Max(1, nrest / Max(2 * k, 1)));
 		FsValRow   *rest = palloc(sizeof(FsValRow) * nrest);
 		int			m = 0;
@@ -574,7 +577,8 @@ fs_model_fit(FsSource *src, const bool *impute)
 			fs_fit_categories(&buf, &tmp, src, c, cls, col->balance_pos >= 0 ? 1 : k);
 		else if (col->kind == FS_NUM)
 		{
-			fs_fit_bins(&buf, &tmp, src, c, cls, k);
+			fs_fit_bins(&buf, &tmp, src, c, cls, k,
+						impute ? FS_IMPUTE_MAX_BINS : FS_MAX_BINS);
 			ordered[c] = true;
 		}
 		else
