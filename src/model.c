@@ -141,6 +141,7 @@ fs_derived_cuts(FsSource *src, int c, const FsValRow *v, int n, double *cuts)
 		double		found[FS_MAX_CUTS];
 		int			nfound = 0;
 		double		prev = NAN;	/* code of the previous run */
+		int			span = 0;	/* rows since d last changed */
 		bool		function = true;
 
 		if (d == c || src->cols[d].kind != FS_CAT)
@@ -166,15 +167,20 @@ fs_derived_cuts(FsSource *src, int c, const FsValRow *v, int n, double *cuts)
 			{
 				if (!isnan(prev) && code != prev)
 				{
-					if (nfound == FS_MAX_CUTS)
+					/* a band must hold enough rows not to be chance */
+					if (nfound == FS_MAX_CUTS || span < FS_DERIVED_MIN_ROWS)
 						function = false;
 					else
 						found[nfound++] = v[i].v;
+					span = 0;
 				}
 				prev = code;
 			}
+			span += j - i;
 			i = j;
 		}
+		if (span < FS_DERIVED_MIN_ROWS)
+			function = false;
 		for (int f = 0; function && f < nfound && ncuts < FS_MAX_CUTS; f++)
 		{
 			bool		dup = false;
@@ -286,16 +292,26 @@ fs_fit_bins(FsBuf *buf, FsModelColumn *mc, FsSource *src, int c, int32 *cls,
 			int			from = (int) ((int64) nrest * b / nint);
 			int			end = (int) ((int64) nrest * (b + 1) / nint);
 
-			/* pieces of the interval between the derived columns' cuts */
+			/*
+			 * pieces of the interval between the derived columns' cuts; a
+			 * cut that would leave a piece of fewer than 2k values is not
+			 * made (such a piece would replay the few rows in it)
+			 */
 			while (from < end)
 			{
 				int			to = end;
 
 				while (cut < ncuts && cuts[cut] <= rest[from].v)
 					cut++;
-				if (cut < ncuts && cuts[cut] <= rest[end - 1].v)
+				while (cut < ncuts && cuts[cut] <= rest[end - 1].v)
+				{
 					for (to = from; rest[to].v < cuts[cut]; to++)
 						;
+					if (to - from >= 2 * k && end - to >= 2 * k)
+						break;
+					to = end;
+					cut++;
+				}
 				bins[nbins].count = to - from;
 				fs_bin_quantiles(&bins[nbins], rest + from, to - from);
 				for (int t = from; t < to; t++)

@@ -41,6 +41,8 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
+#include "fairsynth.h"
+
 PG_FUNCTION_INFO_V1(fairsynth_quality);
 
 #define FSQ_BINS		10		/* quantile bins / most frequent values kept */
@@ -494,21 +496,13 @@ fsq_distinct_create(bool numeric, int64 *total, int64 *total_bytes)
 	return d;
 }
 
-/* 64-bit mix of a double's bits (splitmix64 finalizer). */
+/* Hash of a double's value (-0 and 0 alike). */
 static inline uint64
 fsq_hash_double(double v)
 {
-	uint64		x;
-
 	if (v == 0)
 		v = 0;					/* -0 = 0 */
-	memcpy(&x, &v, sizeof(x));
-	x ^= x >> 30;
-	x *= UINT64CONST(0xbf58476d1ce4e5b9);
-	x ^= x >> 27;
-	x *= UINT64CONST(0x94d049bb133111eb);
-	x ^= x >> 31;
-	return x;
+	return fs_hash_bytes(&v, sizeof(v), 0);
 }
 
 /* Count one value (numeric v, or text s of length len) in the table. */
@@ -1097,7 +1091,7 @@ fsq_row_distinct(FsqReceiver *r, TupleTableSlot *slot)
 			const char *s = fsq_text(col, slot->tts_values[c], isnull, &len);
 
 			fsq_distinct_add(col->dist,
-							 hash_bytes_extended((const unsigned char *) s, len, 0),
+							 fs_hash_bytes(s, len, 0),
 							 0, s, len);
 		}
 	}

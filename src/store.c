@@ -21,11 +21,13 @@
  * recently used entries, then packs the rest to the front.
  *
  * Locking: one LWLock (tranche "fairsynth") guards the header, every entry
- * and the arena.  Every operation, lookups included (they count hits and
- * move the LRU clock, and copy the model out), holds it exclusively, never
- * across anything but memcmp/memcpy/memmove of the store's own memory, and
- * never while another lock is taken.  Copies of at most a few MB make the
- * hold time a fraction of a millisecond next to the scan every call does.
+ * and the arena.  Lookups (they count hits, move the LRU clock and copy the
+ * model out), stores and resets hold it exclusively; fairsynth_models()
+ * holds it shared, only to copy the entries.  It is held across nothing but
+ * memcmp/memcpy/memmove of the store's own memory, the allocation of a
+ * lookup's copy (which may fail softly) and reading the clock; never across
+ * catalog access, output or another lock.  Copies of at most a few MB make
+ * the hold time a fraction of a millisecond next to the scan every call does.
  */
 #include "postgres.h"
 
@@ -305,21 +307,6 @@ fs_store_require(const char *function)
 			 errhint("Add fairsynth to shared_preload_libraries in postgresql.conf and restart the server; without it every session fits and caches its own models.")));
 }
 
-/* Whether the current role may see entries of role userid. */
-static bool
-fs_store_may_see(Oid userid)
-{
-	return userid == GetUserId() ||
-		has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS);
-}
-
-/* Whether the current role may drop entries of role userid. */
-static bool
-fs_store_may_drop(Oid userid)
-{
-	return userid == GetUserId() || superuser();
-}
-
 PG_FUNCTION_INFO_V1(fairsynth_models);
 
 /* One row per stored model the caller may see (its own, or all with pg_read_all_stats). */
@@ -327,17 +314,24 @@ Datum
 fairsynth_models(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	FsStoreEntry entries[FS_STORE_ENTRIES];
+	Oid			me = GetUserId();
+	bool		see_all;
 
 	fs_store_require("fairsynth_models()");
+	see_all = has_privs_of_role(me, ROLE_PG_READ_ALL_STATS);
 	InitMaterializedSRF(fcinfo, 0);
-	LWLockAcquire(fs_store->lock, LW_EXCLUSIVE);
+	/* a copy of the entries: no catalog access or output while locked */
+	LWLockAcquire(fs_store->lock, LW_SHARED);
+	memcpy(entries, fs_store->entries, sizeof(entries));
+	LWLockRelease(fs_store->lock);
 	for (int i = 0; i < FS_STORE_ENTRIES; i++)
 	{
-		FsStoreEntry e = fs_store->entries[i];
+		FsStoreEntry e = entries[i];
 		Datum		values[8];
 		bool		nulls[8] = {0};
 
-		if (!e.used || !fs_store_may_see(e.userid))
+		if (!e.used || !(see_all || e.userid == me))
 			continue;
 		values[0] = ObjectIdGetDatum(e.relid);
 		values[1] = ObjectIdGetDatum(e.userid);
@@ -349,7 +343,6 @@ fairsynth_models(PG_FUNCTION_ARGS)
 		values[7] = TimestampTzGetDatum(e.used_at);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	LWLockRelease(fs_store->lock);
 	return (Datum) 0;
 }
 
@@ -360,14 +353,17 @@ Datum
 fairsynth_models_reset(PG_FUNCTION_ARGS)
 {
 	int64		dropped = 0;
+	Oid			me = GetUserId();
+	bool		drop_all;
 
 	fs_store_require("fairsynth_models_reset()");
+	drop_all = superuser();
 	LWLockAcquire(fs_store->lock, LW_EXCLUSIVE);
 	for (int i = 0; i < FS_STORE_ENTRIES; i++)
 	{
 		FsStoreEntry *e = &fs_store->entries[i];
 
-		if (e->used && fs_store_may_drop(e->userid))
+		if (e->used && (drop_all || e->userid == me))
 		{
 			e->used = false;
 			dropped++;

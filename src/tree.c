@@ -330,8 +330,8 @@ fs_grow(FsGrow *g, int lo, int hi, int parent, int depth, bool parent_pure,
 	if (pred < 0 && in->group_col >= 0 && !below_groups)
 	{
 		below_groups = true;
-		g->min_leaf = Max(in->group_min_leaf,
-						  Min(in->min_leaf, (int) ((double) m * in->min_leaf / Max(in->nrows, 1))));
+		g->min_leaf = Min(in->min_leaf,
+						  Max(in->group_min_leaf, (int) ((double) m * in->min_leaf / Max(in->nrows, 1))));
 	}
 	if (pred < 0 && m >= 2 * g->min_leaf && depth < in->max_depth &&
 		g->nodes[id].ndist > 1)
