@@ -25,13 +25,12 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (COLUMNS, DDL, LABEL, LEAKY, TEXT_COLS, Results, fmt,  # noqa: E402
-                      make_log, make_psql, run_stages, sqlstr)
+from benchlib import (COLUMNS, LABEL, LEAKY, REPO, TEXT_COLS, Results,  # noqa: E402
+                      build_info, fmt, load_compas, make_log, make_psql, module_changed,
+                      run_stages, sqlstr)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
 OUT = os.path.join(HERE, "out")
-DATA = os.path.join(REPO, "test", "data", "compas.csv")
 REFERENCE = os.path.join(REPO, "test", "reference")
 QUALITY = os.path.join(REFERENCE, "quality.py")
 SCHEMA = "fairsynth_bench"
@@ -61,28 +60,6 @@ def pd():
 
 
 # --------------------------------------------------------------------------- setup
-def build_info():
-    """Which source was measured: HEAD (+dirty) and the installed module's mtime."""
-    def sh(*cmd):
-        try:
-            return subprocess.run(cmd, capture_output=True, text=True, cwd=REPO).stdout.strip()
-        except OSError:
-            return ""
-    head = sh("git", "rev-parse", "--short", "HEAD") or "?"
-    dirty = " (+uncommitted changes)" if sh("git", "--no-optional-locks", "status", "--porcelain",
-                                              "--untracked-files=no") else ""
-    lib = os.path.join(sh("pg_config", "--pkglibdir") or "/usr/lib/postgresql/15/lib", "fairsynth.so")
-    destdir = os.environ.get("FAIRSYNTH_BENCH_DESTDIR")
-    if destdir:
-        lib = os.path.abspath(destdir) + lib
-        label = os.path.join(destdir, "BUILD_LABEL")   # optional, written by whoever built it
-        if os.path.exists(label):
-            head, dirty = open(label).read().strip(), ""
-    when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(os.path.getmtime(lib))) + " UTC" \
-        if os.path.exists(lib) else "not installed"
-    return f"{head}{dirty} / {'DESTDIR ' if destdir else ''}fairsynth.so {when}"
-
-
 STATE = {}
 
 
@@ -90,17 +67,6 @@ def setup_compas():
     """80/20 split exactly as shared/reference/README.md says, and the three tables."""
     if "train_csv" in STATE:
         return
-    os.makedirs(OUT, exist_ok=True)
-    pandas = pd()
-    # read as text so that values round-trip verbatim (no 12 -> 12.0 for NULL-able ints)
-    df = pandas.read_csv(DATA, dtype=str, keep_default_na=False, na_filter=False)
-    train = df.sample(frac=0.8, random_state=7)
-    hold = df.drop(train.index)
-    train_csv, hold_csv = os.path.join(OUT, "compas_train.csv"), os.path.join(OUT, "compas_holdout.csv")
-    train.to_csv(train_csv, index=False)
-    hold.to_csv(hold_csv, index=False)
-    log(f"split compas: {len(train)} training rows, {len(hold)} holdout rows")
-
     # the extension: installed by `make install`; stages that need it fail cleanly
     out, err = psql("CREATE EXTENSION IF NOT EXISTS fairsynth;", check=False, schema=False)
     ext, _ = psql("SELECT coalesce((SELECT extversion FROM pg_extension WHERE extname = 'fairsynth'), '');")
@@ -112,21 +78,8 @@ def setup_compas():
     if not ext.strip():
         log(f"CREATE EXTENSION fairsynth failed: {err.strip()}")
 
-    psql(f"""
-DROP SCHEMA IF EXISTS {SCHEMA} CASCADE;
-CREATE SCHEMA {SCHEMA};
-SET search_path = {SCHEMA}, public;
-CREATE TABLE compas ({DDL});
-CREATE TABLE compas_train ({DDL});
-CREATE TABLE compas_holdout ({DDL});
-\\copy compas FROM {sqlstr(DATA)} WITH (FORMAT csv, HEADER true)
-\\copy compas_train FROM {sqlstr(train_csv)} WITH (FORMAT csv, HEADER true)
-\\copy compas_holdout FROM {sqlstr(hold_csv)} WITH (FORMAT csv, HEADER true)
-ANALYZE compas; ANALYZE compas_train; ANALYZE compas_holdout;
-""")
-    n, _ = psql("SELECT (SELECT count(*) FROM compas_train) || ',' || (SELECT count(*) FROM compas_holdout);")
-    ntrain, nhold = (int(x) for x in n.strip().split(","))
-    assert ntrain == len(train) and nhold == len(hold), "loaded row counts differ from the split"
+    train_csv, hold_csv, ntrain, nhold = load_compas(psql, SCHEMA, OUT)
+    log(f"split compas: {ntrain} training rows, {nhold} holdout rows")
     STATE.update(train_csv=train_csv, hold_csv=hold_csv, n_train=ntrain, n_hold=nhold)
     R.add("setup", "compas rows training / holdout", f"{ntrain} / {nhold}")
 
@@ -704,7 +657,7 @@ def main():
         return 1
     R.add("total", "bench wall-clock seconds", fmt(time.time() - t0, 0))
     # the module file, not the commit (commits of docs or tests change nothing measured)
-    if STATE.get("build") and build_info().split(" / ")[-1] != STATE["build"].split(" / ")[-1]:
+    if module_changed(STATE.get("build")):
         R.add("total", "installed module changed during the run (figures mixed)", build_info(), "rerun", "WARN")
     summary()
     return 1 if R.errors else 0

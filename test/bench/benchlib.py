@@ -22,6 +22,69 @@ LABEL = "two_year_recid"
 LEAKY = ["is_recid", "is_violent_recid"]
 
 
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DATA = os.path.join(REPO, "test", "data", "compas.csv")
+
+
+def build_info():
+    """Which source was measured: HEAD (+dirty) and the installed module's mtime."""
+    def sh(*cmd):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, cwd=REPO).stdout.strip()
+        except OSError:
+            return ""
+    head = sh("git", "rev-parse", "--short", "HEAD") or "?"
+    dirty = " (+uncommitted changes)" if sh("git", "--no-optional-locks", "status", "--porcelain",
+                                              "--untracked-files=no") else ""
+    lib = os.path.join(sh("pg_config", "--pkglibdir") or "/usr/lib/postgresql/15/lib", "fairsynth.so")
+    destdir = os.environ.get("FAIRSYNTH_BENCH_DESTDIR")
+    if destdir:
+        lib = os.path.abspath(destdir) + lib
+        label = os.path.join(destdir, "BUILD_LABEL")   # optional, written by whoever built it
+        if os.path.exists(label):
+            head, dirty = open(label).read().strip(), ""
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(os.path.getmtime(lib))) + " UTC" \
+        if os.path.exists(lib) else "not installed"
+    return f"{head}{dirty} / {'DESTDIR ' if destdir else ''}fairsynth.so {when}"
+
+
+def module_changed(build):
+    """Whether the installed module differs from the one stamped in build (build_info())."""
+    return bool(build) and build_info().split(" / ")[-1] != build.split(" / ")[-1]
+
+
+def load_compas(psql, schema, out):
+    """The 80/20 split of shared/reference/README.md (pandas.sample(frac=0.8,
+    random_state=7)) written to out/compas_{train,holdout}.csv, and the tables compas,
+    compas_train and compas_holdout in a fresh schema; returns (train_csv, hold_csv,
+    n_train, n_hold) after checking the loaded counts against the split."""
+    import pandas
+    os.makedirs(out, exist_ok=True)
+    # read as text so that values round-trip verbatim (no 12 -> 12.0 for NULL-able ints)
+    df = pandas.read_csv(DATA, dtype=str, keep_default_na=False, na_filter=False)
+    train = df.sample(frac=0.8, random_state=7)
+    hold = df.drop(train.index)
+    train_csv, hold_csv = os.path.join(out, "compas_train.csv"), os.path.join(out, "compas_holdout.csv")
+    train.to_csv(train_csv, index=False)
+    hold.to_csv(hold_csv, index=False)
+    psql(f"""
+DROP SCHEMA IF EXISTS {schema} CASCADE;
+CREATE SCHEMA {schema};
+SET search_path = {schema}, public;
+CREATE TABLE compas ({DDL});
+CREATE TABLE compas_train ({DDL});
+CREATE TABLE compas_holdout ({DDL});
+\\copy compas FROM {sqlstr(DATA)} WITH (FORMAT csv, HEADER true)
+\\copy compas_train FROM {sqlstr(train_csv)} WITH (FORMAT csv, HEADER true)
+\\copy compas_holdout FROM {sqlstr(hold_csv)} WITH (FORMAT csv, HEADER true)
+ANALYZE compas; ANALYZE compas_train; ANALYZE compas_holdout;
+""")
+    n, _ = psql("SELECT (SELECT count(*) FROM compas_train) || ',' || (SELECT count(*) FROM compas_holdout);")
+    n_train, n_hold = (int(x) for x in n.strip().split(","))
+    assert (n_train, n_hold) == (len(train), len(hold)), "loaded row counts differ from the split"
+    return train_csv, hold_csv, n_train, n_hold
+
+
 class Results:
     """Rows of the summary table: (section, metric, value, target, status)."""
 

@@ -18,13 +18,12 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (COLUMNS, DDL, LABEL, LEAKY, TEXT_COLS, Results, fmt,  # noqa: E402
-                      make_log, make_psql, run_stages, sqlstr)
+from benchlib import (COLUMNS, DATA, DDL, LABEL, LEAKY, REPO, TEXT_COLS, Results,  # noqa: E402
+                      build_info, fmt, load_compas, make_log, make_psql, module_changed,
+                      run_stages, sqlstr)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
 OUT = os.path.join(HERE, "out", "fairness")
-DATA = os.path.join(REPO, "test", "data", "compas.csv")
 REFERENCE = os.path.join(REPO, "test", "reference")
 QUALITY = os.path.join(REFERENCE, "quality.py")
 SCHEMA = "fairsynth_fairness"
@@ -87,44 +86,13 @@ def run_quality(syn_path, trn=None, hol=None):
 
 # --------------------------------------------------------------------------- setup
 def setup():
-    os.makedirs(OUT, exist_ok=True)
-    pd = pandas()
-    df = pd.read_csv(DATA, dtype=str, keep_default_na=False, na_filter=False)
-    train = df.sample(frac=0.8, random_state=7)
-    hold = df.drop(train.index)
-    STATE["train_csv"] = os.path.join(OUT, "compas_train.csv")
-    STATE["hold_csv"] = os.path.join(OUT, "compas_holdout.csv")
-    train.to_csv(STATE["train_csv"], index=False)
-    hold.to_csv(STATE["hold_csv"], index=False)
     psql("CREATE EXTENSION IF NOT EXISTS fairsynth;", schema=False)
     ver = rows("SELECT extversion FROM pg_extension WHERE extname = 'fairsynth';")[0][0]
     R.add("setup", "fairsynth extension version", ver)
-    lib = "/usr/lib/postgresql/15/lib/fairsynth.so"
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                          cwd=REPO).stdout.strip()
-    dirty = subprocess.run(["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
-                           capture_output=True, text=True, cwd=REPO).stdout.strip()
-    when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(os.path.getmtime(lib))) \
-        if os.path.exists(lib) else "?"
-    STATE["lib_mtime"] = os.path.getmtime(lib) if os.path.exists(lib) else None
-    STATE["build"] = f"{head}{' (+uncommitted changes)' if dirty else ''} / fairsynth.so {when}"
+    STATE["build"] = build_info()
     R.add("setup", "repository commit / installed module", STATE["build"])
-    psql(f"""
-DROP SCHEMA IF EXISTS {SCHEMA} CASCADE;
-CREATE SCHEMA {SCHEMA};
-SET search_path = {SCHEMA}, public;
-CREATE TABLE compas ({DDL});
-CREATE TABLE compas_train ({DDL});
-CREATE TABLE compas_holdout ({DDL});
-\\copy compas FROM {sqlstr(DATA)} WITH (FORMAT csv, HEADER true)
-\\copy compas_train FROM {sqlstr(STATE['train_csv'])} WITH (FORMAT csv, HEADER true)
-\\copy compas_holdout FROM {sqlstr(STATE['hold_csv'])} WITH (FORMAT csv, HEADER true)
-ANALYZE compas; ANALYZE compas_train; ANALYZE compas_holdout;
-""")
-    n = rows("SELECT (SELECT count(*) FROM compas_train), (SELECT count(*) FROM compas_holdout);")[0]
-    assert (int(n[0]), int(n[1])) == (len(train), len(hold)), "loaded row counts differ from the split"
-    STATE["n_train"] = len(train)
-    R.add("setup", "compas rows training / holdout", f"{n[0]} / {n[1]}")
+    STATE["train_csv"], STATE["hold_csv"], STATE["n_train"], n_hold = load_compas(psql, SCHEMA, OUT)
+    R.add("setup", "compas rows training / holdout", f"{STATE['n_train']} / {n_hold}")
 
 
 # -------------------------------------------------------------------- 1 parity
@@ -487,10 +455,9 @@ def main():
         summary()
         return 1
     R.add("total", "wall-clock seconds", fmt(time.time() - t0, 0))
-    lib = "/usr/lib/postgresql/15/lib/fairsynth.so"
-    if STATE.get("lib_mtime") and os.path.exists(lib) and os.path.getmtime(lib) != STATE["lib_mtime"]:
-        R.add("total", "installed fairsynth.so changed during the run (figures may be mixed)",
-              time.strftime("%H:%M:%S UTC", time.gmtime(os.path.getmtime(lib))), "rerun", "WARN")
+    # the module file, not the commit (commits of docs or tests change nothing measured)
+    if module_changed(STATE.get("build")):
+        R.add("total", "installed module changed during the run (figures mixed)", build_info(), "rerun", "WARN")
     summary()
     return 1 if R.errors else 0
 
