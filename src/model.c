@@ -100,16 +100,71 @@ typedef struct FsValRow
 	int			row;
 } FsValRow;
 
-/* Order value-row pairs by value, then row. */
-static int
-fs_cmp_valrow(const void *a, const void *b)
+/* The bits of x as an unsigned key in the order of the values (x not NaN). */
+static inline uint64
+fs_double_order_key(double x)
 {
-	const FsValRow *x = a;
-	const FsValRow *y = b;
+	uint64		bits;
 
-	if (x->v != y->v)
-		return x->v < y->v ? -1 : 1;
-	return (x->row > y->row) - (x->row < y->row);
+	if (x == 0)
+		x = 0;					/* -0 sorts as 0 */
+	memcpy(&bits, &x, sizeof(bits));
+	return (bits & UINT64CONST(0x8000000000000000)) ? ~bits :
+		bits | UINT64CONST(0x8000000000000000);
+}
+
+/*
+ * Sort value-row pairs by value, stably (rows in ascending order stay so
+ * among equal values): a least-significant-byte radix sort that skips the
+ * bytes every key shares (most of them, for integers and few distinct
+ * values), many times faster than qsort on a fit's columns.
+ */
+static void
+fs_sort_valrows(FsValRow *v, int n)
+{
+	int		   *counts = palloc0(sizeof(int) * 8 * 256);
+	FsValRow   *tmp = palloc(sizeof(FsValRow) * Max(n, 1));
+	FsValRow   *from = v,
+			   *to = tmp;
+
+	for (int i = 0; i < n; i++)
+	{
+		uint64		key = fs_double_order_key(v[i].v);
+
+		for (int d = 0; d < 8; d++)
+			counts[d * 256 + ((key >> (8 * d)) & 0xff)]++;
+	}
+	for (int d = 0; d < 8; d++)
+	{
+		int		   *cnt = counts + d * 256;
+		int			pos = 0;
+		bool		shared = false;
+
+		for (int b = 0; b < 256 && !shared; b++)
+			shared = cnt[b] == n;
+		if (shared)
+			continue;
+		for (int b = 0; b < 256; b++)
+		{
+			int			c = cnt[b];
+
+			cnt[b] = pos;
+			pos += c;
+		}
+		for (int i = 0; i < n; i++)
+			to[cnt[(fs_double_order_key(from[i].v) >> (8 * d)) & 0xff]++] = from[i];
+		{
+			FsValRow   *swap = from;
+
+			from = to;
+			to = swap;
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+	if (from != v)
+		memcpy(v, from, sizeof(FsValRow) * n);
+	pfree(counts);
+	pfree(tmp);
 }
 
 /* Fill the equal-mass quantile points of sorted values v[0..n). */
@@ -233,7 +288,7 @@ fs_fit_bins(FsBuf *buf, FsModelColumn *mc, FsSource *src, int c, int32 *cls,
 			n++;
 		}
 	}
-	qsort(v, n, sizeof(FsValRow), fs_cmp_valrow);
+	fs_sort_valrows(v, n);	/* rows are in ascending order: ties stay so */
 	ncuts = fs_derived_cuts(src, c, v, n, cuts);
 
 	/* clip the extremes: no outlier is ever reproduced */

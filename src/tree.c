@@ -34,7 +34,10 @@ typedef struct FsGrow
 	int			cap;
 	int			nc;				/* target classes */
 	int		   *rows;			/* row indices, partitioned in place */
-	int		   *tmp;			/* rows bucketed by predictor class */
+	int		   *tmp;			/* rows (or their target classes) bucketed by
+								 * predictor class */
+	int32	   *tcls;			/* target class of rows[lo + i] of the node
+								 * being split */
 	int64	   *pc;				/* parent class counts */
 	int64	   *lc;				/* left class counts during a sweep */
 	int		   *tot;			/* per predictor class: rows */
@@ -66,7 +69,10 @@ fs_cls(const FsTreeInput *in, int r, int c)
 	return in->classes[(int64) c * in->nrows + r];
 }
 
-/* Order predictor classes by their sort key, then by class. */
+/*
+ * Sort the n predictor classes in present by key[class], then by class:
+ * insertion sort, as there are few of them (a qsort fallback for many).
+ */
 static const double *fs_sort_key;
 
 static int
@@ -78,6 +84,30 @@ fs_key_order(const void *a, const void *b)
 	if (fs_sort_key[x] != fs_sort_key[y])
 		return fs_sort_key[x] < fs_sort_key[y] ? -1 : 1;
 	return (x > y) - (x < y);
+}
+
+static void
+fs_sort_classes(int *present, int n, const double *key)
+{
+	if (n > 64)
+	{
+		fs_sort_key = key;
+		qsort(present, n, sizeof(int), fs_key_order);
+		return;
+	}
+	for (int i = 1; i < n; i++)
+	{
+		int			x = present[i];
+		int			j = i;
+
+		while (j > 0 && (key[present[j - 1]] > key[x] ||
+						 (key[present[j - 1]] == key[x] && present[j - 1] > x)))
+		{
+			present[j] = present[j - 1];
+			j--;
+		}
+		present[j] = x;
+	}
 }
 
 /* Append the node's class distribution (cumulative) to the block. */
@@ -116,7 +146,6 @@ fs_best_split(FsGrow *g, int lo, int hi, int only)
 {
 	const FsTreeInput *in = g->in;
 	int			m = hi - lo;
-	int			t = in->target;
 	int			major = 0;
 	double		sp = 0;
 	double		best = only >= 0 ? -1 : 0;
@@ -145,20 +174,50 @@ fs_best_split(FsGrow *g, int lo, int hi, int only)
 		bool		hist = !y && (int64) in->nclass[p] * g->nc <= FS_HIST_CELLS &&
 			(int64) in->nclass[p] * g->nc <= 4 * (int64) m;
 
-		/* tally the predictor's classes */
-		for (int i = lo; i < hi; i++)
+		/* tally the predictor's classes (the hot loop of a fit) */
 		{
-			int			r = g->rows[i];
-			int			b = fs_cls(in, r, p);
+			const int32 *pcls = in->classes + (int64) p * in->nrows;
+			const int  *rows = g->rows;
+			const int32 *tcls = g->tcls;	/* target class of rows[lo + i] */
+			int		   *tot = g->tot;
+			int		   *present = g->present;
 
-			if (g->tot[b]++ == 0)
-				g->present[npresent++] = b;
 			if (y)
-				g->ysum[b] += y[fs_cls(in, r, t)];
+				for (int i = 0; i < m; i++)
+				{
+					int			b = pcls[rows[lo + i]];
+
+					present[npresent] = b;
+					npresent += tot[b]++ == 0;
+					g->ysum[b] += y[tcls[i]];
+				}
 			else if (hist)
-				g->hist[b * g->nc + fs_cls(in, r, t)]++;
-			else if (fs_cls(in, r, t) == major)
-				g->maj[b]++;
+			{
+				int32	   *h = g->hist;
+				int			nc = g->nc;
+
+				for (int i = 0; i < m; i++)
+				{
+					int			b = pcls[rows[lo + i]];
+
+					present[npresent] = b;
+					npresent += tot[b]++ == 0;
+					h[b * nc + tcls[i]]++;
+				}
+			}
+			else
+			{
+				int		   *maj = g->maj;
+
+				for (int i = 0; i < m; i++)
+				{
+					int			b = pcls[rows[lo + i]];
+
+					present[npresent] = b;
+					npresent += tot[b]++ == 0;
+					maj[b] += tcls[i] == major;
+				}
+			}
 		}
 		if (hist)
 			for (int j = 0; j < npresent; j++)
@@ -172,21 +231,19 @@ fs_best_split(FsGrow *g, int lo, int hi, int only)
 				g->key[b] = in->ordered[p] ? b :
 					y ? g->ysum[b] / g->tot[b] : -(double) g->maj[b] / g->tot[b];
 			}
-			fs_sort_key = g->key;
-			qsort(g->present, npresent, sizeof(int), fs_key_order);
+			fs_sort_classes(g->present, npresent, g->key);
 			if (!hist)
 			{
+				/* the target classes of the rows, bucketed by predictor class */
+				const int32 *pcls = in->classes + (int64) p * in->nrows;
+
 				for (int j = 0; j < npresent; j++)
 				{
 					g->start[g->present[j]] = pos;
 					pos += g->tot[g->present[j]];
 				}
-				for (int i = lo; i < hi; i++)
-				{
-					int			r = g->rows[i];
-
-					g->tmp[g->start[fs_cls(in, r, p)]++] = r;
-				}
+				for (int i = 0; i < m; i++)
+					g->tmp[g->start[pcls[g->rows[lo + i]]]++] = g->tcls[i];
 			}
 
 			/* sweep: move whole predictor classes from right to left */
@@ -225,7 +282,7 @@ fs_best_split(FsGrow *g, int lo, int hi, int only)
 				else
 					for (int k = 0; k < g->tot[b]; k++, pos++)
 					{
-						int			c = fs_cls(in, g->tmp[pos], t);
+						int			c = g->tmp[pos];
 						int64		l = g->lc[c];
 						int64		rr = g->pc[c] - l;
 
@@ -253,7 +310,7 @@ fs_best_split(FsGrow *g, int lo, int hi, int only)
 				memset(g->lc, 0, sizeof(int64) * g->nc);
 			else if (!y)
 				for (int i = 0; i < pos; i++)
-					g->lc[fs_cls(in, g->tmp[i], t)] = 0;
+					g->lc[g->tmp[i]] = 0;
 		}
 		for (int j = 0; j < npresent; j++)
 		{
@@ -310,7 +367,12 @@ fs_grow(FsGrow *g, int lo, int hi, int parent, int depth, bool parent_pure,
 
 	memset(g->pc, 0, sizeof(int64) * g->nc);
 	for (int i = lo; i < hi; i++)
-		g->pc[fs_cls(in, g->rows[i], in->target)]++;
+	{
+		int32		c = fs_cls(in, g->rows[i], in->target);
+
+		g->tcls[i - lo] = c;
+		g->pc[c]++;
+	}
 	fs_store_dist(g, &g->nodes[id], g->pc, m);
 
 	/* groups first: each balance combination gets its own subtree */
@@ -535,11 +597,16 @@ fs_smooth_leaves(FsGrow *g, double smoothing)
 static int
 fs_depth(const FsNode *nodes, int id)
 {
+	int			left,
+				right;
+
 	check_stack_depth();
 	if (FS_IS_LEAF(nodes, id))
 		return 0;
-	return 1 + Max(fs_depth(nodes, nodes[id].child[0]),
-				   fs_depth(nodes, nodes[id].child[1]));
+	/* not Max(fs_depth(), fs_depth()): the macro would walk a subtree twice */
+	left = fs_depth(nodes, nodes[id].child[1]);
+	right = fs_depth(nodes, nodes[id].child[0]);
+	return 1 + Max(left, right);
 }
 
 /*
@@ -591,6 +658,7 @@ fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing,
 	g.nodes = palloc(sizeof(FsNode) * g.cap);
 	g.rows = palloc(sizeof(int) * Max(in->nrows, 1));
 	g.tmp = palloc(sizeof(int) * Max(in->nrows, 1));
+	g.tcls = palloc(sizeof(int32) * Max(in->nrows, 1));
 	for (int r = 0; r < in->nrows; r++)
 		if (in->exclude_class < 0 || fs_cls(in, r, in->target) != in->exclude_class)
 			g.rows[nrows++] = r;
@@ -625,6 +693,7 @@ fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing,
 	pfree(g.nodes);
 	pfree(g.rows);
 	pfree(g.tmp);
+	pfree(g.tcls);
 	pfree(g.pc);
 	pfree(g.lc);
 	pfree(g.tot);
@@ -667,6 +736,21 @@ fs_draw_excluding(const char *base, const FsNode *node, int skip, double u)
 			lo = mid + 1;
 	}
 	return d[lo].cls;
+}
+
+/*
+ * One draw from a Walker alias table of n entries, in O(1) and without a
+ * branch on the random value (a mispredicted branch per draw would cost more
+ * than the draw).
+ */
+static inline int
+fs_alias_draw(const FsAlias *t, int n, pg_prng_state *rng)
+{
+	double		u = fs_rand01(rng) * n;
+	int			i = Min((int) u, n - 1);
+	int32		keep = -(int32) ((u - i) < t[i].prob);
+
+	return (t[i].cls & keep) | (t[i].alias & ~keep);
 }
 
 /*
@@ -725,22 +809,21 @@ fs_tree_draw_batch(const char *base, const FsNode *nodes, const FsStart *starts,
 		for (int r = 0; r < cnt; r++)
 		{
 			const FsNode *leaf = &nodes[ids[r]];
-			const FsAlias *t = (const FsAlias *) (base + leaf->alias);
-			int			cls = -1;
+			int			cls = fs_alias_draw((const FsAlias *) (base + leaf->alias),
+											leaf->ndist, rng);
 
-			/* O(1) draws; leaving a class out takes a few retries at most */
-			for (int tries = 0; tries < 16 && (cls < 0 || cls == skip); tries++)
+			/* leaving a class out takes a few more draws at most */
+			if (unlikely(skip >= 0 && cls == skip))
 			{
-				double		u = fs_rand01(rng) * leaf->ndist;
-				int			i = Min((int) u, leaf->ndist - 1);
-
-				cls = (u - i) < t[i].prob ? t[i].cls : t[i].alias;
-			}
-			if (skip >= 0 && cls == skip)
-			{
-				cls = fs_draw_excluding(base, leaf, skip, fs_rand01(rng));
-				if (cls < 0)	/* the leaf knows only the skipped class */
-					cls = fs_draw_excluding(base, &nodes[0], skip, fs_rand01(rng));
+				for (int tries = 1; tries < 16 && cls == skip; tries++)
+					cls = fs_alias_draw((const FsAlias *) (base + leaf->alias),
+										leaf->ndist, rng);
+				if (cls == skip)
+				{
+					cls = fs_draw_excluding(base, leaf, skip, fs_rand01(rng));
+					if (cls < 0)	/* the leaf knows only the skipped class */
+						cls = fs_draw_excluding(base, &nodes[0], skip, fs_rand01(rng));
+				}
 			}
 			rows[r * stride + target] = cls >= 0 ? cls : skip;
 		}
