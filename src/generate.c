@@ -26,6 +26,14 @@
 /* How often a row that copies a source row is drawn again. */
 #define FS_COPY_RETRIES 8
 
+/* A value known before drawing: a category's, or a single-value bin's. */
+typedef struct FsFixedValue
+{
+	Datum		value;
+	double		sig;			/* its signature in the copy guard */
+	bool		fixed;			/* false: drawn per row (or NULL) */
+} FsFixedValue;
+
 /* Rows generated together, column by column. */
 #define FS_BATCH_ROWS 512
 
@@ -230,6 +238,17 @@ fs_value_of_class(FsSource *src, const FsModel *m, int c, int cls,
 }
 
 /*
+ * A row signature's entry in the copy guard: its 64-bit hash.  Two different
+ * rows share one with probability about 2^-64 per pair; the only effect
+ * would be one row drawn again.
+ */
+static inline uint64
+fs_guard_key(const double *sig, int ncols)
+{
+	return fs_hash_bytes(sig, sizeof(double) * ncols, 0);
+}
+
+/*
  * The copy guard: every sampled source row as a signature (per modelled
  * column its dictionary code or its number, NULL as FS_SIG_NULL; keys left
  * out), in a set.  A synthetic row with the same signature would copy a row
@@ -243,13 +262,16 @@ fs_copy_guard(FsSource *src)
 
 	for (int r = 0; r < src->nsample; r++)
 	{
+		uint64		key;
+
 		for (int c = 0; c < src->ncols; c++)
 		{
 			double		v = src->sample[(int64) r * src->ncols + c];
 
 			sig[c] = src->cols[c].kind == FS_KEY ? 0 : (isnan(v) ? FS_SIG_NULL : v);
 		}
-		fs_dict_lookup(set, (const char *) sig, sizeof(double) * src->ncols, true);
+		key = fs_guard_key(sig, src->ncols);
+		fs_dict_lookup(set, (const char *) &key, sizeof(key), true);
 		CHECK_FOR_INTERRUPTS();
 	}
 	pfree(sig);
@@ -290,33 +312,43 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 	int64		done = 0;
 	/* text keys of this call: new when the seed or the data differ */
 	uint32		run = (uint32) (pg_prng_uint64(rng) ^ src->fingerprint ^ (src->fingerprint >> 32));
-	Datum	  **category = palloc0(sizeof(Datum *) * ncols);
+	FsFixedValue **fixed = palloc0(sizeof(FsFixedValue *) * ncols);
 	FsDict	   *guard = fs_copy_guard(src);
 	double	   *sig = palloc(sizeof(double) * ncols);
-	double	  **category_sig = palloc0(sizeof(double *) * ncols);
 
 	for (int c = 0; c < k; c++)
 		fs_fenwick_add(tree, k, c, plan->counts[c]);
 
-	/* every category's value, made once: most columns' values come from here */
+	/*
+	 * the value of every category and single-value bin, made once: most
+	 * columns' values come from here
+	 */
 	for (int c = 0; c < ncols; c++)
 	{
 		const FsModelColumn *mc = FS_AT(m, m->cols, FsModelColumn) + c;
-		const FsCategory *cats = FS_AT(m, mc->classes, FsCategory);
 
-		if (mc->kind != FS_CAT)
+		if (mc->kind == FS_KEY)
 			continue;
-		category[c] = palloc0(sizeof(Datum) * mc->nclass);
-		category_sig[c] = palloc0(sizeof(double) * mc->nclass);
+		fixed[c] = palloc0(sizeof(FsFixedValue) * mc->nclass);
 		for (int j = 0; j < mc->nclass; j++)
-			if (j != mc->null_class && j != mc->rare_class)
+		{
+			FsFixedValue *f = &fixed[c][j];
+
+			if (j == mc->null_class || j == mc->rare_class)
+				continue;
+			if (mc->kind == FS_CAT)
 			{
-				category[c][j] = fs_key_to_datum((const char *) m + cats[j].key, cats[j].len,
-												 &src->cols[c]);
-				category_sig[c][j] = fs_dict_lookup(src->cols[c].dict,
-													(const char *) m + cats[j].key,
-													cats[j].len, false);
+				const FsCategory *cat = FS_AT(m, mc->classes, FsCategory) + j;
+
+				f->value = fs_key_to_datum((const char *) m + cat->key, cat->len,
+										   &src->cols[c]);
+				f->sig = fs_dict_lookup(src->cols[c].dict, (const char *) m + cat->key,
+										cat->len, false);
+				f->fixed = true;
 			}
+			else if (FS_AT(m, mc->classes, FsBin)[j].is_atom)
+				f->fixed = fs_value_and_signature(src, m, c, j, NULL, &f->value, &f->sig);
+		}
 	}
 
 	while (done < plan->total)
@@ -358,6 +390,8 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 
 			for (int attempt = 0;; attempt++)
 			{
+				uint64		key;
+
 				for (int c = 0; c < ncols; c++)
 				{
 					FsColumn   *col = &src->cols[c];
@@ -366,18 +400,19 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 					sig[c] = 0;
 					if (col->kind == FS_KEY)
 						colval[c] = fs_fresh_key(col, done + r, run, rng);
-					else if (category[c] != NULL && category[c][cls[c]] != (Datum) 0)
+					else if (fixed[c][cls[c]].fixed)
 					{
-						colval[c] = category[c][cls[c]];
-						sig[c] = category_sig[c][cls[c]];
+						colval[c] = fixed[c][cls[c]].value;
+						sig[c] = fixed[c][cls[c]].sig;
 					}
 					else
 						colnull[c] = !fs_value_and_signature(src, m, c, cls[c], rng,
 															 &colval[c], &sig[c]);
 				}
 				/* a copy of a row the model learned from: draw the row again */
+				key = fs_guard_key(sig, ncols);
 				if (attempt == FS_COPY_RETRIES ||
-					fs_dict_lookup(guard, (const char *) sig, sizeof(double) * ncols, false) < 0)
+					fs_dict_lookup(guard, (const char *) &key, sizeof(key), false) < 0)
 					break;
 				for (int j = src->nbalance; j < ncols && order[j] >= 0; j++)
 					fs_model_draw_classes(m, order[j], cls, 1, impute, rng);

@@ -338,40 +338,51 @@ fs_key_maxima(FsSource *src)
 	}
 }
 
-/* Order doubles ascending. */
-static int
-fs_double_cmp(const void *a, const void *b)
-{
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
-
-/* Whether the sampled values of column c are all distinct and non-NULL. */
+/*
+ * Whether the sampled values of column c are all distinct and non-NULL: a
+ * category column of a table that fits the sample has as many values as
+ * rows; otherwise the values (or codes) go into a hash set that stops at the
+ * first repeat (for most columns, within a few rows).
+ */
 static bool
 fs_all_distinct(FsSource *src, int c)
 {
-	double	   *v;
 	int			n = src->nsample;
+	int			cap = 64;
+	uint64	   *set;
 	bool		distinct = true;
 
 	if (n < FS_MIN_ROWS_FOR_DISTINCT_KEY)
 		return false;
-	v = palloc(sizeof(double) * n);
-	for (int r = 0; r < n; r++)
+	/* a dictionary that never saw a row leave the sample has its values */
+	if (src->cols[c].dict != NULL && src->nrows == n)
+		return fs_dict_size(src->cols[c].dict) == n;
+	while (cap < 2 * n)
+		cap *= 2;
+	/* a value's bits, plus one so that 0 marks an empty slot */
+	set = palloc0(sizeof(uint64) * cap);
+	for (int r = 0; r < n && distinct; r++)
 	{
-		v[r] = src->sample[(int64) r * src->ncols + c];
-		if (isnan(v[r]))
+		double		x = src->sample[(int64) r * src->ncols + c];
+		uint64		bits;
+		uint32		i;
+
+		if (isnan(x))
 		{
-			pfree(v);
-			return false;
+			distinct = false;
+			break;
 		}
+		if (x == 0)
+			x = 0;				/* -0 equals 0 */
+		memcpy(&bits, &x, sizeof(bits));
+		bits++;
+		i = (uint32) fs_hash_bytes(&bits, sizeof(bits), 0) & (cap - 1);
+		while (set[i] != 0 && set[i] != bits)
+			i = (i + 1) & (cap - 1);
+		distinct = set[i] == 0;
+		set[i] = bits;
 	}
-	qsort(v, n, sizeof(double), fs_double_cmp);
-	for (int r = 1; r < n && distinct; r++)
-		distinct = v[r] != v[r - 1];
-	pfree(v);
+	pfree(set);
 	return distinct;
 }
 
