@@ -42,33 +42,69 @@ uint64
 fs_hash_bytes(const void *p, int len, uint64 seed)
 {
 	const char *s = (const char *) p;
+	int			total = len;
 	uint64		h = seed ^ ((uint64) len * FS_HASH_K2);
 	uint64		k;
 
 	if (len >= 32)
 	{
-		uint64		lane[4] = {h, h ^ FS_HASH_K1, h + FS_HASH_K2, ~h};
+		uint64		h0 = h,
+					h1 = h ^ FS_HASH_K1,
+					h2 = h + FS_HASH_K2,
+					h3 = ~h;
 
 		for (; len >= 32; s += 32, len -= 32)
-			for (int i = 0; i < 4; i++)
-			{
-				memcpy(&k, s + 8 * i, 8);
-				lane[i] ^= fs_hash_word(k);
-				lane[i] = fs_rotl64(lane[i], 27) * 5 + UINT64CONST(0x52dce729);
-			}
-		h = fs_rotl64(lane[0], 1) + fs_rotl64(lane[1], 7) +
-			fs_rotl64(lane[2], 12) + fs_rotl64(lane[3], 18);
+		{
+			memcpy(&k, s, 8);
+			h0 = fs_rotl64(h0 ^ fs_hash_word(k), 27) * 5 + UINT64CONST(0x52dce729);
+			memcpy(&k, s + 8, 8);
+			h1 = fs_rotl64(h1 ^ fs_hash_word(k), 27) * 5 + UINT64CONST(0x52dce729);
+			memcpy(&k, s + 16, 8);
+			h2 = fs_rotl64(h2 ^ fs_hash_word(k), 27) * 5 + UINT64CONST(0x52dce729);
+			memcpy(&k, s + 24, 8);
+			h3 = fs_rotl64(h3 ^ fs_hash_word(k), 27) * 5 + UINT64CONST(0x52dce729);
+		}
+		h = fs_rotl64(h0, 1) + fs_rotl64(h1, 7) + fs_rotl64(h2, 12) + fs_rotl64(h3, 18);
 	}
 	for (; len >= 8; s += 8, len -= 8)
 	{
 		memcpy(&k, s, 8);
-		h ^= fs_hash_word(k);
-		h = fs_rotl64(h, 27) * 5 + UINT64CONST(0x52dce729);
+		h = fs_rotl64(h ^ fs_hash_word(k), 27) * 5 + UINT64CONST(0x52dce729);
 	}
 	if (len > 0)
 	{
-		k = 0;
-		memcpy(&k, s, len);
+		/*
+		 * The last 1-7 bytes: the final eight bytes of the input shifted
+		 * (when there are eight), else loads of 4, 2 and 1 bytes; never a
+		 * byte-wise copy, whose stores a word load would wait for.
+		 */
+		if (total >= 8)
+		{
+			memcpy(&k, s + len - 8, 8);
+			k >>= 8 * (8 - len);
+		}
+		else
+		{
+			k = 0;
+			if (len & 4)
+			{
+				uint32		w;
+
+				memcpy(&w, s, 4);
+				k = w;
+				s += 4;
+			}
+			if (len & 2)
+			{
+				uint16		w;
+
+				memcpy(&w, s, 2);
+				k = (k << 16) | w;
+				s += 2;
+			}
+			if (len & 1)
+				k = (k << 8) | (uint8) *s;
+		}
 		h ^= fs_hash_word(k);
 	}
 	/* final avalanche: every input bit reaches every output bit */
