@@ -36,8 +36,10 @@ typedef struct FsGrow
 	int		   *rows;			/* row indices, partitioned in place */
 	int		   *tmp;			/* rows (or their target classes) bucketed by
 								 * predictor class */
-	int32	   *tcls;			/* target class of rows[lo + i] of the node
-								 * being split */
+	int32	   *tcls;			/* target class of rows[i], partitioned with
+								 * rows */
+	int32	   *ttmp;			/* tcls being partitioned */
+	int64		best_nl;		/* rows the best split sends left */
 	int64	   *pc;				/* parent class counts */
 	int64	   *lc;				/* left class counts during a sweep */
 	int		   *tot;			/* per predictor class: rows */
@@ -178,7 +180,7 @@ fs_best_split(FsGrow *g, int lo, int hi, int only)
 		{
 			const int32 *pcls = in->classes + (int64) p * in->nrows;
 			const int  *rows = g->rows;
-			const int32 *tcls = g->tcls;	/* target class of rows[lo + i] */
+			const int32 *tcls = g->tcls + lo;	/* target class of rows[lo + i] */
 			int		   *tot = g->tot;
 			int		   *present = g->present;
 
@@ -243,7 +245,7 @@ fs_best_split(FsGrow *g, int lo, int hi, int only)
 					pos += g->tot[g->present[j]];
 				}
 				for (int i = 0; i < m; i++)
-					g->tmp[g->start[pcls[g->rows[lo + i]]]++] = g->tcls[i];
+					g->tmp[g->start[pcls[g->rows[lo + i]]]++] = g->tcls[lo + i];
 			}
 
 			/* sweep: move whole predictor classes from right to left */
@@ -302,6 +304,7 @@ fs_best_split(FsGrow *g, int lo, int hi, int only)
 				{
 					best = score;
 					best_pred = p;
+					g->best_nl = nl;
 					g->best_nset = j + 1;
 					memcpy(g->best_set, g->present, sizeof(int) * (j + 1));
 				}
@@ -339,7 +342,7 @@ fs_grow(FsGrow *g, int lo, int hi, int parent, int depth, bool parent_pure,
 	FsOff		set;
 	uint8	   *bits;
 	int			mid;
-	int			nleft = 0;
+	int			nright;
 	bool		pure;
 	int			saved_min_leaf = g->min_leaf;
 
@@ -360,19 +363,14 @@ fs_grow(FsGrow *g, int lo, int hi, int parent, int depth, bool parent_pure,
 
 	/* the top node whose rows all share one balance combination */
 	pure = true;
-	if (in->group_col >= 0)
+	if (in->group_col >= 0 && !parent_pure)
 		for (int i = lo + 1; i < hi && pure; i++)
 			pure = fs_cls(in, g->rows[i], in->group_col) == fs_cls(in, g->rows[lo], in->group_col);
 	g->nodes[id].group_root = pure && !parent_pure && parent >= 0;
 
 	memset(g->pc, 0, sizeof(int64) * g->nc);
 	for (int i = lo; i < hi; i++)
-	{
-		int32		c = fs_cls(in, g->rows[i], in->target);
-
-		g->tcls[i - lo] = c;
-		g->pc[c]++;
-	}
+		g->pc[g->tcls[i]]++;
 	fs_store_dist(g, &g->nodes[id], g->pc, m);
 
 	/* groups first: each balance combination gets its own subtree */
@@ -409,15 +407,8 @@ fs_grow(FsGrow *g, int lo, int hi, int parent, int depth, bool parent_pure,
 	bits = palloc0((nclass_pred + 7) / 8);
 	for (int j = 0; j < g->best_nset; j++)
 		bits[g->best_set[j] / 8] |= 1 << (g->best_set[j] % 8);
-	for (int i = lo; i < hi; i++)
-	{
-		int			b = fs_cls(in, g->rows[i], pred);
-
-		if (bits[b / 8] & (1 << (b % 8)))
-			nleft++;
-	}
 	/* classes absent here follow the majority of the node's rows */
-	if (nleft * 2 >= m)
+	if (g->best_nl * 2 >= m)
 	{
 		uint8	   *seen = palloc0((nclass_pred + 7) / 8);
 
@@ -433,20 +424,29 @@ fs_grow(FsGrow *g, int lo, int hi, int parent, int depth, bool parent_pure,
 		pfree(seen);
 	}
 
-	/* partition rows, stably: row order stays ascending for cache locality */
+	/*
+	 * partition rows and their target classes, stably (row order stays
+	 * ascending for cache locality), writing each row to both sides and
+	 * advancing one: no branch on the row's side
+	 */
 	mid = lo;
-	nleft = 0;
+	nright = 0;
 	for (int i = lo; i < hi; i++)
 	{
 		int			r = g->rows[i];
+		int32		c = g->tcls[i];
 		int			b = fs_cls(in, r, pred);
+		int			left = (bits[b / 8] >> (b % 8)) & 1;
 
-		if (bits[b / 8] & (1 << (b % 8)))
-			g->rows[mid++] = r;
-		else
-			g->tmp[nleft++] = r;
+		g->rows[mid] = r;
+		g->tcls[mid] = c;
+		g->tmp[nright] = r;
+		g->ttmp[nright] = c;
+		mid += left;
+		nright += 1 - left;
 	}
-	memcpy(g->rows + mid, g->tmp, sizeof(int) * nleft);
+	memcpy(g->rows + mid, g->tmp, sizeof(int) * nright);
+	memcpy(g->tcls + mid, g->ttmp, sizeof(int32) * nright);
 
 	g->nodes[id].test = pred;
 	if (nclass_pred <= 64)
@@ -659,9 +659,13 @@ fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing,
 	g.rows = palloc(sizeof(int) * Max(in->nrows, 1));
 	g.tmp = palloc(sizeof(int) * Max(in->nrows, 1));
 	g.tcls = palloc(sizeof(int32) * Max(in->nrows, 1));
+	g.ttmp = palloc(sizeof(int32) * Max(in->nrows, 1));
 	for (int r = 0; r < in->nrows; r++)
 		if (in->exclude_class < 0 || fs_cls(in, r, in->target) != in->exclude_class)
+		{
+			g.tcls[nrows] = fs_cls(in, r, in->target);
 			g.rows[nrows++] = r;
+		}
 	for (int pi = 0; pi < in->npreds; pi++)
 		maxnb = Max(maxnb, in->nclass[in->preds[pi]]);
 	if (in->group_col >= 0)
@@ -694,6 +698,7 @@ fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing,
 	pfree(g.rows);
 	pfree(g.tmp);
 	pfree(g.tcls);
+	pfree(g.ttmp);
 	pfree(g.pc);
 	pfree(g.lc);
 	pfree(g.tot);
