@@ -154,7 +154,7 @@ typedef struct FsModel
 #define FS_GROUP_COL(ncols) (ncols)
 #define FS_CLASS_STRIDE(ncols) ((ncols) + 1)
 
-#define FS_MODEL_MAGIC 0x46534D32	/* "FSM2" */
+#define FS_MODEL_MAGIC 0x46534D33	/* "FSM3" */
 
 /* Where the walks of one balance combination start in a tree. */
 typedef struct FsStart
@@ -219,7 +219,8 @@ typedef struct FsNode
 	int32		child[2];		/* [1]: class in the set; [0]: not */
 	int32		parent;			/* -1 at the root */
 	uint64		mask;			/* the set, if the column has <= 64 classes */
-	FsOff		goes_left;		/* the set as a bitset otherwise, or 0 */
+	FsOff		goes_left;		/* the set as uint64 words otherwise (class b
+								 * is bit b % 64 of word b / 64), or 0 */
 	FsOff		dist;			/* FsDraw[ndist], cumulative */
 	int32		ndist;
 	float4		weight;			/* training rows in the node */

@@ -252,13 +252,40 @@ fs_guard_key(const double *sig, int ncols)
  * The copy guard: every sampled source row as a signature (per modelled
  * column its dictionary code or its number, NULL as FS_SIG_NULL; keys left
  * out), in a set.  A synthetic row with the same signature would copy a row
- * the model learned from, and is drawn again.
+ * the model learned from, and is drawn again.  In front of the set, a bitmap
+ * of at least 32 bits per row answers "not a copy" for most rows with one
+ * memory access.
  */
-static FsDict *
+typedef struct FsCopyGuard
+{
+	FsDict	   *set;			/* the signatures' keys */
+	uint64	   *bits;			/* bit (key >> shift) set for every key */
+	int			shift;
+} FsCopyGuard;
+
+/* Whether key is the key of a row the model learned from. */
+static inline bool
+fs_guard_holds(const FsCopyGuard *guard, uint64 key)
+{
+	uint64		bit = key >> guard->shift;
+
+	if (!((guard->bits[bit / 64] >> (bit % 64)) & 1))
+		return false;
+	return fs_dict_lookup(guard->set, (const char *) &key, sizeof(key), false) >= 0;
+}
+
+static FsCopyGuard
 fs_copy_guard(FsSource *src)
 {
-	FsDict	   *set = fs_dict_create(Max(src->nsample, 16));
+	FsCopyGuard guard;
+	int			log2bits = 12;
 	double	   *sig = palloc(sizeof(double) * src->ncols);
+
+	while (log2bits < 26 && ((int64) 1 << log2bits) < (int64) 32 * src->nsample)
+		log2bits++;
+	guard.set = fs_dict_create(Max(src->nsample, 16));
+	guard.bits = palloc0(sizeof(uint64) * (((int64) 1 << log2bits) / 64));
+	guard.shift = 64 - log2bits;
 
 	for (int r = 0; r < src->nsample; r++)
 	{
@@ -271,11 +298,12 @@ fs_copy_guard(FsSource *src)
 			sig[c] = src->cols[c].kind == FS_KEY ? 0 : (isnan(v) ? FS_SIG_NULL : v);
 		}
 		key = fs_guard_key(sig, src->ncols);
-		fs_dict_lookup(set, (const char *) &key, sizeof(key), true);
+		fs_dict_lookup(guard.set, (const char *) &key, sizeof(key), true);
+		guard.bits[(key >> guard.shift) / 64] |= UINT64CONST(1) << ((key >> guard.shift) % 64);
 		CHECK_FOR_INTERRUPTS();
 	}
 	pfree(sig);
-	return set;
+	return guard;
 }
 
 /*
@@ -313,7 +341,7 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 	/* text keys of this call: new when the seed or the data differ */
 	uint32		run = (uint32) (pg_prng_uint64(rng) ^ src->fingerprint ^ (src->fingerprint >> 32));
 	FsFixedValue **fixed = palloc0(sizeof(FsFixedValue *) * ncols);
-	FsDict	   *guard = fs_copy_guard(src);
+	FsCopyGuard guard = fs_copy_guard(src);
 	double	   *sig = palloc(sizeof(double) * ncols);
 
 	for (int c = 0; c < k; c++)
@@ -411,8 +439,7 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 				}
 				/* a copy of a row the model learned from: draw the row again */
 				key = fs_guard_key(sig, ncols);
-				if (attempt == FS_COPY_RETRIES ||
-					fs_dict_lookup(guard, (const char *) &key, sizeof(key), false) < 0)
+				if (attempt == FS_COPY_RETRIES || !fs_guard_holds(&guard, key))
 					break;
 				for (int j = src->nbalance; j < ncols && order[j] >= 0; j++)
 					fs_model_draw_classes(m, order[j], cls, 1, impute, rng);

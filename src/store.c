@@ -145,16 +145,27 @@ fs_store_init(void)
 	shmem_startup_hook = fs_store_startup;
 }
 
-/* Whether entry e holds the model of key. */
+/*
+ * Whether entry e holds the model of key, in this library's model format (a
+ * library installed over a running server must not read an older one's).
+ */
 static bool
 fs_store_matches(const FsStoreEntry *e, const FsModelKey *key)
 {
-	return e->used && e->relid == key->relid && e->userid == key->userid &&
-		e->fingerprint == key->fingerprint && e->nrows == key->nrows &&
-		e->sample_rows == key->sample_rows &&
-		e->rare_threshold == key->rare_threshold &&
-		e->shape_len == strlen(key->shape) + 1 &&
-		memcmp(fs_store_arena() + e->off, key->shape, e->shape_len) == 0;
+	uint32		magic;
+
+	if (!(e->used && e->relid == key->relid && e->userid == key->userid &&
+		  e->fingerprint == key->fingerprint && e->nrows == key->nrows &&
+		  e->sample_rows == key->sample_rows &&
+		  e->rare_threshold == key->rare_threshold &&
+		  e->shape_len == strlen(key->shape) + 1 &&
+		  memcmp(fs_store_arena() + e->off, key->shape, e->shape_len) == 0 &&
+		  e->model_size >= sizeof(FsModel)))
+		return false;
+	/* the model follows its shape string, so it may be unaligned */
+	memcpy(&magic, fs_store_arena() + e->off + e->shape_len + offsetof(FsModel, magic),
+		   sizeof(magic));
+	return magic == FS_MODEL_MAGIC;
 }
 
 /* The stored model for key, copied into the current context, or NULL. */

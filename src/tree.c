@@ -140,6 +140,19 @@ fs_store_dist(FsGrow *g, FsNode *node, const int64 *counts, int m)
 }
 
 /*
+ * Whether class b of the node's tested column is in its split set: one word
+ * load, from the mask or from the bitset, chosen without a branch.
+ */
+static inline int
+fs_in_set(const char *base, const FsNode *node, uint32 b)
+{
+	const uint64 *word = node->goes_left != 0 ?
+		(const uint64 *) (base + node->goes_left) + b / 64 : &node->mask;
+
+	return (int) ((*word >> (b % 64)) & 1);
+}
+
+/*
  * Find the best split of rows[lo, hi) and leave it in g->best_set; returns
  * the predictor, or -1 when no split improves the node enough.
  */
@@ -460,8 +473,14 @@ fs_grow(FsGrow *g, int lo, int hi, int parent, int depth, bool parent_pure,
 	}
 	else
 	{
-		set = fs_buf_alloc(g->buf, (nclass_pred + 7) / 8);
-		memcpy(g->buf->data + set, bits, (nclass_pred + 7) / 8);
+		/* 64-bit words, bit b of the set at bit b % 64 of word b / 64 */
+		uint64	   *words;
+
+		set = fs_buf_alloc(g->buf, sizeof(uint64) * ((nclass_pred + 63) / 64));
+		words = FS_AT(g->buf->data, set, uint64);
+		for (int b = 0; b < nclass_pred; b++)
+			if (bits[b / 8] & (1 << (b % 8)))
+				words[b / 64] |= UINT64CONST(1) << (b % 64);
 		g->nodes[id].goes_left = set;
 	}
 	pfree(bits);
@@ -628,8 +647,7 @@ fs_group_starts(FsBuf *buf, const FsNode *nodes, int group_col, int ngroups,
 		while (!FS_IS_LEAF(nodes, id) && nodes[id].test == group_col)
 		{
 			const FsNode *node = &nodes[id];
-			int			in_set = node->goes_left == 0 ? (int) ((node->mask >> (k & 63)) & 1) :
-				(((const uint8 *) (buf->data + node->goes_left))[k / 8] >> (k % 8)) & 1;
+			int			in_set = fs_in_set(buf->data, node, k);
 
 			id = node->child[in_set];
 		}
@@ -802,14 +820,7 @@ fs_tree_draw_batch(const char *base, const FsNode *nodes, const FsStart *starts,
 			for (int r = 0; r < cnt; r++)
 			{
 				const FsNode *node = &nodes[ids[r]];
-				uint32		b = (uint32) rows[r * stride + node->test];
-				int			in_set;
-
-				if (node->goes_left == 0)
-					in_set = (int) ((node->mask >> (b & 63)) & 1);
-				else
-					in_set = (((const uint8 *) (base + node->goes_left))[b / 8] >> (b % 8)) & 1;
-				ids[r] = node->child[in_set];
+				ids[r] = node->child[fs_in_set(base, node, (uint32) rows[r * stride + node->test])];
 			}
 		for (int r = 0; r < cnt; r++)
 		{
