@@ -694,7 +694,8 @@ fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing,
 	g.maj = palloc0(sizeof(int) * maxnb);
 	g.ysum = palloc0(sizeof(double) * maxnb);
 	g.start = palloc0(sizeof(int) * maxnb);
-	g.present = palloc0(sizeof(int) * maxnb);
+	/* one more: the tally writes a class before it knows it is new */
+	g.present = palloc0(sizeof(int) * (maxnb + 1));
 	g.key = palloc0(sizeof(double) * maxnb);
 	g.best_set = palloc0(sizeof(int) * maxnb);
 	g.hist = palloc0(sizeof(int32) * FS_HIST_CELLS);
