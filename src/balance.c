@@ -148,7 +148,12 @@ fs_cpu_seconds(void)
 		(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-/* The cache key of the model src calls for. */
+/*
+ * The cache key of the model src calls for.  The shape has the columns' kinds
+ * as described, before the read makes all-distinct columns keys: that is a
+ * function of the rows, which the fingerprint covers, so the key can be made
+ * (without fingerprint) before the read.
+ */
 static void
 fs_model_key(FsSource *src, FsModelKey *key)
 {
@@ -165,10 +170,28 @@ fs_model_key(FsSource *src, FsModelKey *key)
 	for (int c = 0; c < src->ncols; c++)
 		appendStringInfo(&shape, "%d:%u:%d:%d:%d:%d;", src->cols[c].attnum,
 						 src->cols[c].typid, src->cols[c].typmod,
-						 (int) src->cols[c].kind, src->cols[c].balance_pos,
+						 (int) src->cols[c].described_kind, src->cols[c].balance_pos,
 						 (int) src->cols[c].notnull);
 	appendStringInfo(&shape, "outcome %d", src->outcome);
 	key->shape = shape.data;
+}
+
+/*
+ * Take from a reused model what the read learns from its sample: which
+ * columns are keys, numeric scales and timestamp units (the same as a read
+ * with the sample would find: the model's rows are these rows).
+ */
+static void
+fs_adopt_model_columns(FsSource *src, const FsModel *m)
+{
+	for (int c = 0; c < src->ncols; c++)
+	{
+		const FsModelColumn *mc = FS_AT(m, m->cols, FsModelColumn) + c;
+
+		src->cols[c].kind = (FsKind) mc->kind;
+		src->cols[c].max_scale = mc->max_scale;
+		src->cols[c].granule = mc->granule;
+	}
 }
 
 /* Run a generator request and return its rows. */
@@ -185,6 +208,7 @@ fs_run(FunctionCallInfo fcinfo, FsRequest *req)
 	int		   *outmap;
 	FsModelKey	key;
 	bool		cached;
+	bool		expected;
 	double		t0,
 				t1,
 				tscan;
@@ -207,30 +231,49 @@ fs_run(FunctionCallInfo fcinfo, FsRequest *req)
 		fs_check_num_rows(req->num_rows);
 	outmap = fs_output_map(&src, rsinfo->setDesc, req->named);
 
+	/*
+	 * With a model of this relation kept, bet that the rows have not changed
+	 * and read them without the sample the fit would need; if they have,
+	 * read them again with it.
+	 */
 	t0 = fs_cpu_seconds();
-	fs_scan_relation(&src);
-	tscan = fs_cpu_seconds();
-	plan = fs_plan_make(&src, req->additive, req->num_rows, req->num_rows_given,
-						req->target);
 	fs_model_key(&src, &key);
+	expected = fs_cache_expects(&key);
+	fs_scan_relation(&src, !expected);
+	key.fingerprint = src.fingerprint;
+	key.nrows = src.nrows;
 	model = fs_cache_lookup(&key);
 	if (model != NULL && (model->ncols != src.ncols || model->nbalance != src.nbalance))
 		model = NULL;			/* the key guarantees this; never trust it blindly */
+	if (model == NULL && expected)
+	{
+		fs_describe_relation(&src, req->relid, req->columns, req->outcome);
+		fs_scan_relation(&src, true);
+		key.fingerprint = src.fingerprint;
+		key.nrows = src.nrows;
+	}
+	tscan = fs_cpu_seconds();
 	cached = model != NULL;
-	if (!cached)
+	if (cached)
+		fs_adopt_model_columns(&src, model);
+	else
 	{
 		model = fs_model_fit(&src, NULL);
 		fs_cache_store(&key, model);
 	}
+	fs_read_key_maxima(&src);
+	plan = fs_plan_make(&src, req->additive, req->num_rows, req->num_rows_given,
+						req->target);
 	t1 = fs_cpu_seconds();
 	if (plan->unseen > 0)
 		ereport(NOTICE,
 				(errmsg("%d of %d combinations never occur in %s; their rows are extrapolated by the model",
 						plan->unseen, plan->ncombos, src.relname)));
 	ereport(DEBUG1,
-			(errmsg("fairsynth: read " INT64_FORMAT " rows in %.3f s, %s %d rows in %.3f s, model %u bytes (CPU time)",
-					src.nrows, tscan - t0, cached ? "reused the model of" : "fitted on",
-					src.nsample, t1 - tscan, model->size)));
+			(errmsg("fairsynth: read " INT64_FORMAT " rows%s in %.3f s, %s %d rows in %.3f s, model %u bytes (CPU time)",
+					src.nrows, !expected ? "" : cached ? " without a sample" : " twice (changed since the kept model)",
+					tscan - t0, cached ? "reused the model of" : "fitted on",
+					model->nguard, t1 - tscan, model->size)));
 
 	fs_generate(&src, model, plan, req->impute, rsinfo->setDesc, outmap,
 				rsinfo->setResult, &rng);

@@ -74,6 +74,28 @@ fs_cache_lookup(const FsModelKey *key)
 	return shared;
 }
 
+/*
+ * Whether a model of key's relation, role, settings and shape is kept here or
+ * in the shared store, whatever rows it was fitted on: then the next read may
+ * skip the sample, betting that the rows have not changed (fs_run reads them
+ * again, with the sample, if they have).
+ */
+bool
+fs_cache_expects(const FsModelKey *key)
+{
+	for (int i = 0; i < FS_CACHE_ENTRIES; i++)
+	{
+		const FsModelKey *k = &fs_cache[i].key;
+
+		if (fs_cache[i].model != NULL && k->relid == key->relid &&
+			k->userid == key->userid && k->sample_rows == key->sample_rows &&
+			k->rare_threshold == key->rare_threshold &&
+			strcmp(k->shape, key->shape) == 0)
+			return true;
+	}
+	return fs_store_expects(key);
+}
+
 /* Keep a copy of model under key here and in the shared store. */
 void
 fs_cache_store(const FsModelKey *key, const FsModel *model)

@@ -75,6 +75,8 @@ typedef struct FsColumn
 	bool		notnull;
 	FsType		type;
 	FsKind		kind;
+	FsKind		described_kind; /* kind before the read found keys among the
+								 * columns whose values are all distinct */
 	int			balance_pos;	/* position in the balance list, or -1 */
 	bool		declared_key;	/* single-column primary key or unique index */
 	FsDict	   *dict;			/* categorical and balance columns */
@@ -110,7 +112,8 @@ typedef struct FsSource
 
 extern void fs_describe_relation(FsSource *src, Oid relid, ArrayType *columns,
 								 const char *outcome);
-extern void fs_scan_relation(FsSource *src);
+extern void fs_scan_relation(FsSource *src, bool sample);
+extern void fs_read_key_maxima(FsSource *src);
 extern char *fs_select_all(FsSource *src);
 
 /* Argument checks shared by the SQL functions (balance.c). */
@@ -145,7 +148,23 @@ typedef struct FsModel
 	double		smoothing;		/* prior weight of a node's parent */
 	FsOff		cols;			/* FsModelColumn[ncols] */
 	FsOff		order;			/* int32[ncols]: generation order */
+	FsOff		guard;			/* uint64[nguard], ascending: the copy guard's
+								 * key of every row fitted on (generate.c) */
+	int32		nguard;
 } FsModel;
+
+/*
+ * The copy guard's key of a row from its signature: per column the class
+ * (categorical) or the value (numeric), FS_SIG_NULL for NULL, 0 for a key.
+ * Two different rows share a key with probability about 2^-64 per pair; the
+ * only effect would be one row drawn again.
+ */
+#define FS_SIG_NULL (-1e300)
+static inline uint64
+fs_guard_key(const double *sig, int ncols)
+{
+	return fs_hash_bytes(sig, sizeof(double) * ncols, 0);
+}
 
 /*
  * Rows of classes have one slot per column plus one for the combination of
@@ -154,7 +173,7 @@ typedef struct FsModel
 #define FS_GROUP_COL(ncols) (ncols)
 #define FS_CLASS_STRIDE(ncols) ((ncols) + 1)
 
-#define FS_MODEL_MAGIC 0x46534D33	/* "FSM3" */
+#define FS_MODEL_MAGIC 0x46534D34	/* "FSM4" */
 
 /* Where the walks of one balance combination start in a tree. */
 typedef struct FsStart
@@ -186,6 +205,8 @@ typedef struct FsModelColumn
 								 * of (an age group of an age), or -1 */
 	FsOff		derived_map;	/* int32 per class of derived_from: this
 								 * column's class, -1 for a class never seen */
+	int32		max_scale;		/* numeric: the sample's largest scale */
+	int64		granule;		/* timestamps: the sample's coarsest unit */
 } FsModelColumn;
 
 typedef struct FsCategory
@@ -304,12 +325,14 @@ typedef struct FsModelKey
 } FsModelKey;
 
 extern FsModel *fs_cache_lookup(const FsModelKey *key);
+extern bool fs_cache_expects(const FsModelKey *key);
 extern void fs_cache_store(const FsModelKey *key, const FsModel *model);
 
 /* The same models in shared memory, for every session (store.c). */
 extern int	fairsynth_model_store_size;
 extern void fs_store_init(void);
 extern FsModel *fs_store_lookup(const FsModelKey *key);
+extern bool fs_store_expects(const FsModelKey *key);
 extern void fs_store_put(const FsModelKey *key, const FsModel *model);
 
 /* Exact row counts per combination of balance values (plan.c). */

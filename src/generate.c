@@ -21,8 +21,6 @@
 
 #include "fairsynth.h"
 
-/* The signature of NULL in the copy guard (no value or code is ever this). */
-#define FS_SIG_NULL (-1e300)
 /* How often a row that copies a source row is drawn again. */
 #define FS_COPY_RETRIES 8
 
@@ -178,7 +176,7 @@ fs_fresh_key(FsColumn *col, int64 i, uint32 run, pg_prng_state *rng)
 
 /*
  * The value of modelled column c for class cls; false if NULL.  With sig, also
- * the value's signature (fs_row_signature's encoding) for the copy guard.
+ * the value's signature in the copy guard (its class, or its number).
  */
 static bool
 fs_value_and_signature(FsSource *src, const FsModel *m, int c, int cls,
@@ -225,7 +223,7 @@ fs_value_and_signature(FsSource *src, const FsModel *m, int c, int cls,
 	len = cat->len;
 	*value = fs_key_to_datum((const char *) m + cat->key, len, col);
 	if (sig)
-		*sig = fs_dict_lookup(col->dict, (const char *) m + cat->key, len, false);
+		*sig = cls;
 	return true;
 }
 
@@ -238,72 +236,60 @@ fs_value_of_class(FsSource *src, const FsModel *m, int c, int cls,
 }
 
 /*
- * A row signature's entry in the copy guard: its 64-bit hash.  Two different
- * rows share one with probability about 2^-64 per pair; the only effect
- * would be one row drawn again.
- */
-static inline uint64
-fs_guard_key(const double *sig, int ncols)
-{
-	return fs_hash_bytes(sig, sizeof(double) * ncols, 0);
-}
-
-/*
- * The copy guard: every sampled source row as a signature (per modelled
- * column its dictionary code or its number, NULL as FS_SIG_NULL; keys left
- * out), in a set.  A synthetic row with the same signature would copy a row
- * the model learned from, and is drawn again.  In front of the set, a bitmap
- * of at least 32 bits per row answers "not a copy" for most rows with one
- * memory access.
+ * The copy guard: the keys of the rows the model learned from (ascending, in
+ * the model), behind a bitmap of at least 32 bits per key that answers "not
+ * a copy" for most rows with one memory access.
  */
 typedef struct FsCopyGuard
 {
-	FsDict	   *set;			/* the signatures' keys */
+	const uint64 *keys;
+	int			nkeys;
 	uint64	   *bits;			/* bit (key >> shift) set for every key */
 	int			shift;
 } FsCopyGuard;
+
+/* The copy guard of model m. */
+static FsCopyGuard
+fs_copy_guard(const FsModel *m)
+{
+	FsCopyGuard guard;
+	int			log2bits = 12;
+
+	while (log2bits < 26 && ((int64) 1 << log2bits) < (int64) 32 * m->nguard)
+		log2bits++;
+	guard.keys = FS_AT(m, m->guard, uint64);
+	guard.nkeys = m->nguard;
+	guard.bits = palloc0(sizeof(uint64) * (((int64) 1 << log2bits) / 64));
+	guard.shift = 64 - log2bits;
+	for (int i = 0; i < guard.nkeys; i++)
+	{
+		uint64		bit = guard.keys[i] >> guard.shift;
+
+		guard.bits[bit / 64] |= UINT64CONST(1) << (bit % 64);
+	}
+	return guard;
+}
 
 /* Whether key is the key of a row the model learned from. */
 static inline bool
 fs_guard_holds(const FsCopyGuard *guard, uint64 key)
 {
 	uint64		bit = key >> guard->shift;
+	int			lo = 0,
+				hi = guard->nkeys;
 
 	if (!((guard->bits[bit / 64] >> (bit % 64)) & 1))
 		return false;
-	return fs_dict_lookup(guard->set, (const char *) &key, sizeof(key), false) >= 0;
-}
-
-static FsCopyGuard
-fs_copy_guard(FsSource *src)
-{
-	FsCopyGuard guard;
-	int			log2bits = 12;
-	double	   *sig = palloc(sizeof(double) * src->ncols);
-
-	while (log2bits < 26 && ((int64) 1 << log2bits) < (int64) 32 * src->nsample)
-		log2bits++;
-	guard.set = fs_dict_create(Max(src->nsample, 16));
-	guard.bits = palloc0(sizeof(uint64) * (((int64) 1 << log2bits) / 64));
-	guard.shift = 64 - log2bits;
-
-	for (int r = 0; r < src->nsample; r++)
+	while (lo < hi)
 	{
-		uint64		key;
+		int			mid = lo + (hi - lo) / 2;
 
-		for (int c = 0; c < src->ncols; c++)
-		{
-			double		v = src->sample[(int64) r * src->ncols + c];
-
-			sig[c] = src->cols[c].kind == FS_KEY ? 0 : (isnan(v) ? FS_SIG_NULL : v);
-		}
-		key = fs_guard_key(sig, src->ncols);
-		fs_dict_lookup(guard.set, (const char *) &key, sizeof(key), true);
-		guard.bits[(key >> guard.shift) / 64] |= UINT64CONST(1) << ((key >> guard.shift) % 64);
-		CHECK_FOR_INTERRUPTS();
+		if (guard->keys[mid] < key)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	pfree(sig);
-	return guard;
+	return lo < guard->nkeys && guard->keys[lo] == key;
 }
 
 /*
@@ -341,7 +327,7 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 	/* text keys of this call: new when the seed or the data differ */
 	uint32		run = (uint32) (pg_prng_uint64(rng) ^ src->fingerprint ^ (src->fingerprint >> 32));
 	FsFixedValue **fixed = palloc0(sizeof(FsFixedValue *) * ncols);
-	FsCopyGuard guard = fs_copy_guard(src);
+	FsCopyGuard guard = fs_copy_guard(m);
 	double	   *sig = palloc(sizeof(double) * ncols);
 
 	for (int c = 0; c < k; c++)
@@ -370,8 +356,7 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 
 				f->value = fs_key_to_datum((const char *) m + cat->key, cat->len,
 										   &src->cols[c]);
-				f->sig = fs_dict_lookup(src->cols[c].dict, (const char *) m + cat->key,
-										cat->len, false);
+				f->sig = j;
 				f->fixed = true;
 			}
 			else if (FS_AT(m, mc->classes, FsBin)[j].is_atom)

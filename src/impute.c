@@ -183,7 +183,7 @@ fairsynth_impute_typed(PG_FUNCTION_ARGS)
 	fs_describe_relation(&src, relid, NULL, NULL);
 	/* check the named columns before reading anything */
 	impute = fs_impute_columns(&src, PG_ARGISNULL(1) ? NULL : PG_GETARG_ARRAYTYPE_P(1));
-	fs_scan_relation(&src);
+	fs_scan_relation(&src, true);
 	/* again: the read may have found more keys (columns of distinct values) */
 	impute = fs_impute_columns(&src, PG_ARGISNULL(1) ? NULL : PG_GETARG_ARRAYTYPE_P(1));
 	model = fs_model_fit(&src, impute);

@@ -584,6 +584,54 @@ fs_find_derivation(FsBuf *buf, FsOff cols_off, const int32 *cls, const int *ncla
 	}
 }
 
+/* Order 64-bit keys ascending. */
+static int
+fs_cmp_uint64(const void *a, const void *b)
+{
+	uint64		x = *(const uint64 *) a;
+	uint64		y = *(const uint64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The copy guard's keys of the sampled rows (cls: their classes), ascending,
+ * into the model: a synthetic row with one of them would copy a row the model
+ * learned from (generate.c draws it again).  Categorical columns sign with
+ * their class (a rare value's class is never generated), numeric ones with
+ * their value.
+ */
+static void
+fs_fit_guard(FsBuf *buf, FsSource *src, const int32 *cls)
+{
+	FsOff		off = fs_buf_alloc(buf, sizeof(uint64) * Max(src->nsample, 1));
+	double	   *sig = palloc(sizeof(double) * src->ncols);
+	FsModel    *m;
+
+	for (int r = 0; r < src->nsample; r++)
+	{
+		for (int c = 0; c < src->ncols; c++)
+		{
+			double		v = src->sample[(int64) r * src->ncols + c];
+
+			if (src->cols[c].kind == FS_KEY)
+				sig[c] = 0;
+			else if (isnan(v))
+				sig[c] = FS_SIG_NULL;
+			else if (src->cols[c].kind == FS_CAT)
+				sig[c] = cls[(int64) c * src->nsample + r];
+			else
+				sig[c] = v;
+		}
+		FS_AT(buf->data, off, uint64)[r] = fs_guard_key(sig, src->ncols);
+	}
+	qsort(FS_AT(buf->data, off, uint64), src->nsample, sizeof(uint64), fs_cmp_uint64);
+	m = FS_AT(buf->data, 0, FsModel);
+	m->guard = off;
+	m->nguard = src->nsample;
+	pfree(sig);
+}
+
 /*
  * Fit the synthesizer to the sample of src.  Normally every non-balance
  * column gets a tree on the columns before it; for imputation (impute not
@@ -644,6 +692,8 @@ fs_model_fit(FsSource *src, const bool *impute)
 		tmp.derived_from = -1;
 		tmp.is_integer = (col->type == FS_INT2 || col->type == FS_INT4 ||
 						  col->type == FS_INT8 || col->type == FS_DATE);
+		tmp.max_scale = col->max_scale;
+		tmp.granule = col->granule;
 		if (col->kind == FS_CAT)
 			fs_fit_categories(&buf, &tmp, src, c, cls, col->balance_pos >= 0 ? 1 : k);
 		else if (col->kind == FS_NUM)
@@ -680,6 +730,9 @@ fs_model_fit(FsSource *src, const bool *impute)
 		cls[(int64) FS_GROUP_COL(ncols) * src->nsample + r] = combo < 0 ? ncombos : combo;
 	}
 	pfree(codes);
+
+	if (impute == NULL)
+		fs_fit_guard(&buf, src, cls);
 
 	/* columns that are functions of an earlier one follow it exactly */
 	for (int j = src->nbalance; impute == NULL && j < norder; j++)

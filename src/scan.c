@@ -212,6 +212,8 @@ fs_describe_relation(FsSource *src, Oid relid, ArrayType *columns,
 		src->outcome = c;
 		fs_add_balance(src, c, "columns");
 	}
+	for (int i = 0; i < src->ncols; i++)
+		src->cols[i].described_kind = src->cols[i].kind;
 }
 
 /* Compare two balance keys of a column by value (for a stable code order). */
@@ -310,8 +312,8 @@ fs_check_combinations(FsSource *src)
  * The largest value of every integer key over the whole relation (fresh keys
  * continue after it), read with one more query: an index makes it instant.
  */
-static void
-fs_key_maxima(FsSource *src)
+void
+fs_read_key_maxima(FsSource *src)
 {
 	for (int i = 0; i < src->ncols; i++)
 	{
@@ -476,6 +478,7 @@ fs_scan_receive(TupleTableSlot *tslot, DestReceiver *self)
 					   sizeof(int32) * src->nbalance, true);
 
 	/* reservoir sample (algorithm R) */
+	slot = -1;
 	if (st->seen < st->cap)
 	{
 		if (st->seen == st->alloc)
@@ -486,7 +489,7 @@ fs_scan_receive(TupleTableSlot *tslot, DestReceiver *self)
 		}
 		slot = st->seen;
 	}
-	else
+	else if (st->cap > 0)
 	{
 		slot = (int64) pg_prng_uint64_range(&st->rng, 0, (uint64) st->seen);
 		if (slot >= st->cap)
@@ -525,12 +528,14 @@ fs_scan_destroy(DestReceiver *self)
 }
 
 /*
- * Read the relation: count rows and balance combinations exactly, and keep a
- * uniform sample of at most fairsynth.sample_rows rows.  The rows go straight
- * from the executor to fs_scan_receive, never copied into a result set.
+ * Read the relation: count rows and balance combinations exactly, and with
+ * sample keep a uniform sample of at most fairsynth.sample_rows rows (and
+ * make the columns whose sampled values are all distinct keys).  The rows go
+ * straight from the executor to fs_scan_receive, never copied into a result
+ * set.
  */
 void
-fs_scan_relation(FsSource *src)
+fs_scan_relation(FsSource *src, bool sample)
 {
 	FsScanState st;
 	SPIExecuteOptions options;
@@ -545,7 +550,7 @@ fs_scan_relation(FsSource *src)
 	st.pub.rDestroy = fs_scan_destroy;
 	st.pub.mydest = DestNone;
 	st.src = src;
-	st.cap = fairsynth_sample_rows;
+	st.cap = sample ? fairsynth_sample_rows : 0;
 	st.alloc = Min(st.cap, 1024);
 	st.bcodes = palloc(sizeof(int32) * Max(src->nbalance, 1));
 	st.last_balance = -1;
@@ -630,7 +635,7 @@ fs_scan_relation(FsSource *src)
 	}
 
 	/* columns whose sampled values are all distinct are keys */
-	for (int i = 0; i < ncols; i++)
+	for (int i = 0; i < ncols && sample; i++)
 	{
 		FsColumn   *col = &src->cols[i];
 
@@ -640,5 +645,4 @@ fs_scan_relation(FsSource *src)
 			fs_all_distinct(src, i))
 			col->kind = FS_KEY;
 	}
-	fs_key_maxima(src);
 }

@@ -146,16 +146,18 @@ fs_store_init(void)
 }
 
 /*
- * Whether entry e holds the model of key, in this library's model format (a
- * library installed over a running server must not read an older one's).
+ * Whether entry e holds the model of key (with any_rows, of key's relation,
+ * role, settings and shape whatever rows it was fitted on), in this library's
+ * model format (a library installed over a running server must not read an
+ * older one's).
  */
 static bool
-fs_store_matches(const FsStoreEntry *e, const FsModelKey *key)
+fs_store_matches(const FsStoreEntry *e, const FsModelKey *key, bool any_rows)
 {
 	uint32		magic;
 
 	if (!(e->used && e->relid == key->relid && e->userid == key->userid &&
-		  e->fingerprint == key->fingerprint && e->nrows == key->nrows &&
+		  (any_rows || (e->fingerprint == key->fingerprint && e->nrows == key->nrows)) &&
 		  e->sample_rows == key->sample_rows &&
 		  e->rare_threshold == key->rare_threshold &&
 		  e->shape_len == strlen(key->shape) + 1 &&
@@ -181,7 +183,7 @@ fs_store_lookup(const FsModelKey *key)
 	{
 		FsStoreEntry *e = &fs_store->entries[i];
 
-		if (fs_store_matches(e, key))
+		if (fs_store_matches(e, key, false))
 		{
 			copy = palloc_extended(e->model_size, MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
 			if (copy != NULL)
@@ -196,6 +198,21 @@ fs_store_lookup(const FsModelKey *key)
 	}
 	LWLockRelease(fs_store->lock);
 	return copy;
+}
+
+/* Whether the store holds a model of key's relation, role, settings and shape. */
+bool
+fs_store_expects(const FsModelKey *key)
+{
+	bool		found = false;
+
+	if (fs_store == NULL)
+		return false;
+	LWLockAcquire(fs_store->lock, LW_SHARED);
+	for (int i = 0; i < FS_STORE_ENTRIES && !found; i++)
+		found = fs_store_matches(&fs_store->entries[i], key, true);
+	LWLockRelease(fs_store->lock);
+	return found;
 }
 
 /* Order entries by arena offset, used ones first. */
@@ -249,7 +266,7 @@ fs_store_put(const FsModelKey *key, const FsModel *model)
 		return;
 	LWLockAcquire(fs_store->lock, LW_EXCLUSIVE);
 	for (int i = 0; i < FS_STORE_ENTRIES; i++)
-		if (fs_store_matches(&fs_store->entries[i], key))
+		if (fs_store_matches(&fs_store->entries[i], key, false))
 		{
 			/* another session stored it meanwhile */
 			LWLockRelease(fs_store->lock);

@@ -13,10 +13,10 @@ use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('store_shared');
 $node->init;
-# room for two models of the tables below (about 24 kB each)
+# room for two models of the tables below (45 to 65 kB each), not three
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'fairsynth'
-fairsynth.model_store_size = 64kB
+fairsynth.model_store_size = 128kB
 });
 $node->start;
 
@@ -48,7 +48,8 @@ is($second, $first, 'another session gets identical rows');
 is($node->safe_psql('postgres', $models), 'people:postgres:1', 'from the stored model (one hit)');
 
 my ($ret, $out, $err) = $node->psql('postgres', "SET client_min_messages = debug1; $call");
-like($err, qr/reused the model of 3000 rows/, 'the reuse shows in the DEBUG1 timing line');
+like($err, qr/read 3000 rows without a sample in .* reused the model of 3000 rows/,
+	'the reuse shows in the DEBUG1 timing line: a kept model lets the read skip the sample');
 
 # another role reading the same rows fits its own model, and sees only its own
 is($node->safe_psql('postgres', $call, extra_params => [ '-U', 'store_reader' ]),
@@ -60,7 +61,10 @@ is($node->safe_psql('postgres', 'SELECT count(*) FROM fairsynth_models()'), '2',
 
 # changed data: a new fingerprint, so no reuse
 $node->safe_psql('postgres', q{UPDATE people SET age = age + 1 WHERE age = 20});
-my $changed = $node->safe_psql('postgres', $call);
+my $changed;
+($ret, $changed, $err) = $node->psql('postgres', "SET client_min_messages = debug1; $call");
+like($err, qr/read 3000 rows twice \(changed since the kept model\) in .* fitted on 3000 rows/,
+	'a read that finds the rows changed since the kept model reads them again, with the sample, and fits');
 isnt($changed, $first, 'changed data gives other rows');
 is($node->safe_psql('postgres',
 	q{SELECT hits FROM fairsynth_models() WHERE role = 'postgres'::regrole ORDER BY stored_at DESC LIMIT 1}),
@@ -70,7 +74,7 @@ is($node->safe_psql('postgres',
 $node->safe_psql('postgres', q{SELECT count(*) FROM fairsynth_balance(NULL::other, ARRAY['sex'], seed => 1)});
 $node->safe_psql('postgres', q{SELECT count(*) FROM fairsynth_balance(NULL::third, ARRAY['grp'], seed => 1)});
 my $bytes = $node->safe_psql('postgres', 'SELECT sum(model_bytes) FROM fairsynth_models()');
-cmp_ok($bytes, '<=', 64 * 1024, "stored models fit the store ($bytes bytes)");
+cmp_ok($bytes, '<=', 128 * 1024, "stored models fit the store ($bytes bytes)");
 like($node->safe_psql('postgres', q{SELECT string_agg(relation::text, ',' ORDER BY stored_at) FROM fairsynth_models()}),
 	qr/third\z/, 'the newest model is kept');
 unlike($node->safe_psql('postgres', q{SELECT string_agg(relation::text || ':' || role::text, ',') FROM fairsynth_models()}),
