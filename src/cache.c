@@ -12,6 +12,13 @@
  * to the data or the table and never serves a role that could not read the
  * very same rows.
  *
+ * When a model of the relation, role, settings and shape is kept (here or in
+ * the store), the read skips the sample the fit would need, betting that the
+ * rows have not changed: everything a call takes from the sample besides the
+ * fit (the copy guard's keys, which columns are keys, numeric scales) is in
+ * the model.  If the fingerprint shows the rows did change, the call reads
+ * them again with the sample and fits.
+ *
  * The cache holds FS_CACHE_ENTRIES models in TopMemoryContext and evicts the
  * least recently used one.  Behind it, when fairsynth is preloaded, the
  * shared model store of store.c keeps models for every session under the

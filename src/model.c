@@ -766,6 +766,12 @@ fs_model_fit(FsSource *src, const bool *impute)
 				FS_MIN_LEAF_HIGH);
 		in.group_min_leaf = FS_MIN_LEAF_LOW;
 		in.max_depth = impute ? FS_IMPUTE_MAX_DEPTH : FS_MAX_DEPTH;
+		/*
+		 * a derived column's tree only draws for a class of its source the
+		 * sample never had: the splits on the combination are enough
+		 */
+		if (FS_AT(buf.data, cols_off, FsModelColumn)[order[j]].derived_from >= 0)
+			in.max_depth = 0;
 		in.group_col = src->nbalance > 0 ? FS_GROUP_COL(ncols) : -1;
 		in.exclude_class = -1;
 		in.target_value = NULL;
