@@ -252,7 +252,11 @@ fs_run(FunctionCallInfo fcinfo, FsRequest *req)
 		key.fingerprint = src.fingerprint;
 		key.nrows = src.nrows;
 	}
+	if (model != NULL || expected)
+		fs_cache_bet(&key, model != NULL);
 	tscan = fs_cpu_seconds();
+	plan = fs_plan_make(&src, req->additive, req->num_rows, req->num_rows_given,
+						req->target);
 	cached = model != NULL;
 	if (cached)
 		fs_adopt_model_columns(&src, model);
@@ -262,8 +266,6 @@ fs_run(FunctionCallInfo fcinfo, FsRequest *req)
 		fs_cache_store(&key, model);
 	}
 	fs_read_key_maxima(&src);
-	plan = fs_plan_make(&src, req->additive, req->num_rows, req->num_rows_given,
-						req->target);
 	t1 = fs_cpu_seconds();
 	if (plan->unseen > 0)
 		ereport(NOTICE,
@@ -271,7 +273,7 @@ fs_run(FunctionCallInfo fcinfo, FsRequest *req)
 						plan->unseen, plan->ncombos, src.relname)));
 	ereport(DEBUG1,
 			(errmsg("fairsynth: read " INT64_FORMAT " rows%s in %.3f s, %s %d rows in %.3f s, model %u bytes (CPU time)",
-					src.nrows, !expected ? "" : cached ? " without a sample" : " twice (changed since the kept model)",
+					src.nrows, !expected ? "" : cached ? " without a sample" : " twice (no kept model matched them)",
 					tscan - t0, cached ? "reused the model of" : "fitted on",
 					model->nguard, t1 - tscan, model->size)));
 

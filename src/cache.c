@@ -7,17 +7,19 @@
  * relation, the role, the balance columns, the fitting settings and a
  * fingerprint of every row read (a 64-bit hash over the rows in scan order)
  * are all equal, and so is the relation's shape (every column's number,
- * type, type modifier, role in the model, balance position and NOT NULL: a
- * new column or a dropped index changes it).  So a cached model never outlives a change
+ * type, type modifier, kind as described before the read, balance position
+ * and NOT NULL: a new column or a dropped index changes it).  So a cached model never outlives a change
  * to the data or the table and never serves a role that could not read the
  * very same rows.
  *
  * When a model of the relation, role, settings and shape is kept (here or in
  * the store), the read skips the sample the fit would need, betting that the
  * rows have not changed: everything a call takes from the sample besides the
- * fit (the copy guard's keys, which columns are keys, numeric scales) is in
- * the model.  If the fingerprint shows the rows did change, the call reads
- * them again with the sample and fits.
+ * fit (the copy guard's keys, which columns are keys, numeric scales,
+ * timestamp units) is in the model.  If no kept model has the rows' key, the
+ * call reads them again with the sample and fits; a backend that lost that
+ * bet on a relation stops betting on it until a read with the sample finds
+ * its model kept.
  *
  * The cache holds FS_CACHE_ENTRIES models in TopMemoryContext and evicts the
  * least recently used one.  Behind it, when fairsynth is preloaded, the
@@ -43,6 +45,53 @@ typedef struct FsCacheEntry
 
 static FsCacheEntry fs_cache[FS_CACHE_ENTRIES];
 static uint64 fs_cache_clock = 0;
+
+/*
+ * Relations (and roles) on which this backend's last bet that the rows had
+ * not changed was lost: a table that changes between calls would otherwise
+ * be read twice by every call.
+ */
+#define FS_LOST_BETS 8
+typedef struct FsLostBet
+{
+	Oid			relid;
+	Oid			userid;
+} FsLostBet;
+
+static FsLostBet fs_lost_bets[FS_LOST_BETS];
+static int	fs_nlost_bets = 0;
+
+/* The index of key's relation and role among the lost bets, or -1. */
+static int
+fs_lost_bet_index(const FsModelKey *key)
+{
+	for (int i = 0; i < fs_nlost_bets; i++)
+		if (fs_lost_bets[i].relid == key->relid && fs_lost_bets[i].userid == key->userid)
+			return i;
+	return -1;
+}
+
+/*
+ * Record how a read went for key's relation: won means its rows' model was
+ * kept (whether or not the read bet on it), lost means a bet failed.
+ */
+void
+fs_cache_bet(const FsModelKey *key, bool won)
+{
+	int			i = fs_lost_bet_index(key);
+
+	if (won && i >= 0)
+		fs_lost_bets[i] = fs_lost_bets[--fs_nlost_bets];
+	else if (!won && i < 0)
+	{
+		/* forget the oldest when full */
+		if (fs_nlost_bets == FS_LOST_BETS)
+			memmove(fs_lost_bets, fs_lost_bets + 1, sizeof(FsLostBet) * --fs_nlost_bets);
+		fs_lost_bets[fs_nlost_bets].relid = key->relid;
+		fs_lost_bets[fs_nlost_bets].userid = key->userid;
+		fs_nlost_bets++;
+	}
+}
 
 /* Whether two keys are equal. */
 static bool
@@ -90,6 +139,8 @@ fs_cache_lookup(const FsModelKey *key)
 bool
 fs_cache_expects(const FsModelKey *key)
 {
+	if (fs_lost_bet_index(key) >= 0)
+		return false;
 	for (int i = 0; i < FS_CACHE_ENTRIES; i++)
 	{
 		const FsModelKey *k = &fs_cache[i].key;

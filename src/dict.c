@@ -81,7 +81,11 @@ fs_hash_bytes(const void *p, int len, uint64 seed)
 		if (total >= 8)
 		{
 			memcpy(&k, s + len - 8, 8);
-			k >>= 8 * (8 - len);
+#ifdef WORDS_BIGENDIAN
+			k &= (UINT64CONST(1) << (8 * len)) - 1;	/* the last bytes are the low ones */
+#else
+			k >>= 8 * (8 - len);	/* the last bytes are the high ones */
+#endif
 		}
 		else
 		{

@@ -321,11 +321,13 @@ typedef struct FsModelKey
 	int			sample_rows;
 	int			rare_threshold;
 	char	   *shape;			/* every column's attnum, type, typmod, kind
-								 * and balance position */
+								 * as described (before the read finds keys),
+								 * balance position and NOT NULL */
 } FsModelKey;
 
 extern FsModel *fs_cache_lookup(const FsModelKey *key);
 extern bool fs_cache_expects(const FsModelKey *key);
+extern void fs_cache_bet(const FsModelKey *key, bool won);
 extern void fs_cache_store(const FsModelKey *key, const FsModel *model);
 
 /* The same models in shared memory, for every session (store.c). */

@@ -237,8 +237,8 @@ fs_value_of_class(FsSource *src, const FsModel *m, int c, int cls,
 
 /*
  * The copy guard: the keys of the rows the model learned from (ascending, in
- * the model), behind a bitmap of at least 32 bits per key that answers "not
- * a copy" for most rows with one memory access.
+ * the model), behind a bitmap of 32 bits per key (at most 2^26 bits) that
+ * answers "not a copy" for most rows with one memory access.
  */
 typedef struct FsCopyGuard
 {
@@ -341,9 +341,10 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 	{
 		const FsModelColumn *mc = FS_AT(m, m->cols, FsModelColumn) + c;
 
+		/* (a key column's one class is never fixed: its values are fresh) */
+		fixed[c] = palloc0(sizeof(FsFixedValue) * Max(mc->nclass, 1));
 		if (mc->kind == FS_KEY)
 			continue;
-		fixed[c] = palloc0(sizeof(FsFixedValue) * mc->nclass);
 		for (int j = 0; j < mc->nclass; j++)
 		{
 			FsFixedValue *f = &fixed[c][j];

@@ -528,8 +528,9 @@ fs_fit_categories(FsBuf *buf, FsModelColumn *mc, FsSource *src, int c,
  * If the class of column order[j] is a function of the class of an earlier
  * column order[i] (i < j) over every sampled row, with at least
  * FS_DERIVED_MIN_ROWS rows in each class of order[i] that occurs, record the
- * map in the column's model.  The tree is still fitted: it draws for a class
- * of order[i] the sample never had.
+ * map in the column's model.  The tree is still fitted: it draws where the
+ * map cannot (a class of order[i] the sample never had, such as a balance
+ * value outside the sample; with impute, a class the map takes to NULL).
  */
 static void
 fs_find_derivation(FsBuf *buf, FsOff cols_off, const int32 *cls, const int *nclass,
@@ -766,12 +767,6 @@ fs_model_fit(FsSource *src, const bool *impute)
 				FS_MIN_LEAF_HIGH);
 		in.group_min_leaf = FS_MIN_LEAF_LOW;
 		in.max_depth = impute ? FS_IMPUTE_MAX_DEPTH : FS_MAX_DEPTH;
-		/*
-		 * a derived column's tree only draws for a class of its source the
-		 * sample never had: the splits on the combination are enough
-		 */
-		if (FS_AT(buf.data, cols_off, FsModelColumn)[order[j]].derived_from >= 0)
-			in.max_depth = 0;
 		in.group_col = src->nbalance > 0 ? FS_GROUP_COL(ncols) : -1;
 		in.exclude_class = -1;
 		in.target_value = NULL;

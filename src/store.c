@@ -23,7 +23,8 @@
  * Locking: one LWLock (tranche "fairsynth") guards the header, every entry
  * and the arena.  Lookups (they count hits, move the LRU clock and copy the
  * model out), stores and resets hold it exclusively; fairsynth_models()
- * holds it shared, only to copy the entries.  It is held across nothing but
+ * holds it shared, only to copy the entries, and so does fs_store_expects(),
+ * only to compare keys.  It is held across nothing but
  * memcmp/memcpy/memmove of the store's own memory, the allocation of a
  * lookup's copy (which may fail softly) and reading the clock; never across
  * catalog access, output or another lock.  Copies of at most a few MB make

@@ -71,10 +71,7 @@ fs_cls(const FsTreeInput *in, int r, int c)
 	return in->classes[(int64) c * in->nrows + r];
 }
 
-/*
- * Sort the n predictor classes in present by key[class], then by class:
- * insertion sort, as there are few of them (a qsort fallback for many).
- */
+/* Order predictor classes by fs_sort_key, then by class (qsort). */
 static const double *fs_sort_key;
 
 static int
@@ -88,6 +85,10 @@ fs_key_order(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * Sort the n predictor classes in present by key[class], then by class:
+ * insertion sort, as there are few of them (qsort for many).
+ */
 static void
 fs_sort_classes(int *present, int n, const double *key)
 {
@@ -141,7 +142,8 @@ fs_store_dist(FsGrow *g, FsNode *node, const int64 *counts, int m)
 
 /*
  * Whether class b of the node's tested column is in its split set: one word
- * load, from the mask or from the bitset, chosen without a branch.
+ * load, from the mask or from the bitset (a select the compiler can make
+ * without a branch).
  */
 static inline int
 fs_in_set(const char *base, const FsNode *node, uint32 b)

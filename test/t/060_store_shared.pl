@@ -63,7 +63,7 @@ is($node->safe_psql('postgres', 'SELECT count(*) FROM fairsynth_models()'), '2',
 $node->safe_psql('postgres', q{UPDATE people SET age = age + 1 WHERE age = 20});
 my $changed;
 ($ret, $changed, $err) = $node->psql('postgres', "SET client_min_messages = debug1; $call");
-like($err, qr/read 3000 rows twice \(changed since the kept model\) in .* fitted on 3000 rows/,
+like($err, qr/read 3000 rows twice \(no kept model matched them\) in .* fitted on 3000 rows/,
 	'a read that finds the rows changed since the kept model reads them again, with the sample, and fits');
 isnt($changed, $first, 'changed data gives other rows');
 is($node->safe_psql('postgres',
@@ -91,6 +91,33 @@ cmp_ok($node->safe_psql('postgres', 'SELECT count(*) FROM fairsynth_models()'), 
 $node->safe_psql('postgres', 'SELECT fairsynth_models_reset()');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM fairsynth_models()'), '0', 'a superuser resets all');
 is($node->safe_psql('postgres', $call), $node->safe_psql('postgres', $call), 'refitting after a reset gives the same rows');
+
+# the read without a sample: one backend bets that the rows did not change while
+# a model is kept, reads twice when they did, then stops betting on the table
+# until a read with the sample finds its model kept again
+$node->safe_psql('postgres', 'CREATE TABLE bets AS SELECT * FROM people');
+my $bet_call = q{SELECT count(*) FROM fairsynth_balance(NULL::bets, ARRAY['sex'], seed => 3)};
+($ret, $out, $err) = $node->psql('postgres', qq{
+SET client_min_messages = debug1;
+$bet_call;
+$bet_call;
+UPDATE bets SET score = score + 1 WHERE score = 0;
+$bet_call;
+UPDATE bets SET score = score + 1 WHERE score = 1;
+$bet_call;
+$bet_call;
+$bet_call;
+});
+my @reads = map { /fairsynth: read 3000 rows(.*?) in [0-9.]+ s, (fitted|reused)/ ? "read$1, $2" : () }
+	split /\n/, $err;
+is(join("\n", @reads), join("\n",
+	'read, fitted',
+	'read without a sample, reused',
+	'read twice (no kept model matched them), fitted',
+	'read, fitted',
+	'read, reused',
+	'read without a sample, reused'),
+	'bets on unchanged rows: won, lost, not made after a loss, made again once the model is kept');
 
 # without preloading: the generator works, the store functions say what to do
 $node->append_conf('postgresql.conf', "shared_preload_libraries = ''");
