@@ -156,10 +156,15 @@ fs_in_set(const char *base, const FsNode *node, uint32 b)
 
 /*
  * Find the best split of rows[lo, hi) and leave it in g->best_set; returns
- * the predictor, or -1 when no split improves the node enough.
+ * the predictor, or -1 when no split improves the node enough.  With only >=
+ * 0 the split is on that column alone; else on one of the nlive predictors in
+ * live, and those that take more than one class here go to still (which
+ * *nstill counts): a predictor with one class in a node has one in all the
+ * nodes below it, so they need not tally it.
  */
 static int
-fs_best_split(FsGrow *g, int lo, int hi, int only)
+fs_best_split(FsGrow *g, int lo, int hi, int only, const int *live, int nlive,
+			  int *still, int *nstill)
 {
 	const FsTreeInput *in = g->in;
 	int			m = hi - lo;
@@ -180,9 +185,11 @@ fs_best_split(FsGrow *g, int lo, int hi, int only)
 	}
 	sp = y ? ysum * ysum / m : sp / m;
 
-	for (int pi = 0; pi < in->npreds; pi++)
+	if (nstill)
+		*nstill = 0;
+	for (int pi = 0; pi < (only >= 0 ? 1 : nlive); pi++)
 	{
-		int			p = only >= 0 ? only : in->preds[pi];
+		int			p = only >= 0 ? only : live[pi];
 		int			npresent = 0;
 		int			pos = 0;
 		int64		nl = 0;
@@ -338,8 +345,8 @@ fs_best_split(FsGrow *g, int lo, int hi, int only)
 			g->maj[g->present[j]] = 0;
 			g->ysum[g->present[j]] = 0;
 		}
-		if (only >= 0)
-			break;
+		if (nstill && npresent > 1)
+			still[(*nstill)++] = p;
 	}
 	return best_pred;
 }
@@ -347,7 +354,7 @@ fs_best_split(FsGrow *g, int lo, int hi, int only)
 /* Grow the subtree of rows[lo, hi) under parent; returns its node index. */
 static int
 fs_grow(FsGrow *g, int lo, int hi, int parent, int depth, bool parent_pure,
-		bool below_groups)
+		bool below_groups, const int *live, int nlive)
 {
 	const FsTreeInput *in = g->in;
 	int			m = hi - lo;
@@ -360,6 +367,8 @@ fs_grow(FsGrow *g, int lo, int hi, int parent, int depth, bool parent_pure,
 	int			nright;
 	bool		pure;
 	int			saved_min_leaf = g->min_leaf;
+	int		   *still = NULL;	/* the predictors the children tally */
+	int			nstill = 0;
 
 	CHECK_FOR_INTERRUPTS();
 	check_stack_depth();
@@ -391,7 +400,7 @@ fs_grow(FsGrow *g, int lo, int hi, int parent, int depth, bool parent_pure,
 	/* groups first: each balance combination gets its own subtree */
 	if (in->group_col >= 0 && m >= 2 * g->min_leaf && g->nodes[id].ndist > 1)
 	{
-		pred = fs_best_split(g, lo, hi, in->group_col);
+		pred = fs_best_split(g, lo, hi, in->group_col, NULL, 0, NULL, NULL);
 		if (pred >= 0)
 			depth--;			/* group splits do not count towards depth */
 	}
@@ -410,11 +419,23 @@ fs_grow(FsGrow *g, int lo, int hi, int parent, int depth, bool parent_pure,
 	}
 	if (pred < 0 && m >= 2 * g->min_leaf && depth < in->max_depth &&
 		g->nodes[id].ndist > 1)
-		pred = fs_best_split(g, lo, hi, -1);
+	{
+		still = palloc(sizeof(int) * Max(nlive, 1));
+		pred = fs_best_split(g, lo, hi, -1, live, nlive, still, &nstill);
+	}
 	if (pred < 0)
 	{
+		if (still)
+			pfree(still);
 		g->min_leaf = saved_min_leaf;
 		return id;
+	}
+	if (still == NULL)
+	{
+		/* a split on the group column: the predictors stay as they were */
+		still = palloc(sizeof(int) * Max(nlive, 1));
+		memcpy(still, live, sizeof(int) * nlive);
+		nstill = nlive;
 	}
 
 	/* the split: a bitset of the predictor classes that go left */
@@ -487,12 +508,15 @@ fs_grow(FsGrow *g, int lo, int hi, int parent, int depth, bool parent_pure,
 	}
 	pfree(bits);
 	{
-		int			left = fs_grow(g, lo, mid, id, depth + 1, pure, below_groups);
-		int			right = fs_grow(g, mid, hi, id, depth + 1, pure, below_groups);
+		int			left = fs_grow(g, lo, mid, id, depth + 1, pure, below_groups,
+								   still, nstill);
+		int			right = fs_grow(g, mid, hi, id, depth + 1, pure, below_groups,
+									still, nstill);
 
 		g->nodes[id].child[1] = left;
 		g->nodes[id].child[0] = right;
 	}
+	pfree(still);
 	g->min_leaf = saved_min_leaf;
 	return id;
 }
@@ -703,7 +727,7 @@ fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing,
 	g.hist = palloc0(sizeof(int32) * FS_HIST_CELLS);
 
 	g.min_leaf = in->min_leaf;
-	fs_grow(&g, 0, nrows, -1, 0, false, false);
+	fs_grow(&g, 0, nrows, -1, 0, false, false, in->preds, in->npreds);
 	fs_smooth_leaves(&g, smoothing);
 	*depth = fs_depth(g.nodes, 0);
 	*starts = 0;
