@@ -52,7 +52,7 @@
 #define FS_MIN_LEAF_LOW 20
 #define FS_MIN_LEAF_HIGH 200
 #define FS_MAX_DEPTH 12
-#define FS_SMOOTHING 10.0
+#define FS_SMOOTHING 15.0
 /* Imputation draws from small, lightly smoothed leaves (tuned on the
  * missing-priors benchmark of test/bench/run_fairness). */
 #define FS_IMPUTE_MIN_LEAF 8

@@ -17,9 +17,17 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "miscadmin.h"
 
 #include "fairsynth.h"
+
+/*
+ * A class a leaf lacks is a rule of the data, kept by smoothing, when the
+ * chance of missing it by accident is below e^-FS_STRUCTURAL_ZERO (1 in 1000).
+ */
+#define FS_STRUCTURAL_ZERO 6.9
 
 /* Rows walked down a tree together. */
 #define FS_DRAW_BATCH 64
@@ -579,6 +587,44 @@ fs_build_alias(FsBuf *buf, const double *p, int nc, int n)
 }
 
 /*
+ * Leave out of leaf id's smoothed distribution mix (renormalized) every class
+ * the leaf lacks although its parent's share of it would give the leaf's rows
+ * that class with near certainty (a miss chance below e^-FS_STRUCTURAL_ZERO):
+ * such an absence is a rule of the data (no two-year recidivism without
+ * recidivism), which smoothing must not break; a rare class's absence proves
+ * nothing and is smoothed over as before.
+ */
+static void
+fs_keep_structural_zeros(FsGrow *g, int id, double *mix)
+{
+	const FsNode *leaf = &g->nodes[id];
+	const FsNode *parent = &g->nodes[leaf->parent];
+	const FsDraw *ld = FS_AT(g->buf->data, leaf->dist, FsDraw);
+	const FsDraw *pd = FS_AT(g->buf->data, parent->dist, FsDraw);
+	double		prev = 0,
+				total = 0;
+	int			j = 0;
+
+	for (int k = 0; k < parent->ndist; k++)
+	{
+		int			c = pd[k].cls;
+		double		q = pd[k].cum - prev;
+
+		prev = pd[k].cum;
+		while (j < leaf->ndist && ld[j].cls < c)
+			j++;
+		if ((j >= leaf->ndist || ld[j].cls != c) &&
+			leaf->weight * -log1p(-Min(q, 0.999999)) > FS_STRUCTURAL_ZERO)
+			mix[c] = 0;
+	}
+	for (int c = 0; c < g->nc; c++)
+		total += mix[c];
+	if (total > 0)
+		for (int c = 0; c < g->nc; c++)
+			mix[c] /= total;
+}
+
+/*
  * Give every leaf the mixture of its and its ancestors' distributions that
  * backing off would draw from: stop at a node with probability
  * weight / (weight + smoothing), else go up; the root always stops, and so
@@ -616,6 +662,8 @@ fs_smooth_leaves(FsGrow *g, double smoothing)
 			}
 			reach *= 1 - stop;
 		}
+		if (g->nodes[id].parent >= 0)
+			fs_keep_structural_zeros(g, id, mix);
 		for (int c = 0; c < g->nc; c++)
 			if (mix[c] > 0)
 				n++;
