@@ -59,6 +59,18 @@ typedef enum FsType
 typedef struct FsDict FsDict;
 
 extern uint64 fs_hash_bytes(const void *p, int len, uint64 seed);
+
+/* The bits of x, with -0 as 0 (equal doubles, equal bits; x not NaN). */
+static inline uint64
+fs_double_bits(double x)
+{
+	uint64		bits;
+
+	if (x == 0)
+		x = 0;
+	memcpy(&bits, &x, sizeof(bits));
+	return bits;
+}
 extern FsDict *fs_dict_create(int initial);
 extern int	fs_dict_lookup(FsDict *d, const char *key, int len, bool add);
 extern int	fs_dict_size(FsDict *d);

@@ -185,7 +185,6 @@ fs_value_and_signature(FsSource *src, const FsModel *m, int c, int cls,
 	const FsModelColumn *mc = FS_AT(m, m->cols, FsModelColumn) + c;
 	FsColumn   *col = &src->cols[c];
 	const FsCategory *cat;
-	int			len;
 
 	if (cls == mc->null_class)
 	{
@@ -220,8 +219,7 @@ fs_value_and_signature(FsSource *src, const FsModel *m, int c, int cls,
 		cls = j;
 	}
 	cat = FS_AT(m, mc->classes, FsCategory) + cls;
-	len = cat->len;
-	*value = fs_key_to_datum((const char *) m + cat->key, len, col);
+	*value = fs_key_to_datum((const char *) m + cat->key, cat->len, col);
 	if (sig)
 		*sig = cls;
 	return true;

@@ -43,10 +43,11 @@
 #define FS_DERIVED_MIN_ROWS 10
 /*
  * Leaves hold at least FS_MIN_LEAF_SHARE of the sample, within these bounds,
- * and drawing backs off to a node's parent with weight FS_SMOOTHING rows:
- * together they keep leaves from replaying the few rows they hold (measured
- * on compas with quality.py, seeds 1-8: DCR share 0.50 to 0.555, mean 0.518,
- * at overall accuracy 0.984).
+ * and drawing backs off to a node's parent with weight FS_SMOOTHING rows
+ * (never to a class the data rules out: tree.c): together they keep leaves
+ * from replaying the few rows they hold (measured on compas with quality.py,
+ * seeds 1-5: DCR share 0.506 to 0.526, mean 0.513, at overall accuracy
+ * 0.984).
  */
 #define FS_MIN_LEAF_SHARE 0.03
 #define FS_MIN_LEAF_LOW 20
@@ -104,11 +105,8 @@ typedef struct FsValRow
 static inline uint64
 fs_double_order_key(double x)
 {
-	uint64		bits;
+	uint64		bits = fs_double_bits(x);
 
-	if (x == 0)
-		x = 0;					/* -0 sorts as 0 */
-	memcpy(&bits, &x, sizeof(bits));
 	return (bits & UINT64CONST(0x8000000000000000)) ? ~bits :
 		bits | UINT64CONST(0x8000000000000000);
 }

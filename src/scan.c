@@ -374,10 +374,7 @@ fs_all_distinct(FsSource *src, int c)
 			distinct = false;
 			break;
 		}
-		if (x == 0)
-			x = 0;				/* -0 equals 0 */
-		memcpy(&bits, &x, sizeof(bits));
-		bits++;
+		bits = fs_double_bits(x) + 1;
 		i = (uint32) fs_hash_bytes(&bits, sizeof(bits), 0) & (cap - 1);
 		while (set[i] != 0 && set[i] != bits)
 			i = (i + 1) & (cap - 1);

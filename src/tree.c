@@ -375,7 +375,8 @@ fs_grow(FsGrow *g, int lo, int hi, int parent, int depth, bool parent_pure,
 	int			nright;
 	bool		pure;
 	int			saved_min_leaf = g->min_leaf;
-	int		   *still = NULL;	/* the predictors the children tally */
+	int		   *still = NULL;	/* the predictors the children tally, if this
+								 * node tallied them */
 	int			nstill = 0;
 
 	CHECK_FOR_INTERRUPTS();
@@ -437,13 +438,6 @@ fs_grow(FsGrow *g, int lo, int hi, int parent, int depth, bool parent_pure,
 			pfree(still);
 		g->min_leaf = saved_min_leaf;
 		return id;
-	}
-	if (still == NULL)
-	{
-		/* a split on the group column: the predictors stay as they were */
-		still = palloc(sizeof(int) * Max(nlive, 1));
-		memcpy(still, live, sizeof(int) * nlive);
-		nstill = nlive;
 	}
 
 	/* the split: a bitset of the predictor classes that go left */
@@ -516,15 +510,19 @@ fs_grow(FsGrow *g, int lo, int hi, int parent, int depth, bool parent_pure,
 	}
 	pfree(bits);
 	{
+		/* after a split on the group column the predictors stay as they were */
+		const int  *child_live = still ? still : live;
+		int			nchild_live = still ? nstill : nlive;
 		int			left = fs_grow(g, lo, mid, id, depth + 1, pure, below_groups,
-								   still, nstill);
+								   child_live, nchild_live);
 		int			right = fs_grow(g, mid, hi, id, depth + 1, pure, below_groups,
-									still, nstill);
+									child_live, nchild_live);
 
 		g->nodes[id].child[1] = left;
 		g->nodes[id].child[0] = right;
 	}
-	pfree(still);
+	if (still)
+		pfree(still);
 	g->min_leaf = saved_min_leaf;
 	return id;
 }
@@ -777,11 +775,12 @@ fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing,
 	g.min_leaf = in->min_leaf;
 	fs_grow(&g, 0, nrows, -1, 0, false, false, in->preds, in->npreds);
 	fs_smooth_leaves(&g, smoothing);
-	*depth = fs_depth(g.nodes, 0);
 	*starts = 0;
 	if (in->group_col >= 0)
 		*starts = fs_group_starts(buf, g.nodes, in->group_col,
 								  in->nclass[in->group_col], depth);
+	else
+		*depth = fs_depth(g.nodes, 0);
 
 	off = fs_buf_alloc(buf, sizeof(FsNode) * g.nnodes);
 	memcpy(FS_AT(buf->data, off, FsNode), g.nodes, sizeof(FsNode) * g.nnodes);
