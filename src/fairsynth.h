@@ -160,9 +160,13 @@ typedef struct FsModel
 	double		smoothing;		/* prior weight of a node's parent */
 	FsOff		cols;			/* FsModelColumn[ncols] */
 	FsOff		order;			/* int32[ncols]: generation order */
-	FsOff		guard;			/* uint64[nguard], ascending: the copy guard's
-								 * key of every row fitted on (generate.c) */
+	FsOff		guard;			/* uint64[nguard + nguard_common]: the copy
+								 * guard's keys (generate.c) of the distinct
+								 * rows fitted on, those that fewer than
+								 * fairsynth.rare_threshold rows share first,
+								 * then the others; each part ascending */
 	int32		nguard;
+	int32		nguard_common;
 } FsModel;
 
 /*
@@ -185,7 +189,7 @@ fs_guard_key(const double *sig, int ncols)
 #define FS_GROUP_COL(ncols) (ncols)
 #define FS_CLASS_STRIDE(ncols) ((ncols) + 1)
 
-#define FS_MODEL_MAGIC 0x46534D34	/* "FSM4" */
+#define FS_MODEL_MAGIC 0x46534D35	/* "FSM5" */
 
 /* Where the walks of one balance combination start in a tree. */
 typedef struct FsStart
@@ -301,6 +305,8 @@ typedef struct FsTreeInput
 	int			npreds;
 	int			min_leaf;
 	int			group_min_leaf; /* smallest leaf below the group splits */
+	double		group_smoothing;	/* prior weight of similar combinations
+									 * at a combination's top node */
 	int			max_depth;
 	int			group_col;		/* split on this column first, or -1 */
 	int			exclude_class;	/* leave out rows of this target class, or -1 */

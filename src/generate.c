@@ -22,7 +22,7 @@
 #include "fairsynth.h"
 
 /* How often a row that copies a source row is drawn again. */
-#define FS_COPY_RETRIES 8
+#define FS_COPY_RETRIES 32
 
 /* A value known before drawing: a category's, or a single-value bin's. */
 typedef struct FsFixedValue
@@ -246,17 +246,24 @@ typedef struct FsCopyGuard
 	int			shift;
 } FsCopyGuard;
 
-/* The copy guard of model m. */
+/* The rows a synthetic row must not equal, by how often they occur. */
+typedef struct FsCopyGuards
+{
+	FsCopyGuard rare;			/* rows fewer than rare_threshold rows share */
+	FsCopyGuard common;			/* the others */
+} FsCopyGuards;
+
+/* A copy guard of the nkeys ascending keys at keys. */
 static FsCopyGuard
-fs_copy_guard(const FsModel *m)
+fs_copy_guard(const uint64 *keys, int nkeys)
 {
 	FsCopyGuard guard;
 	int			log2bits = 12;
 
-	while (log2bits < 26 && ((int64) 1 << log2bits) < (int64) 32 * m->nguard)
+	while (log2bits < 26 && ((int64) 1 << log2bits) < (int64) 32 * nkeys)
 		log2bits++;
-	guard.keys = FS_AT(m, m->guard, uint64);
-	guard.nkeys = m->nguard;
+	guard.keys = keys;
+	guard.nkeys = nkeys;
 	guard.bits = palloc0(sizeof(uint64) * (((int64) 1 << log2bits) / 64));
 	guard.shift = 64 - log2bits;
 	for (int i = 0; i < guard.nkeys; i++)
@@ -325,11 +332,17 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 	/* text keys of this call: new when the seed or the data differ */
 	uint32		run = (uint32) (pg_prng_uint64(rng) ^ src->fingerprint ^ (src->fingerprint >> 32));
 	FsFixedValue **fixed = palloc0(sizeof(FsFixedValue *) * ncols);
-	FsCopyGuard guard = fs_copy_guard(m);
+	FsCopyGuards guard;
 	double	   *sig = palloc(sizeof(double) * ncols);
+	int			nmodelled = 0;	/* columns drawn after the balance columns */
 
+	guard.rare = fs_copy_guard(FS_AT(m, m->guard, uint64), m->nguard);
+	guard.common = fs_copy_guard(FS_AT(m, m->guard, uint64) + m->nguard,
+								 m->nguard_common);
 	for (int c = 0; c < k; c++)
 		fs_fenwick_add(tree, k, c, plan->counts[c]);
+	while (src->nbalance + nmodelled < ncols && order[src->nbalance + nmodelled] >= 0)
+		nmodelled++;
 
 	/*
 	 * the value of every category and single-value bin, made once: most
@@ -421,11 +434,27 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 						colnull[c] = !fs_value_and_signature(src, m, c, cls[c], rng,
 															 &colval[c], &sig[c]);
 				}
-				/* a copy of a row the model learned from: draw the row again */
+				/*
+				 * A copy of a rare row the model learned from: draw the row
+				 * again, until it is no copy of any row.  Rows many rows share
+				 * are kept at their natural rate; the rows that replace rare
+				 * copies are new rows, as a real holdout's unseen rows are,
+				 * not more of the common ones (which would raise the exact
+				 * match rate above a holdout's).
+				 */
 				key = fs_guard_key(sig, ncols);
-				if (attempt == FS_COPY_RETRIES || !fs_guard_holds(&guard, key))
+				if (attempt == FS_COPY_RETRIES ||
+					(!fs_guard_holds(&guard.rare, key) &&
+					 (attempt == 0 || !fs_guard_holds(&guard.common, key))))
 					break;
-				for (int j = src->nbalance; j < ncols && order[j] >= 0; j++)
+				/*
+				 * draw again from a random column of the generation order on,
+				 * so the redraws that leave a rare row do not pile onto
+				 * the common profiles of the first columns
+				 */
+				for (int j = src->nbalance +
+					 (int) pg_prng_uint64_range(rng, 0, Max(nmodelled - 1, 0));
+					 j < ncols && order[j] >= 0; j++)
 					fs_model_draw_classes(m, order[j], cls, 1, impute, rng);
 			}
 			for (int a = 0; a < outdesc->natts; a++)

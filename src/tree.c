@@ -182,6 +182,7 @@ fs_best_split(FsGrow *g, int lo, int hi, int only, const int *live, int nlive,
 	int			best_pred = -1;
 	const double *y = in->target_value;	/* regression: value of each class */
 	double		ysum = 0;
+	double		impurity;
 
 	for (int c = 0; c < g->nc; c++)
 	{
@@ -191,6 +192,7 @@ fs_best_split(FsGrow *g, int lo, int hi, int only, const int *live, int nlive,
 		if (y)
 			ysum += g->pc[c] * y[c];
 	}
+	impurity = 1 - sp / ((double) m * m);
 	sp = y ? ysum * ysum / m : sp / m;
 
 	if (nstill)
@@ -203,6 +205,7 @@ fs_best_split(FsGrow *g, int lo, int hi, int only, const int *live, int nlive,
 		int64		nl = 0;
 		double		sl = 0,
 					sr = sp * m;
+		double		penalty = 0;
 		bool		hist = !y && (int64) in->nclass[p] * g->nc <= FS_HIST_CELLS &&
 			(int64) in->nclass[p] * g->nc <= 4 * (int64) m;
 
@@ -256,6 +259,17 @@ fs_best_split(FsGrow *g, int lo, int hi, int only, const int *live, int nlive,
 				g->maj[g->present[j]] = g->hist[g->present[j] * g->nc + major];
 		if (npresent > 1)
 		{
+			/*
+			 * A free partition of b classes gains, by chance alone, about
+			 * (b - 1) x the node's impurity (the score is in rows): what the
+			 * b-way split of a predictor independent of the target gains in
+			 * expectation.  Without this, a categorical column of many
+			 * classes wins splits on noise in small nodes (a combination's
+			 * subtree) and crowds out the real dependencies.  A cut of
+			 * ordered classes has far fewer choices and is not charged.
+			 */
+			if (!y && only < 0 && !in->ordered[p])
+				penalty = impurity * (npresent - 1);
 			for (int j = 0; j < npresent; j++)
 			{
 				int			b = g->present[j];
@@ -328,7 +342,7 @@ fs_best_split(FsGrow *g, int lo, int hi, int only, const int *live, int nlive,
 				if (y)
 					score = sl * sl / nl + (ysum - sl) * (ysum - sl) / (m - nl) - sp;
 				else
-					score = sl / nl + sr / (m - nl) - sp;
+					score = sl / nl + sr / (m - nl) - sp - penalty;
 				if (only >= 0 ? score > best :
 					(score > best * (1 + 1e-12) && score > 1e-9 * m))
 				{
@@ -388,6 +402,7 @@ fs_grow(FsGrow *g, int lo, int hi, int parent, int depth, bool parent_pure,
 		g->nodes = repalloc_huge(g->nodes, sizeof(FsNode) * g->cap);
 	}
 	id = g->nnodes++;
+
 	memset(&g->nodes[id], 0, sizeof(FsNode));
 	g->nodes[id].test = 0;
 	g->nodes[id].child[0] = g->nodes[id].child[1] = id;
@@ -406,10 +421,17 @@ fs_grow(FsGrow *g, int lo, int hi, int parent, int depth, bool parent_pure,
 		g->pc[g->tcls[i]]++;
 	fs_store_dist(g, &g->nodes[id], g->pc, m);
 
-	/* groups first: each balance combination gets its own subtree */
-	if (in->group_col >= 0 && m >= 2 * g->min_leaf && g->nodes[id].ndist > 1)
+	/*
+	 * groups first: each balance combination gets its own subtree, however
+	 * few its rows (a split on the group column needs one row on each side);
+	 * the group splits form a hierarchy of similar combinations, which a
+	 * small combination's leaves back off to (fs_smooth_leaves)
+	 */
+	if (in->group_col >= 0 && !pure)
 	{
+		g->min_leaf = 1;
 		pred = fs_best_split(g, lo, hi, in->group_col, NULL, 0, NULL, NULL);
+		g->min_leaf = saved_min_leaf;
 		if (pred >= 0)
 			depth--;			/* group splits do not count towards depth */
 	}
@@ -649,8 +671,9 @@ fs_smooth_leaves(FsGrow *g, double smoothing)
 		{
 			const FsNode *node = &g->nodes[a];
 			const FsDraw *nd = FS_AT(g->buf->data, node->dist, FsDraw);
-			double		stop = node->parent < 0 || node->group_root ? 1 :
-				node->weight / (node->weight + smoothing);
+			double		stop = node->parent < 0 ? 1 :
+				node->weight / (node->weight + (node->group_root ?
+												g->in->group_smoothing : smoothing));
 			double		prev = 0;
 
 			for (int j = 0; j < node->ndist; j++)
