@@ -79,12 +79,13 @@ SELECT src.race, src.sex, abs(src.rate - syn.rate) < 0.05 AS rate_kept,
        abs(src.priors - syn.priors) < 0.2 * src.priors AS priors_kept
 FROM src JOIN syn USING (race, sex) ORDER BY race, sex;
 -- and dependencies among columns: score_text follows decile_score, age_cat follows age
+-- (in compas, age 45 is 'Greater than 45': the bands are 18-24, 25-44, 45-96)
 SELECT avg(CASE WHEN (decile_score <= 4 AND score_text = 'Low')
                   OR (decile_score BETWEEN 5 AND 7 AND score_text = 'Medium')
-                  OR (decile_score >= 8 AND score_text = 'High') THEN 1 ELSE 0 END) > 0.95 AS score_consistent,
+                  OR (decile_score >= 8 AND score_text = 'High') THEN 1 ELSE 0 END) > 0.99 AS score_consistent,
        avg(CASE WHEN (age < 25 AND age_cat = 'Less than 25')
-                  OR (age BETWEEN 25 AND 45 AND age_cat = '25 - 45')
-                  OR (age > 45 AND age_cat = 'Greater than 45') THEN 1 ELSE 0 END) > 0.95 AS age_consistent
+                  OR (age BETWEEN 25 AND 44 AND age_cat = '25 - 45')
+                  OR (age >= 45 AND age_cat = 'Greater than 45') THEN 1 ELSE 0 END) > 0.99 AS age_consistent
 FROM balance_full;
 -- NULL shares are reproduced (source: 307 / 7214 = 4.3 %) and values stay in range
 SELECT abs(avg((days_b_screening_arrest IS NULL)::int) - 307.0 / 7214) < 0.02 AS null_share_kept,

@@ -199,6 +199,34 @@ typedef struct FsStart
 	int32		depth;			/* longest path from node to a leaf */
 } FsStart;
 
+/*
+ * A predictor class that never occurs with a target class in the fitted rows
+ * although chance would have made them meet (a rule of the data: no two-year
+ * recidivism without recidivism): a draw of that target class for a row of
+ * that predictor class is drawn again (tree.c).
+ */
+typedef struct FsRule
+{
+	int32		pred;			/* the predictor column */
+	int32		npred;			/* its classes */
+	FsOff		never;			/* bit b * nclass + c: class b of pred never
+								 * has target class c */
+} FsRule;
+
+/* One fitted classification tree, inside a model block (tree.c). */
+typedef struct FsTree
+{
+	int32		nnodes;
+	int32		depth;			/* longest path from a walk's start to a leaf */
+	FsOff		starts;			/* FsStart per balance combination: where
+								 * its walk starts, past the splits on the
+								 * combination; 0: walks start at the root */
+	FsOff		nodes;			/* FsNode[nnodes], node 0 the root */
+	int32		nclass;			/* classes of the target */
+	int32		nrules;
+	FsOff		rules;			/* FsRule[nrules] */
+} FsTree;
+
 typedef struct FsModelColumn
 {
 	int32		kind;			/* FsKind */
@@ -211,12 +239,7 @@ typedef struct FsModelColumn
 								 * numeric: FsBin[nclass] */
 	FsOff		frequent;		/* categorical: float4 cumulative shares of
 								 * the frequent classes, for the rare class */
-	int32		nnodes;			/* tree; 0 for balance and key columns */
-	int32		depth;			/* longest path from a walk's start to a leaf */
-	FsOff		starts;			/* FsStart per balance combination: where
-								 * its walk starts, past the splits on the
-								 * combination; 0: walks start at the root */
-	FsOff		nodes;			/* FsNode[nnodes], node 0 the root */
+	FsTree		tree;			/* nnodes 0 for balance and key columns */
 	int32		derived_from;	/* an earlier column this one is a function
 								 * of (an age group of an age), or -1 */
 	FsOff		derived_map;	/* int32 per class of derived_from: this
@@ -314,12 +337,11 @@ typedef struct FsTreeInput
 								 * reduction), or NULL (Gini) */
 } FsTreeInput;
 
-extern FsOff fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing,
-						 int32 *nnodes, int32 *depth, FsOff *starts);
-extern void fs_tree_draw_batch(const char *base, const FsNode *nodes,
-							   const FsStart *starts, int depth, int32 *classes,
-							   int stride, int n, int target, int skip,
-							   pg_prng_state *rng);
+extern void fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing,
+						FsTree *tree);
+extern void fs_tree_draw_batch(const char *base, const FsTree *tree,
+							   int32 *classes, int stride, int n, int target,
+							   int skip, pg_prng_state *rng);
 
 extern FsModel *fs_model_fit(FsSource *src, const bool *impute);
 extern int	fs_model_class_of(const FsModel *m, FsSource *src, int col,

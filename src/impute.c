@@ -134,7 +134,7 @@ fs_impute_rows(FsSource *src, FsModel *m, const bool *impute, TupleDesc outdesc,
 						classes[c] = fs_model_class_of(m, src, c, values[c], isnull[c]);
 				for (int c = 0; c < ncols; c++)
 				{
-					if (!impute[c] || !isnull[c] || mcols[c].nnodes == 0)
+					if (!impute[c] || !isnull[c] || mcols[c].tree.nnodes == 0)
 						continue;
 					fs_model_draw_classes(m, c, classes, 1, true, rng);
 					isnull[c] = !fs_value_of_class(src, m, c, classes[c], rng, &values[c]);

@@ -783,10 +783,7 @@ fs_model_fit(FsSource *src, const bool *impute)
 	for (int j = src->nbalance; j < norder; j++)
 	{
 		FsTreeInput in;
-		int32		nnodes;
-		int32		depth;
-		FsOff		starts;
-		FsOff		nodes;
+		FsTree		tree;
 		FsModelColumn *mc;
 		int		   *others = NULL;
 		double	   *values = NULL;
@@ -834,16 +831,13 @@ fs_model_fit(FsSource *src, const bool *impute)
 				in.target_value = values;
 			}
 		}
-		nodes = fs_tree_fit(&buf, &in, smoothing, &nnodes, &depth, &starts);
+		fs_tree_fit(&buf, &in, smoothing, &tree);
 		if (others)
 			pfree(others);
 		if (values)
 			pfree(values);
 		mc = FS_AT(buf.data, cols_off, FsModelColumn) + order[j];
-		mc->nodes = nodes;
-		mc->nnodes = nnodes;
-		mc->depth = depth;
-		mc->starts = starts;
+		mc->tree = tree;
 	}
 
 	m = FS_AT(buf.data, 0, FsModel);
@@ -932,9 +926,7 @@ fs_model_draw_classes(const FsModel *m, int col, int32 *classes, int n,
 
 	int			stride = FS_CLASS_STRIDE(m->ncols);
 
-	fs_tree_draw_batch((const char *) m, FS_AT(m, mc->nodes, FsNode),
-					   mc->starts ? FS_AT(m, mc->starts, FsStart) : NULL, mc->depth,
-					   classes, stride, n, col,
+	fs_tree_draw_batch((const char *) m, &mc->tree, classes, stride, n, col,
 					   impute ? mc->null_class : -1, rng);
 	/* a function of an earlier column follows it (the tree covers unseen classes) */
 	if (mc->derived_from >= 0)

@@ -61,6 +61,8 @@ typedef struct FsGrow
 	int		   *best_set;		/* best split's left classes */
 	int			best_nset;
 	int			min_leaf;		/* rows a leaf needs in the current subtree */
+	uint8	  **never;			/* per predictor (index in in->preds), while
+								 * the rules are found: FsRule.never */
 	int32	   *hist;			/* per predictor class and target class:
 								 * rows (FS_HIST_CELLS), zero between uses */
 } FsGrow;
@@ -371,6 +373,80 @@ fs_best_split(FsGrow *g, int lo, int hi, int only, const int *live, int nlive,
 			still[(*nstill)++] = p;
 	}
 	return best_pred;
+}
+
+/*
+ * The rules of the data that a target class breaks: for every predictor, the
+ * pairs (predictor class b, target class c) that no row has although rows of
+ * class b would have had class c about n_b x share_c times by chance, with a
+ * miss chance below e^-FS_STRUCTURAL_ZERO (no two-year recidivism without
+ * recidivism).  Counted once per tree over all its rows.
+ */
+static void
+fs_find_rules(FsGrow *g, int nrows, FsTree *tree)
+{
+	const FsTreeInput *in = g->in;
+	int64	   *tcount = palloc0(sizeof(int64) * g->nc);
+	FsRule	   *rules = palloc0(sizeof(FsRule) * Max(in->npreds, 1));
+
+	tree->nrules = 0;
+	g->never = palloc0(sizeof(uint8 *) * Max(in->npreds, 1));
+	for (int i = 0; i < nrows; i++)
+		tcount[g->tcls[i]]++;
+	for (int pi = 0; pi < in->npreds; pi++)
+	{
+		int			p = in->preds[pi];
+		int64		cells = (int64) in->nclass[p] * g->nc;
+		int32	   *count;
+		int		   *rows_of = palloc0(sizeof(int) * in->nclass[p]);
+		bool		any = false;
+
+		CHECK_FOR_INTERRUPTS();
+		if (cells > 4 * FS_HIST_CELLS)
+			continue;			/* too many pairs to tally: no rules */
+		count = palloc0(sizeof(int32) * cells);
+		for (int i = 0; i < nrows; i++)
+		{
+			int			b = fs_cls(in, g->rows[i], p);
+
+			count[(int64) b * g->nc + g->tcls[i]]++;
+			rows_of[b]++;
+		}
+		g->never[pi] = palloc0((cells + 7) / 8);
+		for (int b = 0; b < in->nclass[p]; b++)
+			for (int c = 0; c < g->nc; c++)
+				if (count[(int64) b * g->nc + c] == 0 && tcount[c] > 0 &&
+					rows_of[b] * -log1p(-Min((double) tcount[c] / nrows, 0.999999)) > FS_STRUCTURAL_ZERO)
+				{
+					int64		bit = (int64) b * g->nc + c;
+
+					g->never[pi][bit / 8] |= 1 << (bit % 8);
+					any = true;
+				}
+		if (any)
+		{
+			FsOff		off = fs_buf_alloc(g->buf, (cells + 7) / 8);
+
+			memcpy(g->buf->data + off, g->never[pi], (cells + 7) / 8);
+			rules[tree->nrules].pred = p;
+			rules[tree->nrules].npred = in->nclass[p];
+			rules[tree->nrules].never = off;
+			tree->nrules++;
+		}
+		pfree(g->never[pi]);
+		g->never[pi] = NULL;
+		pfree(count);
+		pfree(rows_of);
+	}
+	tree->rules = 0;
+	if (tree->nrules > 0)
+	{
+		tree->rules = fs_buf_alloc(g->buf, sizeof(FsRule) * tree->nrules);
+		memcpy(g->buf->data + tree->rules, rules, sizeof(FsRule) * tree->nrules);
+	}
+	pfree(g->never);
+	pfree(rules);
+	pfree(tcount);
 }
 
 /* Grow the subtree of rows[lo, hi) under parent; returns its node index. */
@@ -754,14 +830,12 @@ fs_group_starts(FsBuf *buf, const FsNode *nodes, int group_col, int ngroups,
 }
 
 /* Fit a tree for in->target; its nodes are appended to buf. */
-FsOff
-fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing,
-			int32 *nnodes, int32 *depth, FsOff *starts)
+void
+fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing, FsTree *tree)
 {
 	FsGrow		g;
 	int			maxnb = 1;
 	int			nrows = 0;
-	FsOff		off;
 
 	memset(&g, 0, sizeof(g));
 	g.in = in;
@@ -796,18 +870,21 @@ fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing,
 	g.hist = palloc0(sizeof(int32) * FS_HIST_CELLS);
 
 	g.min_leaf = in->min_leaf;
+	memset(tree, 0, sizeof(FsTree));
+	tree->nclass = g.nc;
+	if (in->exclude_class < 0)
+		fs_find_rules(&g, nrows, tree);
 	fs_grow(&g, 0, nrows, -1, 0, false, false, in->preds, in->npreds);
 	fs_smooth_leaves(&g, smoothing);
-	*starts = 0;
 	if (in->group_col >= 0)
-		*starts = fs_group_starts(buf, g.nodes, in->group_col,
-								  in->nclass[in->group_col], depth);
+		tree->starts = fs_group_starts(buf, g.nodes, in->group_col,
+									   in->nclass[in->group_col], &tree->depth);
 	else
-		*depth = fs_depth(g.nodes, 0);
+		tree->depth = fs_depth(g.nodes, 0);
 
-	off = fs_buf_alloc(buf, sizeof(FsNode) * g.nnodes);
-	memcpy(FS_AT(buf->data, off, FsNode), g.nodes, sizeof(FsNode) * g.nnodes);
-	*nnodes = g.nnodes;
+	tree->nodes = fs_buf_alloc(buf, sizeof(FsNode) * g.nnodes);
+	memcpy(FS_AT(buf->data, tree->nodes, FsNode), g.nodes, sizeof(FsNode) * g.nnodes);
+	tree->nnodes = g.nnodes;
 
 	pfree(g.nodes);
 	pfree(g.rows);
@@ -824,7 +901,6 @@ fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing,
 	pfree(g.key);
 	pfree(g.best_set);
 	pfree(g.hist);
-	return off;
 }
 
 /*
@@ -873,6 +949,60 @@ fs_alias_draw(const FsAlias *t, int n, pg_prng_state *rng)
 	return (t[i].cls & keep) | (t[i].alias & ~keep);
 }
 
+/* Whether target class cls breaks one of the rules for the row's classes. */
+static inline bool
+fs_breaks_rule(const char *base, const FsRule *rules, int nrules, int nclass,
+			   const int32 *row, int cls)
+{
+	for (int i = 0; i < nrules; i++)
+	{
+		const uint8 *never = (const uint8 *) (base + rules[i].never);
+		int64		bit = (int64) row[rules[i].pred] * nclass + cls;
+
+		if ((never[bit / 8] >> (bit % 8)) & 1)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A class of leaf's distribution that breaks no rule for the row (other than
+ * skip): up to 16 draws, then the likeliest permitted class; cls (the first
+ * draw) if the leaf has none.
+ */
+static int
+fs_draw_within_rules(const char *base, const FsNode *leaf, const FsRule *rules,
+					 int nrules, int nclass, const int32 *row, int skip,
+					 int cls, pg_prng_state *rng)
+{
+	const FsAlias *alias = (const FsAlias *) (base + leaf->alias);
+	const FsDraw *d = (const FsDraw *) (base + leaf->dist);
+	double		best = 0,
+				prev = 0;
+	int			found = cls;
+
+	for (int tries = 0; tries < 16; tries++)
+	{
+		int			c = fs_alias_draw(alias, leaf->ndist, rng);
+
+		if (c != skip && !fs_breaks_rule(base, rules, nrules, nclass, row, c))
+			return c;
+	}
+	for (int j = 0; j < leaf->ndist; j++)
+	{
+		double		p = d[j].cum - prev;
+
+		prev = d[j].cum;
+		if (d[j].cls != skip && p > best &&
+			!fs_breaks_rule(base, rules, nrules, nclass, row, d[j].cls))
+		{
+			best = p;
+			found = d[j].cls;
+		}
+	}
+	return found;
+}
+
 /*
  * Draw a class for each of n rows (row r's classes at classes + r * stride)
  * into column target: walk every row down the tree (from its combination's
@@ -883,10 +1013,13 @@ fs_alias_draw(const FsAlias *t, int n, pg_prng_state *rng)
  * when skip >= 0 (imputation: never NULL).
  */
 void
-fs_tree_draw_batch(const char *base, const FsNode *nodes, const FsStart *starts,
-				   int depth, int32 *classes, int stride, int n, int target,
-				   int skip, pg_prng_state *rng)
+fs_tree_draw_batch(const char *base, const FsTree *tree, int32 *classes,
+				   int stride, int n, int target, int skip, pg_prng_state *rng)
 {
+	const FsNode *nodes = (const FsNode *) (base + tree->nodes);
+	const FsStart *starts = tree->starts ? (const FsStart *) (base + tree->starts) : NULL;
+	const FsRule *rules = (const FsRule *) (base + tree->rules);
+	int			depth = tree->depth;
 	int32		ids[FS_DRAW_BATCH];
 	int			cnt;
 
@@ -938,6 +1071,13 @@ fs_tree_draw_batch(const char *base, const FsNode *nodes, const FsStart *starts,
 						cls = fs_draw_excluding(base, &nodes[0], skip, fs_rand01(rng));
 				}
 			}
+			/* a class that breaks a rule of the data: draw again */
+			if (tree->nrules > 0 && cls >= 0 &&
+				fs_breaks_rule(base, rules, tree->nrules, tree->nclass,
+							   rows + r * stride, cls))
+				cls = fs_draw_within_rules(base, leaf, rules, tree->nrules,
+										   tree->nclass, rows + r * stride,
+										   skip, cls, rng);
 			rows[r * stride + target] = cls >= 0 ? cls : skip;
 		}
 	}
