@@ -325,7 +325,9 @@ fs_read_key_maxima(FsSource *src)
 		if (col->kind != FS_KEY ||
 			!(col->type == FS_INT2 || col->type == FS_INT4 || col->type == FS_INT8))
 			continue;
-		sql = psprintf("SELECT max(%s)::int8 FROM %s", quote_identifier(col->name), src->relname);
+		/* qualified: the caller's search_path must not pick another max */
+		sql = psprintf("SELECT pg_catalog.max(%s)::pg_catalog.int8 FROM %s",
+					   quote_identifier(col->name), src->relname);
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		if (SPI_execute(sql, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
