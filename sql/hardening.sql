@@ -10,3 +10,17 @@ SELECT count(*), sum(n), round(avg(dpl)::numeric, 6) AS dpl, round(avg(kl)::nume
 FROM fairsynth_bias('h_wide', 'f', 'l');
 RESET statement_timeout;
 DROP TABLE h_wide;
+
+-- (9) a relation without columns: 42703 (was 22004 "RAISE statement option
+-- cannot be null" from the hint)
+CREATE TABLE h_nocols ();
+INSERT INTO h_nocols DEFAULT VALUES;
+SELECT * FROM fairsynth_profile('h_nocols');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM fairsynth_profile('h_nocols', ARRAY['x']);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM fairsynth_bias('h_nocols', 'x', 'y');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM fairsynth_bias('h_nocols', 'x', 'y', group_by => 'z');
+\echo :LAST_ERROR_SQLSTATE
+DROP TABLE h_nocols;

@@ -16,9 +16,10 @@ BEGIN
                  AND a.attnum > 0 AND NOT a.attisdropped) THEN
     RAISE EXCEPTION 'column "%" of relation "%" does not exist (argument %)', name, relation, argname
       USING ERRCODE = '42703',
-            HINT = 'Columns of ' || relation::text || ': ' ||
-                   (SELECT string_agg(a.attname::text, ', ' ORDER BY a.attnum) FROM pg_attribute a
-                    WHERE a.attrelid = relation AND a.attnum > 0 AND NOT a.attisdropped) || '.';
+            HINT = coalesce('Columns of ' || relation::text || ': ' ||
+                    (SELECT string_agg(a.attname::text, ', ' ORDER BY a.attnum) FROM pg_attribute a
+                     WHERE a.attrelid = relation AND a.attnum > 0 AND NOT a.attisdropped) || '.',
+                   relation::text || ' has no columns.');
   END IF;
 END
 $$;
