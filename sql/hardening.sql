@@ -24,3 +24,20 @@ SELECT * FROM fairsynth_bias('h_nocols', 'x', 'y');
 SELECT * FROM fairsynth_bias('h_nocols', 'x', 'y', group_by => 'z');
 \echo :LAST_ERROR_SQLSTATE
 DROP TABLE h_nocols;
+
+-- (6) bigint extremes: half the rows hold the largest bigint; no synthetic
+-- value is one no row holds (was 9200000000000000000)
+CREATE TABLE h_big (g text, v bigint);
+INSERT INTO h_big SELECT 'g' || (i % 2),
+  CASE WHEN i % 2 = 0 THEN 9223372036854775807 ELSE -9223372036854775808 + i END
+FROM generate_series(1, 100) i;
+SELECT count(*) AS rows, count(*) FILTER (WHERE v = 9223372036854775807) AS at_max,
+       count(*) FILTER (WHERE v BETWEEN -9223372036854775808 AND -9223372036854775708) AS at_min,
+       count(*) FILTER (WHERE v NOT IN (SELECT v FROM h_big)
+                          AND v NOT BETWEEN -9223372036854775808 AND -9223372036854775708) AS unseen
+FROM fairsynth_synthesize(NULL::h_big, seed => 1);
+SELECT count(*) FILTER (WHERE v = 9223372036854775807) > 0 AS has_max,
+       count(*) FILTER (WHERE v NOT IN (SELECT v FROM h_big)
+                          AND v NOT BETWEEN -9223372036854775808 AND -9223372036854775708) AS unseen
+FROM fairsynth_balance(NULL::h_big, ARRAY['g'], num_rows => 200, seed => 2);
+DROP TABLE h_big;

@@ -267,7 +267,20 @@ fs_double_to_datum(double v, FsColumn *col)
 		case FS_INT4:
 			return Int32GetDatum((int32) fs_clamp(rint(v), PG_INT32_MIN, PG_INT32_MAX));
 		case FS_INT8:
-			return Int64GetDatum((int64) fs_clamp(rint(v), -9.2e18, 9.2e18));
+			{
+				/*
+				 * The largest bigint's double is 2^63, just out of range: it
+				 * and above are the largest bigint, not a rounder bound that
+				 * no row holds.  -2^63 is exact.
+				 */
+				double		r = rint(v);
+
+				if (!(r < 9223372036854775808.0))
+					return Int64GetDatum(PG_INT64_MAX);
+				if (r < -9223372036854775808.0)
+					return Int64GetDatum(PG_INT64_MIN);
+				return Int64GetDatum((int64) r);
+			}
 		case FS_FLOAT4:
 			return Float4GetDatum((float4) v);
 		case FS_FLOAT8:
