@@ -41,3 +41,16 @@ SELECT count(*) FILTER (WHERE v = 9223372036854775807) > 0 AS has_max,
                           AND v NOT BETWEEN -9223372036854775808 AND -9223372036854775708) AS unseen
 FROM fairsynth_balance(NULL::h_big, ARRAY['g'], num_rows => 200, seed => 2);
 DROP TABLE h_big;
+
+-- (8) a numeric beyond the double range fails no generator (was 22003 with
+-- the 400-digit value): above it, like Infinity, it has no place on the
+-- number line; below it, it counts as 0
+CREATE TABLE h_num (g text, x numeric, y numeric(5, 2));
+INSERT INTO h_num SELECT 'g' || (i % 3), CASE i WHEN 1 THEN 1e400 WHEN 2 THEN -1e400
+                                              WHEN 3 THEN 1e-400 ELSE i / 10.0 END, i % 100
+FROM generate_series(1, 60) i;
+SELECT count(*), max(length(x::text)) < 40 AS short, min(x) >= -1e400 AND max(x) <= 1e400 AS in_range
+FROM fairsynth_synthesize(NULL::h_num, seed => 1);
+SELECT g, count(*) FROM fairsynth_balance(NULL::h_num, ARRAY['g'], seed => 1) GROUP BY g ORDER BY g;
+SELECT count(*) FROM fairsynth_impute(NULL::h_num, seed => 1);
+DROP TABLE h_num;

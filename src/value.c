@@ -101,9 +101,25 @@ fs_datum_to_double(Datum d, FsColumn *col)
 			if (numeric_is_nan(DatumGetNumeric(d)) ||
 				numeric_is_inf(DatumGetNumeric(d)))
 				return NAN;
-			v = DatumGetFloat8(DirectFunctionCall1(numeric_float8, d));
-			col->max_scale = Max(col->max_scale,
-								 DatumGetInt32(DirectFunctionCall1(numeric_scale, d)));
+			{
+				/*
+				 * As numeric_float8 does, but a value beyond the double range
+				 * is no error (whose message would be the whole value): above
+				 * it, like an infinity, it has no place on the number line;
+				 * below it, it is 0 (and its scale is not kept).
+				 */
+				char	   *str = DatumGetCString(DirectFunctionCall1(numeric_out, d));
+				char	   *end;
+
+				errno = 0;
+				v = strtod(str, &end);
+				if (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL))
+					return NAN;
+				if (errno != ERANGE)
+					col->max_scale = Max(col->max_scale,
+										 DatumGetInt32(DirectFunctionCall1(numeric_scale, d)));
+				pfree(str);
+			}
 			break;
 		case FS_DATE:
 			if (DATE_NOT_FINITE(DatumGetDateADT(d)))
