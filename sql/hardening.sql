@@ -54,3 +54,10 @@ FROM fairsynth_synthesize(NULL::h_num, seed => 1);
 SELECT g, count(*) FROM fairsynth_balance(NULL::h_num, ARRAY['g'], seed => 1) GROUP BY g ORDER BY g;
 SELECT count(*) FROM fairsynth_impute(NULL::h_num, seed => 1);
 DROP TABLE h_num;
+
+-- (10) counts in limit errors keep to three significant digits (the
+-- additive one printed 300 digits)
+CREATE TABLE h_lim AS SELECT CASE WHEN i % 2 = 0 THEN 'a' ELSE 'b' END AS g, i % 7 AS x
+FROM generate_series(1, 300) i;
+SELECT count(*) FROM fairsynth_balance(NULL::h_lim, ARRAY['g'], mode => 'additive', target => '{"g": {"a": 1e-300}}');
+SELECT count(*) FROM fairsynth_balance(NULL::h_lim, ARRAY['g'], mode => 'additive', target => '{"g": {"a": 1e-9}}');

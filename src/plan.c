@@ -347,11 +347,18 @@ fs_plan_make(FsSource *src, bool additive, int64 num_rows, bool num_rows_given,
 		}
 		/* far beyond fairsynth.max_rows there is nothing to compute exactly */
 		if (t - src->nrows > 2.0 * fairsynth_max_rows)
+		{
+			char		about[32];
+
+			/* exact up to 10^15, then three significant digits, never 300 */
+			snprintf(about, sizeof(about), t - src->nrows < 1e15 ? "%.0f" : "%.3g",
+					 t - src->nrows);
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("additive balancing on %s needs about %.0f rows, more than fairsynth.max_rows (%d)",
-							fs_balance_names(src), t - src->nrows, fairsynth_max_rows),
+					 errmsg("additive balancing on %s needs about %s rows, more than fairsynth.max_rows (%d)",
+							fs_balance_names(src), about, fairsynth_max_rows),
 					 errhint("Use mode => 'full' with num_rows, choose a milder target, or raise fairsynth.max_rows.")));
+		}
 		total = (int64) ceil(t - 1e-9);
 		for (;;)
 		{

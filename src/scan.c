@@ -301,11 +301,17 @@ fs_check_combinations(FsSource *src)
 	for (int b = 0; b < src->nbalance; b++)
 		k *= Max(fs_dict_size(src->cols[src->balance[b]].dict), 1);
 	if (k > fairsynth_max_combinations)
+	{
+		char		atleast[32];
+
+		/* exact up to 10^15, then three significant digits, never 300 */
+		snprintf(atleast, sizeof(atleast), k < 1e15 ? "%.0f" : "%.3g", k);
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("balancing on %s would make at least %.0f combinations, more than fairsynth.max_combinations (%d)",
-						fs_balance_names(src), k, fairsynth_max_combinations),
+				 errmsg("balancing on %s would make at least %s combinations, more than fairsynth.max_combinations (%d)",
+						fs_balance_names(src), atleast, fairsynth_max_combinations),
 				 errhint("Balance on fewer columns, bin a column in a view, or raise fairsynth.max_combinations.")));
+	}
 }
 
 /*
