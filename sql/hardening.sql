@@ -61,3 +61,24 @@ CREATE TABLE h_lim AS SELECT CASE WHEN i % 2 = 0 THEN 'a' ELSE 'b' END AS g, i %
 FROM generate_series(1, 300) i;
 SELECT count(*) FROM fairsynth_balance(NULL::h_lim, ARRAY['g'], mode => 'additive', target => '{"g": {"a": 1e-300}}');
 SELECT count(*) FROM fairsynth_balance(NULL::h_lim, ARRAY['g'], mode => 'additive', target => '{"g": {"a": 1e-9}}');
+
+-- (10) fairsynth.sample_rows above fairsynth.max_sample_rows (superuser-only,
+-- default 100000) is an error: a role cannot make a backend take gigabytes
+CREATE ROLE regress_fairsynth_plain;
+GRANT SELECT ON h_lim TO regress_fairsynth_plain;
+SET ROLE regress_fairsynth_plain;
+SET fairsynth.sample_rows = 10000000;
+SELECT count(*) FROM fairsynth_synthesize(NULL::h_lim, seed => 1);
+\echo :LAST_ERROR_SQLSTATE
+SET fairsynth.max_sample_rows = 10000000;
+SET fairsynth.sample_rows = 100000;
+SELECT count(*) FROM fairsynth_synthesize(NULL::h_lim, seed => 1);
+RESET fairsynth.sample_rows;
+RESET ROLE;
+SET fairsynth.max_sample_rows = 10000000;
+SET fairsynth.sample_rows = 10000000;
+SELECT count(*) FROM fairsynth_synthesize(NULL::h_lim, seed => 1);
+RESET fairsynth.sample_rows;
+RESET fairsynth.max_sample_rows;
+DROP TABLE h_lim;
+DROP ROLE regress_fairsynth_plain;

@@ -555,6 +555,12 @@ fs_scan_relation(FsSource *src, bool sample)
 	st.pub.rDestroy = fs_scan_destroy;
 	st.pub.mydest = DestNone;
 	st.src = src;
+	if (sample && fairsynth_sample_rows > fairsynth_max_sample_rows)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("fairsynth.sample_rows (%d) is above fairsynth.max_sample_rows (%d)",
+						fairsynth_sample_rows, fairsynth_max_sample_rows),
+				 errhint("Fitting takes about 24 bytes per sampled cell; a superuser can raise fairsynth.max_sample_rows.")));
 	st.cap = sample ? fairsynth_sample_rows : 0;
 	st.alloc = Min(st.cap, 1024);
 	st.bcodes = palloc(sizeof(int32) * Max(src->nbalance, 1));
