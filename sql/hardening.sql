@@ -94,3 +94,17 @@ SELECT o, count(*) FROM fairsynth_balance(NULL::r4, ARRAY['g'], outcome => 'o', 
 SELECT g, count(*) FROM fairsynth_balance(NULL::r4, ARRAY['g'], outcome => 'o', num_rows => 44, seed => 1)
 GROUP BY g ORDER BY g;
 DROP TABLE r4;
+
+-- (5) impute => true never emits NULL: when every value of a column is rare
+-- (none may be emitted) that is an error naming the column (was 200 of 200
+-- NULL); without impute such a column is NULL
+CREATE TABLE r3 (g text, c text);
+INSERT INTO r3 SELECT 'g'||(i%2), 'c'||(i%50) FROM generate_series(1,200) i;
+SELECT count(*), count(c) FROM fairsynth_synthesize(NULL::r3, seed => 1, impute => true);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*), count(c) FROM fairsynth_balance(NULL::r3, ARRAY['g'], seed => 1, impute => true);
+SELECT count(*), count(c) FROM fairsynth_synthesize(NULL::r3, seed => 1);
+SET fairsynth.rare_threshold = 4;
+SELECT count(*), count(c) FROM fairsynth_synthesize(NULL::r3, seed => 1, impute => true);
+RESET fairsynth.rare_threshold;
+DROP TABLE r3;

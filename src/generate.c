@@ -291,6 +291,26 @@ fs_guard_holds(const FsCopyGuard *guard, uint64 key)
 }
 
 /*
+ * With impute, a column whose every value is rare can only be NULL (a rare
+ * value is never emitted): an error naming it, as for a NOT NULL column.
+ */
+static void
+fs_check_imputable(FsSource *src, const FsModel *m)
+{
+	for (int c = 0; c < src->ncols; c++)
+	{
+		const FsModelColumn *mc = FS_AT(m, m->cols, FsModelColumn) + c;
+
+		if (mc->kind == FS_CAT && mc->rare_class == 0 && src->cols[c].balance_pos < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("impute cannot fill column \"%s\": every value occurs in fewer than fairsynth.rare_threshold (%d) rows",
+							src->cols[c].name, fairsynth_rare_threshold),
+					 errhint("Its values would identify rows. Leave the column out in a view, or lower fairsynth.rare_threshold if the data is not personal.")));
+	}
+}
+
+/*
  * Generate plan->total rows into store, with outdesc's attribute i taken from
  * source column outmap[i] (-1: NULL, for dropped columns); with impute, no
  * modelled column is NULL unless it was NULL in every row.  Rows are made in
@@ -328,6 +348,8 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 	FsCopyGuard guard = fs_copy_guard(m);
 	double	   *sig = palloc(sizeof(double) * ncols);
 
+	if (impute)
+		fs_check_imputable(src, m);
 	for (int c = 0; c < k; c++)
 		fs_fenwick_add(tree, k, c, plan->counts[c]);
 
