@@ -108,3 +108,16 @@ SET fairsynth.rare_threshold = 4;
 SELECT count(*), count(c) FROM fairsynth_synthesize(NULL::r3, seed => 1, impute => true);
 RESET fairsynth.rare_threshold;
 DROP TABLE r3;
+
+-- (2) the text/record form's column definition list: a type modifier other
+-- than the relation's is an error naming the column (varchar(2) held
+-- 'abcdef', numeric(2,1) held 905.80); none, or the relation's, works
+CREATE TABLE r1 (g varchar(10), b bool, x numeric(5, 2));
+INSERT INTO r1 SELECT 'abcdef', i%2=0, i * 9.058 FROM generate_series(1,100) i;
+SELECT * FROM fairsynth_balance('r1', ARRAY['b']) AS t(g varchar(2), b bool, x numeric);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM fairsynth_balance('r1', ARRAY['b']) AS t(g varchar, b bool, x numeric(2, 1));
+SELECT count(*), max(length(g)), max(x) <= 999.99 AS fits
+FROM fairsynth_balance('r1', ARRAY['b'], seed => 1) AS t(g varchar(10), b bool, x numeric(5, 2));
+SELECT count(*), max(length(g)) FROM fairsynth_balance('r1', ARRAY['b'], seed => 1) AS t(g varchar, b bool, x numeric);
+DROP TABLE r1;

@@ -119,6 +119,21 @@ fs_output_map(FsSource *src, TupleDesc outdesc, bool named)
 								src->relname, a + 1),
 						 errhint("List the relation's columns with their types in order, or use the typed form fairsynth_balance(NULL::%s, ...).",
 								 src->relname)));
+			/*
+			 * a narrower type modifier (varchar(2) for varchar(10)) would
+			 * let values out of its range: it must be the relation's, or none
+			 */
+			if (att->atttypmod >= 0 && att->atttypmod != src->cols[next].typmod)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("column definition list declares column \"%s\" as %s, but column \"%s\" of relation %s is %s",
+								NameStr(att->attname),
+								format_type_with_typemod(att->atttypid, att->atttypmod),
+								src->cols[next].name, src->relname,
+								format_type_with_typemod(src->cols[next].typid,
+														 src->cols[next].typmod)),
+						 errhint("Declare it as in the relation or without a type modifier, or use the typed form fairsynth_balance(NULL::%s, ...).",
+								 src->relname)));
 			map[a] = next++;
 		}
 		else
