@@ -336,7 +336,7 @@ fs_read_key_maxima(FsSource *src)
 					   quote_identifier(col->name), src->relname);
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		if (SPI_execute(sql, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		if (SPI_execute(sql, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "could not read the largest value of column \"%s\"", col->name);
 		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 		if (!isnull)
@@ -585,7 +585,14 @@ fs_scan_relation(FsSource *src, bool sample)
 	(void) set_config_option("synchronize_seqscans", "off", PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	memset(&options, 0, sizeof(options));
-	options.read_only = true;
+
+	/*
+	 * Not read-only: SPI takes a fresh snapshot for the read, after
+	 * fs_describe_relation's AccessShareLock, so a concurrent rewrite (ALTER
+	 * TABLE ... TYPE) is waited for and its rows are seen, as by a SELECT;
+	 * the calling statement's older snapshot would see none of them.
+	 */
+	options.read_only = false;
 	options.dest = &st.pub;
 	rc = SPI_execute_extended(fs_select_all(src), &options);
 	/* a SELECT whose rows go to a receiver of type DestNone reports UTILITY */

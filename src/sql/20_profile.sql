@@ -83,7 +83,7 @@ COMMENT ON FUNCTION fairsynth_columns(regclass, text[]) IS
 -- into about 10 quantile ranges.
 CREATE FUNCTION fairsynth_profile(relation regclass, columns text[] DEFAULT NULL)
 RETURNS TABLE(column_name text, value text, count bigint, share float8, bar text)
-LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
 AS $$
 DECLARE
   col record;
@@ -101,6 +101,10 @@ BEGIN
     RAISE EXCEPTION 'relation "%" has no columns', relation
       USING ERRCODE = '42703', HINT = 'There is no column to profile.';
   END IF;
+  -- VOLATILE, so every query below takes a fresh snapshot; this one takes
+  -- AccessShareLock first: a concurrent rewrite (ALTER TABLE ... TYPE) is
+  -- waited for and its rows are seen, as by a SELECT, not missed
+  EXECUTE format('SELECT FROM %s LIMIT 0', relation);
   EXECUTE format('SELECT count(*) FROM %s', relation) INTO total;
 
   FOR col IN SELECT * FROM fairsynth_columns(relation, columns) c ORDER BY c.ord LOOP

@@ -64,7 +64,7 @@ CREATE FUNCTION fairsynth_bias(relation regclass, facet text, label text,
                                favorable text DEFAULT NULL, group_by text DEFAULT NULL)
 RETURNS TABLE(facet_value text, n bigint, ci float8, dpl float8, kl float8, js float8,
               lp float8, tvd float8, ks float8, di float8, cddl float8)
-LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
 AS $$
 DECLARE
   fav text := favorable;
@@ -90,6 +90,10 @@ BEGIN
     END IF;
   END IF;
 
+  -- VOLATILE, so every query below takes a fresh snapshot; this one takes
+  -- AccessShareLock first: a concurrent rewrite (ALTER TABLE ... TYPE) is
+  -- waited for and its rows are seen, as by a SELECT, not missed
+  EXECUTE format('SELECT FROM %s LIMIT 0', relation);
   EXECUTE format('SELECT count(*) FROM %s WHERE %I IS NOT NULL', relation, label) INTO nlabels;
   IF nlabels = 0 THEN
     RETURN;  -- no labelled rows: nothing to measure
