@@ -141,6 +141,14 @@ fs_output_map(FsSource *src, TupleDesc outdesc, bool named)
 			for (int c = 0; c < src->ncols; c++)
 				if (strcmp(src->cols[c].name, NameStr(att->attname)) == 0)
 					map[a] = c;
+			/* the row type was read before the lock: a rewrite may change it */
+			if (map[a] >= 0 && att->atttypid != src->cols[map[a]].typid)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("column \"%s\" of relation %s changed type to %s during the call",
+								NameStr(att->attname), src->relname,
+								format_type_be(src->cols[map[a]].typid)),
+						 errhint("Run the call again.")));
 		}
 	}
 	if (named && next != src->ncols)
