@@ -367,6 +367,12 @@ extern char *fs_balance_names(FsSource *src);
 extern void fs_check_num_rows(int64 n);
 
 /* Row generation (generate.c). */
+/* check.c: CHECK constraints on generated rows */
+typedef struct FsChecks FsChecks;
+extern FsChecks *fs_checks_prepare(FsSource *src);
+extern const char *fs_checks_violated(FsChecks *chk, const Datum *values,
+									  const bool *nulls, int ncols);
+
 extern void fs_generate(FsSource *src, FsModel *model, FsPlan *plan,
 						bool impute, TupleDesc outdesc, const int *outmap,
 						Tuplestorestate *store, pg_prng_state *rng);

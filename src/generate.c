@@ -23,6 +23,7 @@
 
 /* How often a row that copies a source row is drawn again. */
 #define FS_COPY_RETRIES 8
+#define FS_CHECK_RETRIES 1000	/* draws of a row violating a CHECK constraint */
 
 /* A value known before drawing: a category's, or a single-value bin's. */
 typedef struct FsFixedValue
@@ -347,6 +348,7 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 	FsFixedValue **fixed = palloc0(sizeof(FsFixedValue *) * ncols);
 	FsCopyGuard guard = fs_copy_guard(m);
 	double	   *sig = palloc(sizeof(double) * ncols);
+	FsChecks   *checks = fs_checks_prepare(src);
 
 	if (impute)
 		fs_check_imputable(src, m);
@@ -425,6 +427,7 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 			for (int attempt = 0;; attempt++)
 			{
 				uint64		key;
+				const char *violated;
 
 				for (int c = 0; c < ncols; c++)
 				{
@@ -445,7 +448,16 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 				}
 				/* a copy of a row the model learned from: draw the row again */
 				key = fs_guard_key(sig, ncols);
-				if (attempt == FS_COPY_RETRIES || !fs_guard_holds(&guard, key))
+				/* a row its table would reject: draw it again, a bounded number of times */
+				violated = checks ? fs_checks_violated(checks, colval, colnull, ncols) : NULL;
+				if (violated != NULL && attempt >= FS_CHECK_RETRIES)
+					ereport(ERROR,
+							(errcode(ERRCODE_CHECK_VIOLATION),
+							 errmsg("no row satisfying check constraint \"%s\" of relation %s in %d draws",
+									violated, src->relname, FS_CHECK_RETRIES + 1),
+							 errhint("The model rarely makes rows that satisfy it; balance a view without the columns it involves, or drop the constraint.")));
+				if (violated == NULL &&
+					(attempt >= FS_COPY_RETRIES || !fs_guard_holds(&guard, key)))
 					break;
 				for (int j = src->nbalance; j < ncols && order[j] >= 0; j++)
 					fs_model_draw_classes(m, order[j], cls, 1, impute, rng);
