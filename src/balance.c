@@ -119,6 +119,21 @@ fs_output_map(FsSource *src, TupleDesc outdesc, bool named)
 								src->relname, a + 1),
 						 errhint("List the relation's columns with their types in order, or use the typed form fairsynth_balance(NULL::%s, ...).",
 								 src->relname)));
+			/*
+			 * a narrower type modifier (varchar(2) for varchar(10)) would
+			 * let values out of its range: it must be the relation's, or none
+			 */
+			if (att->atttypmod >= 0 && att->atttypmod != src->cols[next].typmod)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("column definition list declares column \"%s\" as %s, but column \"%s\" of relation %s is %s",
+								NameStr(att->attname),
+								format_type_with_typemod(att->atttypid, att->atttypmod),
+								src->cols[next].name, src->relname,
+								format_type_with_typemod(src->cols[next].typid,
+														 src->cols[next].typmod)),
+						 errhint("Declare it as in the relation or without a type modifier, or use the typed form fairsynth_balance(NULL::%s, ...).",
+								 src->relname)));
 			map[a] = next++;
 		}
 		else
@@ -126,6 +141,14 @@ fs_output_map(FsSource *src, TupleDesc outdesc, bool named)
 			for (int c = 0; c < src->ncols; c++)
 				if (strcmp(src->cols[c].name, NameStr(att->attname)) == 0)
 					map[a] = c;
+			/* the row type was read before the lock: a rewrite may change it */
+			if (map[a] >= 0 && att->atttypid != src->cols[map[a]].typid)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("column \"%s\" of relation %s changed type to %s during the call",
+								NameStr(att->attname), src->relname,
+								format_type_be(src->cols[map[a]].typid)),
+						 errhint("Run the call again.")));
 		}
 	}
 	if (named && next != src->ncols)

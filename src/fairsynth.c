@@ -16,6 +16,7 @@ int			fairsynth_max_combinations = 10000;
 int			fairsynth_max_rows = 100000000;
 int			fairsynth_rare_threshold = 5;
 int			fairsynth_sample_rows = 30000;
+int			fairsynth_max_sample_rows = 100000;
 
 void		_PG_init(void);
 
@@ -43,6 +44,12 @@ _PG_init(void)
 							"Bounds the memory and time of fitting whatever the table size; exact counts of the balance columns always use every row.",
 							&fairsynth_sample_rows, 30000, 100, 10000000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	/* about 24 bytes a cell: only a superuser lets a role fit on more rows */
+	DefineCustomIntVariable("fairsynth.max_sample_rows",
+							"Largest fairsynth.sample_rows a call may use.",
+							"fairsynth.sample_rows bounds the memory of fitting (about 24 bytes per sampled cell); this superuser-only limit keeps any role from raising it to many gigabytes.",
+							&fairsynth_max_sample_rows, 100000, 100, 10000000,
+							PGC_SUSET, 0, NULL, NULL, NULL);
 	fs_store_init();
 	MarkGUCPrefixReserved("fairsynth");
 }

@@ -28,6 +28,7 @@ extern int	fairsynth_max_combinations;
 extern int	fairsynth_max_rows;
 extern int	fairsynth_rare_threshold;
 extern int	fairsynth_sample_rows;
+extern int	fairsynth_max_sample_rows;
 
 /* How a column takes part in the model. */
 typedef enum FsKind
@@ -394,6 +395,12 @@ extern char *fs_balance_names(FsSource *src);
 extern void fs_check_num_rows(int64 n);
 
 /* Row generation (generate.c). */
+/* check.c: CHECK constraints on generated rows */
+typedef struct FsChecks FsChecks;
+extern FsChecks *fs_checks_prepare(FsSource *src);
+extern const char *fs_checks_violated(FsChecks *chk, const Datum *values,
+									  const bool *nulls, int ncols);
+
 extern void fs_generate(FsSource *src, FsModel *model, FsPlan *plan,
 						bool impute, TupleDesc outdesc, const int *outmap,
 						Tuplestorestate *store, pg_prng_state *rng);

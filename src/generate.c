@@ -23,6 +23,7 @@
 
 /* How often a row that copies a source row is drawn again. */
 #define FS_COPY_RETRIES 32
+#define FS_CHECK_RETRIES 1000	/* draws of a row violating a CHECK constraint */
 
 /* A value known before drawing: a category's, or a single-value bin's. */
 typedef struct FsFixedValue
@@ -298,6 +299,26 @@ fs_guard_holds(const FsCopyGuard *guard, uint64 key)
 }
 
 /*
+ * With impute, a column whose every value is rare can only be NULL (a rare
+ * value is never emitted): an error naming it, as for a NOT NULL column.
+ */
+static void
+fs_check_imputable(FsSource *src, const FsModel *m)
+{
+	for (int c = 0; c < src->ncols; c++)
+	{
+		const FsModelColumn *mc = FS_AT(m, m->cols, FsModelColumn) + c;
+
+		if (mc->kind == FS_CAT && mc->rare_class == 0 && src->cols[c].balance_pos < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("impute cannot fill column \"%s\": every value occurs in fewer than fairsynth.rare_threshold (%d) rows",
+							src->cols[c].name, fairsynth_rare_threshold),
+					 errhint("Its values would identify rows. Leave the column out in a view, or lower fairsynth.rare_threshold if the data is not personal.")));
+	}
+}
+
+/*
  * Generate plan->total rows into store, with outdesc's attribute i taken from
  * source column outmap[i] (-1: NULL, for dropped columns); with impute, no
  * modelled column is NULL unless it was NULL in every row.  Rows are made in
@@ -335,7 +356,10 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 	FsCopyGuards guard;
 	double	   *sig = palloc(sizeof(double) * ncols);
 	int			nmodelled = 0;	/* columns drawn after the balance columns */
+	FsChecks   *checks = fs_checks_prepare(src);
 
+	if (impute)
+		fs_check_imputable(src, m);
 	guard.rare = fs_copy_guard(FS_AT(m, m->guard, uint64), m->nguard);
 	guard.common = fs_copy_guard(FS_AT(m, m->guard, uint64) + m->nguard,
 								 m->nguard_common);
@@ -416,6 +440,7 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 			for (int attempt = 0;; attempt++)
 			{
 				uint64		key;
+				const char *violated;
 
 				for (int c = 0; c < ncols; c++)
 				{
@@ -443,9 +468,18 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 				 * match rate above a holdout's).
 				 */
 				key = fs_guard_key(sig, ncols);
-				if (attempt == FS_COPY_RETRIES ||
-					(!fs_guard_holds(&guard.rare, key) &&
-					 (attempt == 0 || !fs_guard_holds(&guard.common, key))))
+				/* a row its table would reject: draw it again, a bounded number of times */
+				violated = checks ? fs_checks_violated(checks, colval, colnull, ncols) : NULL;
+				if (violated != NULL && attempt >= FS_CHECK_RETRIES)
+					ereport(ERROR,
+							(errcode(ERRCODE_CHECK_VIOLATION),
+							 errmsg("no row satisfying check constraint \"%s\" of relation %s in %d draws",
+									violated, src->relname, FS_CHECK_RETRIES + 1),
+							 errhint("The model rarely makes rows that satisfy it; balance a view without the columns it involves, or drop the constraint.")));
+				if (violated == NULL &&
+					(attempt >= FS_COPY_RETRIES ||
+					 (!fs_guard_holds(&guard.rare, key) &&
+					  (attempt == 0 || !fs_guard_holds(&guard.common, key)))))
 					break;
 				/*
 				 * draw again from a random column of the generation order on,

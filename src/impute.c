@@ -111,8 +111,9 @@ fs_impute_rows(FsSource *src, FsModel *m, const bool *impute, TupleDesc outdesc,
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	/* not read-only: a snapshot taken after the lock, as for the scan */
 	portal = SPI_cursor_open_with_args(NULL, fs_select_all(src), 0, NULL, NULL, NULL,
-									   true, CURSOR_OPT_NO_SCROLL);
+									   false, CURSOR_OPT_NO_SCROLL);
 	for (;;)
 	{
 		SPI_cursor_fetch(portal, true, 1000);

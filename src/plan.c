@@ -259,6 +259,87 @@ fs_round_counts(const double *want, int n, int64 total, int64 *counts)
 }
 
 /*
+ * Round want (ngroups x k cells, the outcome's k values varying fastest) to
+ * integers summing to total so that every group (combination of the other
+ * balance columns) gets its own largest-remainder count: equal groups stay
+ * equal, whatever the ties between cells.  The outcome's totals are rounded
+ * too: each group's remaining rows go to its cells of largest remainder,
+ * and ties (as between equal groups) to the outcome values furthest from
+ * their totals, so those stay within rounding of their targets as well.
+ */
+static void
+fs_round_counts_outcome(const double *want, int ngroups, int k, int64 total,
+						int64 *counts)
+{
+	double	   *gwant = palloc0(sizeof(double) * Max(ngroups, 1));
+	double	   *owant = palloc0(sizeof(double) * Max(k, 1));
+	int64	   *grows = palloc(sizeof(int64) * Max(ngroups, 1));
+	int64	   *orows = palloc(sizeof(int64) * Max(k, 1));
+	double	   *gleft = palloc(sizeof(double) * Max(ngroups, 1));
+	int		   *order = palloc(sizeof(int) * Max(ngroups, 1));
+
+	for (int g = 0; g < ngroups; g++)
+		for (int o = 0; o < k; o++)
+		{
+			gwant[g] += want[g * k + o];
+			owant[o] += want[g * k + o];
+		}
+	fs_round_counts(gwant, ngroups, total, grows);
+	fs_round_counts(owant, k, total, orows);
+	/* start from the floors; grows and orows become what is left to give */
+	for (int g = 0; g < ngroups; g++)
+		for (int o = 0; o < k; o++)
+		{
+			counts[g * k + o] = (int64) floor(want[g * k + o] + 1e-9);
+			grows[g] -= counts[g * k + o];
+			orows[o] -= counts[g * k + o];
+		}
+	/* groups with the most rows left first */
+	for (int g = 0; g < ngroups; g++)
+	{
+		gleft[g] = (double) grows[g];
+		order[g] = g;
+	}
+	fs_frac = gleft;
+	qsort(order, ngroups, sizeof(int), fs_frac_order);
+	for (int j = 0; j < ngroups; j++)
+	{
+		int			g = order[j];
+
+		for (int64 r = 0; r < grows[g]; r++)
+		{
+			int			best = -1;
+
+			/*
+			 * a cell wanted at all, then the largest remainder (as the
+			 * cell's own rounding would), then on a tie the outcome value
+			 * most short of its total
+			 */
+			for (int o = 0; o < k; o++)
+			{
+				double		w = want[g * k + o];
+				double		bw = want[g * k + best < 0 ? 0 : g * k + best];
+				double		f = w - floor(w + 1e-9);
+				double		bf = bw - floor(bw + 1e-9);
+
+				if (best < 0 ||
+					((w > 0) != (bw > 0) ? w > 0 :
+					 fabs(f - bf) > 1e-9 ? f > bf : orows[o] > orows[best]))
+					best = o;
+			}
+			counts[g * k + best]++;
+			orows[best]--;
+		}
+	}
+	pfree(gwant);
+	pfree(owant);
+	pfree(grows);
+	pfree(orows);
+	pfree(gleft);
+	pfree(order);
+}
+
+/*
  * Plan how many rows each combination gets: full mode makes num_rows rows
  * (default: the source's row count) in the target shares; additive mode adds
  * the fewest rows that bring source plus rows to the target shares.
@@ -320,7 +401,14 @@ fs_plan_make(FsSource *src, bool additive, int64 num_rows, bool num_rows_given,
 		fs_check_num_rows(n);
 		for (int c = 0; c < plan->ncombos; c++)
 			want[c] = joint[c] * n;
-		fs_round_counts(want, plan->ncombos, n, plan->counts);
+		if (src->outcome >= 0 && src->nbalance > 1)
+		{
+			int			k = fs_dict_size(src->cols[src->outcome].dict);
+
+			fs_round_counts_outcome(want, plan->ncombos / k, k, n, plan->counts);
+		}
+		else
+			fs_round_counts(want, plan->ncombos, n, plan->counts);
 		plan->total = n;
 	}
 	else
@@ -347,11 +435,18 @@ fs_plan_make(FsSource *src, bool additive, int64 num_rows, bool num_rows_given,
 		}
 		/* far beyond fairsynth.max_rows there is nothing to compute exactly */
 		if (t - src->nrows > 2.0 * fairsynth_max_rows)
+		{
+			char		about[32];
+
+			/* exact up to 10^15, then three significant digits, never 300 */
+			snprintf(about, sizeof(about), t - src->nrows < 1e15 ? "%.0f" : "%.3g",
+					 t - src->nrows);
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("additive balancing on %s needs about %.0f rows, more than fairsynth.max_rows (%d)",
-							fs_balance_names(src), t - src->nrows, fairsynth_max_rows),
+					 errmsg("additive balancing on %s needs about %s rows, more than fairsynth.max_rows (%d)",
+							fs_balance_names(src), about, fairsynth_max_rows),
 					 errhint("Use mode => 'full' with num_rows, choose a milder target, or raise fairsynth.max_rows.")));
+		}
 		total = (int64) ceil(t - 1e-9);
 		for (;;)
 		{

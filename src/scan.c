@@ -301,11 +301,17 @@ fs_check_combinations(FsSource *src)
 	for (int b = 0; b < src->nbalance; b++)
 		k *= Max(fs_dict_size(src->cols[src->balance[b]].dict), 1);
 	if (k > fairsynth_max_combinations)
+	{
+		char		atleast[32];
+
+		/* exact up to 10^15, then three significant digits, never 300 */
+		snprintf(atleast, sizeof(atleast), k < 1e15 ? "%.0f" : "%.3g", k);
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("balancing on %s would make at least %.0f combinations, more than fairsynth.max_combinations (%d)",
-						fs_balance_names(src), k, fairsynth_max_combinations),
+				 errmsg("balancing on %s would make at least %s combinations, more than fairsynth.max_combinations (%d)",
+						fs_balance_names(src), atleast, fairsynth_max_combinations),
 				 errhint("Balance on fewer columns, bin a column in a view, or raise fairsynth.max_combinations.")));
+	}
 }
 
 /*
@@ -325,10 +331,12 @@ fs_read_key_maxima(FsSource *src)
 		if (col->kind != FS_KEY ||
 			!(col->type == FS_INT2 || col->type == FS_INT4 || col->type == FS_INT8))
 			continue;
-		sql = psprintf("SELECT max(%s)::int8 FROM %s", quote_identifier(col->name), src->relname);
+		/* qualified: the caller's search_path must not pick another max */
+		sql = psprintf("SELECT pg_catalog.max(%s)::pg_catalog.int8 FROM %s",
+					   quote_identifier(col->name), src->relname);
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		if (SPI_execute(sql, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		if (SPI_execute(sql, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "could not read the largest value of column \"%s\"", col->name);
 		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 		if (!isnull)
@@ -547,6 +555,12 @@ fs_scan_relation(FsSource *src, bool sample)
 	st.pub.rDestroy = fs_scan_destroy;
 	st.pub.mydest = DestNone;
 	st.src = src;
+	if (sample && fairsynth_sample_rows > fairsynth_max_sample_rows)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("fairsynth.sample_rows (%d) is above fairsynth.max_sample_rows (%d)",
+						fairsynth_sample_rows, fairsynth_max_sample_rows),
+				 errhint("Fitting takes about 24 bytes per sampled cell; a superuser can raise fairsynth.max_sample_rows.")));
 	st.cap = sample ? fairsynth_sample_rows : 0;
 	st.alloc = Min(st.cap, 1024);
 	st.bcodes = palloc(sizeof(int32) * Max(src->nbalance, 1));
@@ -571,7 +585,14 @@ fs_scan_relation(FsSource *src, bool sample)
 	(void) set_config_option("synchronize_seqscans", "off", PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	memset(&options, 0, sizeof(options));
-	options.read_only = true;
+
+	/*
+	 * Not read-only: SPI takes a fresh snapshot for the read, after
+	 * fs_describe_relation's AccessShareLock, so a concurrent rewrite (ALTER
+	 * TABLE ... TYPE) is waited for and its rows are seen, as by a SELECT;
+	 * the calling statement's older snapshot would see none of them.
+	 */
+	options.read_only = false;
 	options.dest = &st.pub;
 	rc = SPI_execute_extended(fs_select_all(src), &options);
 	/* a SELECT whose rows go to a receiver of type DestNone reports UTILITY */

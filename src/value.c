@@ -101,9 +101,25 @@ fs_datum_to_double(Datum d, FsColumn *col)
 			if (numeric_is_nan(DatumGetNumeric(d)) ||
 				numeric_is_inf(DatumGetNumeric(d)))
 				return NAN;
-			v = DatumGetFloat8(DirectFunctionCall1(numeric_float8, d));
-			col->max_scale = Max(col->max_scale,
-								 DatumGetInt32(DirectFunctionCall1(numeric_scale, d)));
+			{
+				/*
+				 * As numeric_float8 does, but a value beyond the double range
+				 * is no error (whose message would be the whole value): above
+				 * it, like an infinity, it has no place on the number line;
+				 * below it, it is 0 (and its scale is not kept).
+				 */
+				char	   *str = DatumGetCString(DirectFunctionCall1(numeric_out, d));
+				char	   *end;
+
+				errno = 0;
+				v = strtod(str, &end);
+				if (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL))
+					return NAN;
+				if (errno != ERANGE)
+					col->max_scale = Max(col->max_scale,
+										 DatumGetInt32(DirectFunctionCall1(numeric_scale, d)));
+				pfree(str);
+			}
 			break;
 		case FS_DATE:
 			if (DATE_NOT_FINITE(DatumGetDateADT(d)))
@@ -267,7 +283,20 @@ fs_double_to_datum(double v, FsColumn *col)
 		case FS_INT4:
 			return Int32GetDatum((int32) fs_clamp(rint(v), PG_INT32_MIN, PG_INT32_MAX));
 		case FS_INT8:
-			return Int64GetDatum((int64) fs_clamp(rint(v), -9.2e18, 9.2e18));
+			{
+				/*
+				 * The largest bigint's double is 2^63, just out of range: it
+				 * and above are the largest bigint, not a rounder bound that
+				 * no row holds.  -2^63 is exact.
+				 */
+				double		r = rint(v);
+
+				if (!(r < 9223372036854775808.0))
+					return Int64GetDatum(PG_INT64_MAX);
+				if (r < -9223372036854775808.0)
+					return Int64GetDatum(PG_INT64_MIN);
+				return Int64GetDatum((int64) r);
+			}
 		case FS_FLOAT4:
 			return Float4GetDatum((float4) v);
 		case FS_FLOAT8:

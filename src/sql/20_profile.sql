@@ -55,9 +55,10 @@ BEGIN
                    AND a.attnum > 0 AND NOT a.attisdropped) THEN
       RAISE EXCEPTION 'column "%" of relation "%" does not exist', c, relation
         USING ERRCODE = '42703',
-              HINT = 'Columns of ' || relation::text || ': ' ||
-                     (SELECT string_agg(a.attname::text, ', ' ORDER BY a.attnum) FROM pg_attribute a
-                      WHERE a.attrelid = relation AND a.attnum > 0 AND NOT a.attisdropped) || '.';
+              HINT = coalesce('Columns of ' || relation::text || ': ' ||
+                      (SELECT string_agg(a.attname::text, ', ' ORDER BY a.attnum) FROM pg_attribute a
+                       WHERE a.attrelid = relation AND a.attnum > 0 AND NOT a.attisdropped) || '.',
+                     relation::text || ' has no columns.');
     END IF;
     IF c = ANY (columns[1:i - 1]) THEN
       RAISE EXCEPTION 'column "%" is listed twice', c USING ERRCODE = '22023';
@@ -82,7 +83,7 @@ COMMENT ON FUNCTION fairsynth_columns(regclass, text[]) IS
 -- into about 10 quantile ranges.
 CREATE FUNCTION fairsynth_profile(relation regclass, columns text[] DEFAULT NULL)
 RETURNS TABLE(column_name text, value text, count bigint, share float8, bar text)
-LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
 AS $$
 DECLARE
   col record;
@@ -95,6 +96,15 @@ BEGIN
   END IF;
   -- validate before touching the data
   PERFORM fairsynth_columns(relation, columns);
+  IF columns IS NULL AND NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = relation
+                                     AND a.attnum > 0 AND NOT a.attisdropped) THEN
+    RAISE EXCEPTION 'relation "%" has no columns', relation
+      USING ERRCODE = '42703', HINT = 'There is no column to profile.';
+  END IF;
+  -- VOLATILE, so every query below takes a fresh snapshot; this one takes
+  -- AccessShareLock first: a concurrent rewrite (ALTER TABLE ... TYPE) is
+  -- waited for and its rows are seen, as by a SELECT, not missed
+  EXECUTE format('SELECT FROM %s LIMIT 0', relation);
   EXECUTE format('SELECT count(*) FROM %s', relation) INTO total;
 
   FOR col IN SELECT * FROM fairsynth_columns(relation, columns) c ORDER BY c.ord LOOP

@@ -16,9 +16,10 @@ BEGIN
                  AND a.attnum > 0 AND NOT a.attisdropped) THEN
     RAISE EXCEPTION 'column "%" of relation "%" does not exist (argument %)', name, relation, argname
       USING ERRCODE = '42703',
-            HINT = 'Columns of ' || relation::text || ': ' ||
-                   (SELECT string_agg(a.attname::text, ', ' ORDER BY a.attnum) FROM pg_attribute a
-                    WHERE a.attrelid = relation AND a.attnum > 0 AND NOT a.attisdropped) || '.';
+            HINT = coalesce('Columns of ' || relation::text || ': ' ||
+                    (SELECT string_agg(a.attname::text, ', ' ORDER BY a.attnum) FROM pg_attribute a
+                     WHERE a.attrelid = relation AND a.attnum > 0 AND NOT a.attisdropped) || '.',
+                   relation::text || ' has no columns.');
   END IF;
 END
 $$;
@@ -63,7 +64,7 @@ CREATE FUNCTION fairsynth_bias(relation regclass, facet text, label text,
                                favorable text DEFAULT NULL, group_by text DEFAULT NULL)
 RETURNS TABLE(facet_value text, n bigint, ci float8, dpl float8, kl float8, js float8,
               lp float8, tvd float8, ks float8, di float8, cddl float8)
-LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
 AS $$
 DECLARE
   fav text := favorable;
@@ -89,6 +90,10 @@ BEGIN
     END IF;
   END IF;
 
+  -- VOLATILE, so every query below takes a fresh snapshot; this one takes
+  -- AccessShareLock first: a concurrent rewrite (ALTER TABLE ... TYPE) is
+  -- waited for and its rows are seen, as by a SELECT, not missed
+  EXECUTE format('SELECT FROM %s LIMIT 0', relation);
   EXECUTE format('SELECT count(*) FROM %s WHERE %I IS NOT NULL', relation, label) INTO nlabels;
   IF nlabels = 0 THEN
     RETURN;  -- no labelled rows: nothing to measure
@@ -116,22 +121,23 @@ BEGIN
     ft AS (SELECT f, sum(c) AS n FROM base GROUP BY f),
     lt AS (SELECT l, sum(c) AS n FROM base GROUP BY l),
     fl AS (SELECT f, l, sum(c) AS n FROM base GROUP BY f, l),
-    dist AS (            -- label counts of d and of the rest (a) per facet value d
-      SELECT ft.f, lt.l, coalesce(fl.n, 0)::float8 AS cd, (lt.n - coalesce(fl.n, 0))::float8 AS ca
-      FROM ft CROSS JOIN lt LEFT JOIN fl ON fl.f = ft.f AND fl.l = lt.l),
+    dist AS (            -- label counts of d and of the rest (a), for the labels d holds
+      SELECT fl.f, fl.l, fl.n::float8 AS cd, (lt.n - fl.n)::float8 AS ca
+      FROM fl JOIN lt ON lt.l = fl.l),
     al AS (              -- label values present on both sides, renormalised
       SELECT f, cd / sum(cd) OVER w AS pd, ca / sum(ca) OVER w AS pa
-      FROM dist WHERE cd > 0 AND ca > 0 WINDOW w AS (PARTITION BY f)),
+      FROM dist WHERE ca > 0 WINDOW w AS (PARTITION BY f)),
     dv AS (
       SELECT f, sum(pa * ln(pa / pd)) AS kl,
              0.5 * (sum(pa * ln(pa / ((pa + pd) / 2))) + sum(pd * ln(pd / ((pa + pd) / 2)))) AS js,
              sqrt(sum((pa - pd) ^ 2)) AS lp, 0.5 * sum(abs(pa - pd)) AS tvd, max(abs(pa - pd)) AS ks
       FROM al GROUP BY f),
-    q AS (
+    q AS (               -- joins, not a scan of dist per facet value (linear in the rows)
       SELECT ft.f, ft.n AS nd, tot.n - ft.n AS na,
-             (SELECT sum(cd) FROM dist WHERE dist.f = ft.f AND dist.l = $1) / ft.n AS qd,
-             (SELECT sum(ca) FROM dist WHERE dist.f = ft.f AND dist.l = $1) / (tot.n - ft.n) AS qa
-      FROM ft CROSS JOIN tot WHERE tot.n > ft.n),
+             CASE WHEN lt.l IS NOT NULL THEN coalesce(fl.n, 0)::float8 / ft.n END AS qd,
+             (lt.n - coalesce(fl.n, 0))::float8 / (tot.n - ft.n) AS qa
+      FROM ft CROSS JOIN tot LEFT JOIN lt ON lt.l = $1 LEFT JOIN fl ON fl.f = ft.f AND fl.l = $1
+      WHERE tot.n > ft.n),
     gt AS (              -- groups of group_by holding both a favorable and another label
       SELECT g, sum(c) AS n, sum(c) FILTER (WHERE l = $1) AS n1, sum(c) FILTER (WHERE l <> $1) AS n0
       FROM base GROUP BY g),
