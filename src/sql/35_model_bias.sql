@@ -118,68 +118,51 @@ BEGIN
     END IF;
   END IF;
 
-  -- one scan and one aggregate per stage: every figure is a function of the
-  -- confusion counts of the group (d) and of the rest (a = all - d), and CDDPL
-  -- of the counts per (facet value, group); nothing is rescanned per facet value.
+  -- Aggregates and window functions only, no join: every figure is a function of
+  -- the confusion counts of the group (d) and of the rest (a = all - d), CDDPL of
+  -- the counts per (facet value, group) and per group; each stage is one hash
+  -- aggregate or one sort, whatever the planner thinks the row counts are.
   RETURN QUERY EXECUTE format($q$
-    WITH base AS (        -- counts per facet value, observed and predicted class, group
-      SELECT coalesce(%1$I::pg_catalog.text, 'NULL') COLLATE "C" AS f,
-             %2$I::pg_catalog.text = $1 AS y, %3$I::pg_catalog.text = $1 AS p,
-             %5$s AS g, pg_catalog.count(*) AS c
-      FROM %4$s WHERE %2$I IS NOT NULL AND %3$I IS NOT NULL GROUP BY 1, 2, 3, 4),
-    cm AS (               -- confusion counts of each facet value
-      SELECT f, pg_catalog.sum(c) AS n,
-             coalesce(pg_catalog.sum(c) FILTER (WHERE y AND p), 0) AS tp,
-             coalesce(pg_catalog.sum(c) FILTER (WHERE NOT y AND p), 0) AS fp,
-             coalesce(pg_catalog.sum(c) FILTER (WHERE NOT y AND NOT p), 0) AS tn,
-             coalesce(pg_catalog.sum(c) FILTER (WHERE y AND NOT p), 0) AS fn
-      FROM base GROUP BY f),
-    tot AS (SELECT pg_catalog.sum(n) AS n, pg_catalog.sum(tp) AS tp, pg_catalog.sum(fp) AS fp,
-                   pg_catalog.sum(tn) AS tn, pg_catalog.sum(fn) AS fn FROM cm),
-    rate AS (             -- per side (d the group, a the rest) the ratios of bias.py, NULL for x/0
-      SELECT cm.f, cm.n::pg_catalog.int8 AS nd, s.*
-      FROM cm CROSS JOIN tot
-      CROSS JOIN LATERAL (
-        SELECT (v.tp + v.fp) / NULLIF(v.n, 0) AS q,
-               (v.tp + v.fn) / NULLIF(v.tp + v.fp, 0) AS c,
-               (v.tn + v.fp) / NULLIF(v.tn + v.fn, 0) AS r,
-               v.tp / NULLIF(v.tp + v.fn, 0) AS tpr,
-               v.tn / NULLIF(v.tn + v.fp, 0) AS tnr,
-               (v.tp + v.tn) / NULLIF(v.n, 0) AS acc,
-               v.tp / NULLIF(v.tp + v.fp, 0) AS ppv,
-               v.tn / NULLIF(v.tn + v.fn, 0) AS npv,
-               v.fn / NULLIF(v.fp, 0) AS te, v.side
-        FROM (VALUES ('d', cm.n::pg_catalog.float8, cm.tp::pg_catalog.float8, cm.fp::pg_catalog.float8,
-                      cm.tn::pg_catalog.float8, cm.fn::pg_catalog.float8),
-                     ('a', (tot.n - cm.n)::pg_catalog.float8, (tot.tp - cm.tp)::pg_catalog.float8,
-                      (tot.fp - cm.fp)::pg_catalog.float8, (tot.tn - cm.tn)::pg_catalog.float8,
-                      (tot.fn - cm.fn)::pg_catalog.float8))
-             v(side, n, tp, fp, tn, fn)) s
-      WHERE tot.n > cm.n),
-    m AS (
-      SELECT d.f, d.nd,
-             a.q - d.q AS dppl, d.q / NULLIF(a.q, 0) AS dip, a.c - d.c AS dca, d.r - a.r AS dcr,
-             a.tpr - d.tpr AS rd, d.tnr - a.tnr AS sd, a.acc - d.acc AS ad, a.ppv - d.ppv AS dar,
-             d.npv - a.npv AS drr, d.te - a.te AS te
-      FROM rate d JOIN rate a ON a.f = d.f AND a.side = 'a' WHERE d.side = 'd'),
-    gt AS (               -- groups of group_by with both a favorable and another prediction
-      SELECT g IS NULL AS gnull, coalesce(g, '') AS gkey, pg_catalog.sum(c) AS n,
-             pg_catalog.sum(c) FILTER (WHERE p) AS n1, pg_catalog.sum(c) FILTER (WHERE NOT p) AS n0
-      FROM base WHERE %6$L GROUP BY 1, 2),
-    qual AS (SELECT * FROM gt WHERE n1 > 0 AND n0 > 0),
-    fg AS (               -- predictions of each facet value per group (NULL: a group too)
-      SELECT f, g IS NULL AS gnull, coalesce(g, '') AS gkey,
-             coalesce(pg_catalog.sum(c) FILTER (WHERE NOT p), 0) AS d0,
-             coalesce(pg_catalog.sum(c) FILTER (WHERE p), 0) AS d1
-      FROM base WHERE %6$L GROUP BY 1, 2, 3),
-    cdd AS (              -- sum_i n_i DD_i over the groups where d occurs (elsewhere DD_i = 0)
-      SELECT fg.f, pg_catalog.sum(qual.n * (fg.d0::pg_catalog.float8 / qual.n0 - fg.d1::pg_catalog.float8 / qual.n1)) AS num
-      FROM fg JOIN qual ON qual.gnull = fg.gnull AND qual.gkey = fg.gkey GROUP BY fg.f),
-    den AS (SELECT pg_catalog.sum(n)::pg_catalog.float8 AS n FROM qual)
-    SELECT m.f::pg_catalog.text, m.nd, m.dppl, m.dip, m.dca, m.dcr, m.rd, m.sd, m.ad, m.dar, m.drr, m.te,
-           CASE WHEN %6$L THEN coalesce(cdd.num, 0) / NULLIF(den.n, 0) END
-    FROM m CROSS JOIN den LEFT JOIN cdd ON cdd.f = m.f
-    ORDER BY m.f COLLATE "C"$q$,
+    WITH fg AS (          -- confusion counts per facet value and group (NULL: a group too)
+      SELECT f, g, pg_catalog.count(*) FILTER (WHERE y AND p) AS tp, pg_catalog.count(*) FILTER (WHERE NOT y AND p) AS fp,
+             pg_catalog.count(*) FILTER (WHERE NOT y AND NOT p) AS tn, pg_catalog.count(*) FILTER (WHERE y AND NOT p) AS fn
+      FROM (SELECT coalesce(%1$I::pg_catalog.text, 'NULL') COLLATE "C" AS f, %5$s AS g,
+                   %2$I::pg_catalog.text = $1 AS y, %3$I::pg_catalog.text = $1 AS p
+            FROM %4$s WHERE %2$I IS NOT NULL AND %3$I IS NOT NULL) o
+      GROUP BY f, g),
+    fgw AS (              -- predicted favorable (n1) and other (n0) per group
+      SELECT fg.*, pg_catalog.sum(tp + fp) OVER w AS n1, pg_catalog.sum(tn + fn) OVER w AS n0
+      FROM fg WINDOW w AS (PARTITION BY g)),
+    pf AS (               -- per facet value: its confusion counts and sum_i n_i DD_i over
+                          -- the groups i with both predictions (DD_i = 0 where d is absent)
+      SELECT f, pg_catalog.sum(tp)::pg_catalog.float8 AS tp, pg_catalog.sum(fp)::pg_catalog.float8 AS fp,
+             pg_catalog.sum(tn)::pg_catalog.float8 AS tn, pg_catalog.sum(fn)::pg_catalog.float8 AS fn,
+             pg_catalog.sum((n0 + n1) * ((tn + fn)::pg_catalog.float8 / n0 - (tp + fp)::pg_catalog.float8 / n1))
+               FILTER (WHERE n0 > 0 AND n1 > 0) AS num,
+             pg_catalog.sum(tp + fp + tn + fn) FILTER (WHERE n0 > 0 AND n1 > 0) AS qualified
+      FROM fgw GROUP BY f),
+    s AS (                -- both sides: d the facet value, a the rest
+      SELECT f, tp + fp + tn + fn AS nd, tp AS tpd, fp AS fpd, tn AS tnd, fn AS fnd,
+             pg_catalog.sum(tp) OVER () - tp AS tpa, pg_catalog.sum(fp) OVER () - fp AS fpa,
+             pg_catalog.sum(tn) OVER () - tn AS tna, pg_catalog.sum(fn) OVER () - fn AS fna,
+             num, pg_catalog.sum(qualified) OVER ()::pg_catalog.float8 AS den
+      FROM pf),
+    r AS (                -- the ratios of bias.py per side, NULL for x/0
+      SELECT f, nd, num, den,
+             (tpd + fpd) / NULLIF(nd, 0) AS qd, (tpa + fpa) / NULLIF(tpa + fpa + tna + fna, 0) AS qa,
+             (tpd + fnd) / NULLIF(tpd + fpd, 0) AS cd, (tpa + fna) / NULLIF(tpa + fpa, 0) AS ca,
+             (tnd + fpd) / NULLIF(tnd + fnd, 0) AS rd, (tna + fpa) / NULLIF(tna + fna, 0) AS ra,
+             tpd / NULLIF(tpd + fnd, 0) AS tprd, tpa / NULLIF(tpa + fna, 0) AS tpra,
+             tnd / NULLIF(tnd + fpd, 0) AS tnrd, tna / NULLIF(tna + fpa, 0) AS tnra,
+             (tpd + tnd) / NULLIF(nd, 0) AS accd, (tpa + tna) / NULLIF(tpa + fpa + tna + fna, 0) AS acca,
+             tpd / NULLIF(tpd + fpd, 0) AS ppvd, tpa / NULLIF(tpa + fpa, 0) AS ppva,
+             tnd / NULLIF(tnd + fnd, 0) AS npvd, tna / NULLIF(tna + fna, 0) AS npva,
+             fnd / NULLIF(fpd, 0) AS ted, fna / NULLIF(fpa, 0) AS tea
+      FROM s WHERE tpa + fpa + tna + fna > 0)
+    SELECT f::pg_catalog.text, nd::pg_catalog.int8, qa - qd, qd / NULLIF(qa, 0), ca - cd, rd - ra,
+           tpra - tprd, tnrd - tnra, acca - accd, ppva - ppvd, npvd - npva, ted - tea,
+           CASE WHEN %6$L THEN coalesce(num, 0) / NULLIF(den, 0) END
+    FROM r ORDER BY f COLLATE "C"$q$,
     facet, label, predicted, relation,
     CASE WHEN group_by IS NULL THEN 'NULL::pg_catalog.text' ELSE format('%I::pg_catalog.text', group_by) END,
     group_by IS NOT NULL)
