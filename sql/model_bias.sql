@@ -133,3 +133,39 @@ RESET client_min_messages;
 SELECT p.proname, p.proconfig FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
 WHERE d.refclassid = 'pg_extension'::regclass AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'fairsynth')
   AND p.proname IN ('fairsynth_model_bias', 'fairsynth_distinct_values') ORDER BY p.proname;
+
+-- the report: a panel of the predictions' bias by group when predicted is given
+CREATE TABLE mb_report AS
+  SELECT race, sex, age_cat, two_year_recid, (decile_score >= 5)::int AS high_risk FROM mb_compas;
+CREATE TABLE mb_report_syn AS
+  SELECT race, sex, age_cat, two_year_recid, (decile_score >= 7)::int AS high_risk FROM mb_compas;
+SELECT (SELECT count(*) FROM regexp_matches(html, '<section id="model-bias">', 'g')) AS sections,
+       (SELECT count(*) FROM regexp_matches(html, '<svg class="model-bias"', 'g')) AS charts,
+       (SELECT count(*) FROM regexp_matches(html, '<circle [^>]*fill="#e8833a"><title>original Specificity', 'g')) AS sd_original,
+       (SELECT count(*) FROM regexp_matches(html, '<circle [^>]*fill="#3d6fd6"><title>synthetic Specificity', 'g')) AS sd_synthetic,
+       html LIKE '%<td>African-American</td><td><span class="a">3696</span> → <span class="b">3696</span></td>%' AS table_row,
+       (regexp_match(html, 'original Specificity \(SD\) (-?[0-9.]+)</title></circle>'))[1] AS first_sd
+FROM fairsynth_report('mb_report', 'mb_report_syn', NULL, 'race', 'two_year_recid', predicted => 'high_risk') html;
+-- no panel without predicted
+SELECT html NOT LIKE '%model-bias%' AS no_panel
+FROM fairsynth_report('mb_report', 'mb_report_syn', NULL, 'race', 'two_year_recid') html;
+-- everything written into the page is escaped
+CREATE TABLE "mb_<b>" ("g<i>" text, "y&" text, "p""<s>" text);
+INSERT INTO "mb_<b>" SELECT CASE WHEN i % 3 = 0 THEN '<script>alert(1)</script>' ELSE 'a&b "q"' END,
+                            CASE WHEN i % 2 = 0 THEN '<y>' ELSE 'n' END, CASE WHEN i % 5 < 2 THEN '<y>' ELSE 'n' END
+FROM generate_series(1, 60) i;
+SELECT html LIKE '%&lt;script&gt;alert(1)&lt;/script&gt;%' AS escaped_value,
+       html LIKE '%<code>p&quot;&lt;s&gt;</code>%' AS escaped_column,
+       html NOT LIKE '%<script>%' AND html NOT LIKE '%<y>%' AND html NOT LIKE '%<s>%' AS nothing_raw
+FROM fairsynth_report('"mb_<b>"', '"mb_<b>"', NULL, 'g<i>', 'y&', predicted => 'p"<s>') html;
+-- a synthetic relation whose predictions cannot be measured is a note, not an error
+CREATE TABLE mb_report_bad AS SELECT race, sex, age_cat, two_year_recid, high_risk + 1 AS high_risk FROM mb_report;
+SELECT (regexp_match(html, '<p class="note">(The synthetic relation[^<]*)</p>'))[1] AS note
+FROM fairsynth_report('mb_report', 'mb_report_bad', NULL, 'race', 'two_year_recid', predicted => 'high_risk') html;
+-- errors
+SELECT fairsynth_report('mb_report', 'mb_report_syn', predicted => 'high_risk');
+\echo :LAST_ERROR_SQLSTATE
+SELECT fairsynth_report('mb_report', 'mb_report_syn', NULL, 'race', 'two_year_recid', predicted => 'prediction');
+\echo :LAST_ERROR_SQLSTATE
+SELECT fairsynth_report('mb_report', 'mb_report_syn', NULL, 'race', 'two_year_recid', predicted => 'age_cat');
+\echo :LAST_ERROR_SQLSTATE
