@@ -479,7 +479,7 @@ COMMENT ON FUNCTION fairsynth_report_css() IS 'Internal: the CSS of fairsynth_re
 -- before and after, fidelity per column and per weakest column pair.
 CREATE FUNCTION fairsynth_report(original regclass, synthetic regclass, holdout regclass DEFAULT NULL,
                                  facet text DEFAULT NULL, label text DEFAULT NULL,
-                                 favorable text DEFAULT NULL)
+                                 favorable text DEFAULT NULL, predicted text DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 AS $$
@@ -520,6 +520,10 @@ BEGIN
   IF favorable IS NOT NULL AND label IS NULL THEN
     RAISE EXCEPTION 'favorable % given without facet and label', quote_literal(favorable) USING ERRCODE = '22023';
   END IF;
+  IF predicted IS NOT NULL AND label IS NULL THEN
+    RAISE EXCEPTION 'predicted "%" given without facet and label', predicted USING ERRCODE = '22023',
+      HINT = 'The predictions are measured against the observed label across the facet: pass all three.';
+  END IF;
   SELECT array_agg(x.column_name ORDER BY x.ord) INTO cols FROM fairsynth_columns(original, NULL) x;
   IF cols IS NULL THEN
     RAISE EXCEPTION 'relation "%" has no columns', original USING ERRCODE = '22023';
@@ -534,6 +538,9 @@ BEGIN
   IF facet IS NOT NULL THEN
     PERFORM fairsynth_check_column(original, facet, 'facet');
     PERFORM fairsynth_check_column(original, label, 'label');
+  END IF;
+  IF predicted IS NOT NULL THEN
+    PERFORM fairsynth_check_column(original, predicted, 'predicted');
   END IF;
 
   EXECUTE format('SELECT count(*) FROM %s', original) INTO n_o;
@@ -671,6 +678,9 @@ BEGIN
            || '<p class="note">CI class imbalance (n_rest − n_group)/(n_rest + n_group); DPL q_rest − q_group; DI q_group / q_rest; KL, JS, TVD divergences of the label distributions. '
            || 'Twelve largest groups shown; every figure comes from fairsynth_bias().</p></div></section>';
   END IF;
+  IF predicted IS NOT NULL THEN  -- the model's predictions, scored into both relations
+    h := h || fairsynth_report_model_bias(original, synthetic, facet, label, predicted, fav);
+  END IF;
 
   -- ---- fidelity per column and weakest pairs
   h := h || '<section id="fidelity"><h2>Fidelity</h2><p class="lead">Univariate accuracy of every column (1 − TVD of its binned distribution).</p><div class="wide">';
@@ -736,11 +746,12 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION fairsynth_report(regclass, regclass, regclass, text, text, text) IS
+COMMENT ON FUNCTION fairsynth_report(regclass, regclass, regclass, text, text, text, text) IS
 'One self-contained HTML document (inline CSS and SVG, no script, no external resource) comparing synthetic with original: '
 'a summary (rows, columns, overall/univariate/bivariate accuracy with the holdout ceiling, privacy figures DCR share, exact matches, NNDR, discriminator AUC with what good means), '
 'when facet and label are given the bias metrics of fairsynth_bias before (original) and after (synthetic) as dumbbell charts (DPL, DI) and a table, '
-'using the original''s favorable value (default: its least frequent label value) on both sides, '
+'using the original''s favorable value (default: its least frequent label value) on both sides; '
+'when predicted names a column of predicted labels (a model scored into both relations) the post-training bias of fairsynth_model_bias before and after (DPPL, RD, SD, AD charts and a table); '
 'the univariate accuracy of every column, heat maps of the 3 column pairs with the lowest bivariate accuracy, '
 'and for every column the original and synthetic distributions side by side over fairsynth_profile''s bins of the original (one <svg class="dist"> per column). '
 'Fidelity and privacy figures come from fairsynth_quality(original, synthetic, holdout); without it the report still renders, saying so.';
