@@ -151,55 +151,6 @@ typedef uint32 FsOff;
 
 #define FS_AT(model, off, type) ((type *) ((char *) (model) + (off)))
 
-typedef struct FsModel
-{
-	uint32		magic;
-	uint32		size;			/* bytes of the whole block */
-	int32		ncols;
-	int32		nbalance;
-	int32		ncombos;		/* combinations of the balance columns */
-	double		smoothing;		/* prior weight of a node's parent */
-	FsOff		cols;			/* FsModelColumn[ncols] */
-	FsOff		order;			/* int32[ncols]: generation order */
-	FsOff		guard;			/* uint64[nguard + nguard_common]: the copy
-								 * guard's keys (generate.c) of the distinct
-								 * rows fitted on, those that fewer than
-								 * fairsynth.rare_threshold rows share first,
-								 * then the others; each part ascending */
-	int32		nguard;
-	int32		nguard_common;
-} FsModel;
-
-/*
- * The copy guard's key of a row from its signature: per column the class
- * (categorical) or the value (numeric), FS_SIG_NULL for NULL, 0 for a key.
- * Two different rows share a key with probability about 2^-64 per pair; the
- * only effect would be one row drawn again.
- */
-#define FS_SIG_NULL (-1e300)
-static inline uint64
-fs_guard_key(const double *sig, int ncols)
-{
-	return fs_hash_bytes(sig, sizeof(double) * ncols, 0);
-}
-
-/*
- * Rows of classes have one slot per column plus one for the combination of
- * the balance columns (FS_GROUP_COL), which every tree splits on first.
- */
-#define FS_GROUP_COL(ncols) (ncols)
-#define FS_CLASS_STRIDE(ncols) ((ncols) + 1)
-
-#define FS_MODEL_MAGIC 0x46534D35	/* "FSM5" */
-
-/* Where the walks of one balance combination start in a tree. */
-typedef struct FsStart
-{
-	int32		node;			/* first node that does not split on the
-								 * combination */
-	int32		depth;			/* longest path from node to a leaf */
-} FsStart;
-
 /*
  * A predictor class that never occurs with a target class in the fitted rows
  * although chance would have made them meet (a rule of the data: no two-year
@@ -227,6 +178,76 @@ typedef struct FsTree
 	int32		nrules;
 	FsOff		rules;			/* FsRule[nrules] */
 } FsTree;
+
+typedef struct FsModel
+{
+	uint32		magic;
+	uint32		size;			/* bytes of the whole block */
+	int32		ncols;
+	int32		nbalance;
+	int32		ncombos;		/* combinations of the balance columns */
+	double		smoothing;		/* prior weight of a node's parent */
+	FsOff		cols;			/* FsModelColumn[ncols] */
+	FsOff		order;			/* int32[ncols]: generation order */
+	FsOff		guard;			/* uint64[nguard + nguard_common]: the copy
+								 * guard's keys (generate.c) of the distinct
+								 * rows fitted on, those that fewer than
+								 * fairsynth.rare_threshold rows share first,
+								 * then the others; each part ascending */
+	int32		nguard;
+	int32		nguard_common;
+	/*
+	 * Outcome parity (a binary outcome balanced with other columns): the
+	 * outcome is decided after the other columns, by a tree on all of them
+	 * whose leaf probabilities are mapped, per combination of the other
+	 * balance columns (a facet), onto the distribution over all rows
+	 * (generate.c); parity_col -1: none.
+	 */
+	int32		parity_col;
+	int32		parity_from;	/* position in the generation order from
+								 * which columns follow the outcome: drawn
+								 * again once it is decided */
+	int32		nfacet;			/* combinations of the other balance columns */
+	FsTree		parity_tree;	/* P(outcome code 1 | every other column) */
+	FsOff		parity_q;		/* float4[nfacet * parity_tree.nnodes]: per
+								 * facet and leaf, the mapped probability */
+} FsModel;
+
+/*
+ * The copy guard's key of a row from its signature: per column the class
+ * (categorical) or the value (numeric), FS_SIG_NULL for NULL, 0 for a key.
+ * Two different rows share a key with probability about 2^-64 per pair; the
+ * only effect would be one row drawn again.
+ */
+#define FS_SIG_NULL (-1e300)
+
+/*
+ * A pair of classes no fitted row has is a rule of the data when the chance
+ * of missing it by accident is below e^-FS_STRUCTURAL_ZERO (1 in 1000).
+ */
+#define FS_STRUCTURAL_ZERO 6.9
+static inline uint64
+fs_guard_key(const double *sig, int ncols)
+{
+	return fs_hash_bytes(sig, sizeof(double) * ncols, 0);
+}
+
+/*
+ * Rows of classes have one slot per column plus one for the combination of
+ * the balance columns (FS_GROUP_COL), which every tree splits on first.
+ */
+#define FS_GROUP_COL(ncols) (ncols)
+#define FS_CLASS_STRIDE(ncols) ((ncols) + 1)
+
+#define FS_MODEL_MAGIC 0x46534D35	/* "FSM5" */
+
+/* Where the walks of one balance combination start in a tree. */
+typedef struct FsStart
+{
+	int32		node;			/* first node that does not split on the
+								 * combination */
+	int32		depth;			/* longest path from node to a leaf */
+} FsStart;
 
 typedef struct FsModelColumn
 {
@@ -340,6 +361,9 @@ typedef struct FsTreeInput
 
 extern void fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing,
 						FsTree *tree);
+extern int	fs_tree_leaf(const char *base, const FsTree *tree, const int32 *row);
+extern double fs_tree_leaf_share(const char *base, const FsTree *tree, int leaf,
+								 int cls);
 extern void fs_tree_draw_batch(const char *base, const FsTree *tree,
 							   int32 *classes, int stride, int n, int target,
 							   int skip, pg_prng_state *rng);
@@ -385,6 +409,7 @@ typedef struct FsPlan
 	int64	   *counts;			/* rows to generate per combination */
 	int64		total;
 	int			unseen;			/* combinations absent from the source */
+	bool		additive;		/* rows to append to the source */
 } FsPlan;
 
 extern FsPlan *fs_plan_make(FsSource *src, bool additive, int64 num_rows,

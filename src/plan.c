@@ -355,6 +355,8 @@ fs_plan_make(FsSource *src, bool additive, int64 num_rows, bool num_rows_given,
 	int64	   *have;
 	int32	   *codes = palloc(sizeof(int32) * Max(src->nbalance, 1));
 
+	plan->additive = additive;
+
 	/* the read already stopped if this exceeds fairsynth.max_combinations */
 	for (int b = 0; b < src->nbalance; b++)
 		k *= fs_dict_size(src->cols[src->balance[b]].dict);

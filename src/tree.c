@@ -23,11 +23,6 @@
 
 #include "fairsynth.h"
 
-/*
- * A class a leaf lacks is a rule of the data, kept by smoothing, when the
- * chance of missing it by accident is below e^-FS_STRUCTURAL_ZERO (1 in 1000).
- */
-#define FS_STRUCTURAL_ZERO 6.9
 
 /* Rows walked down a tree together. */
 #define FS_DRAW_BATCH 64
@@ -1081,4 +1076,36 @@ fs_tree_draw_batch(const char *base, const FsTree *tree, int32 *classes,
 			rows[r * stride + target] = cls >= 0 ? cls : skip;
 		}
 	}
+}
+
+/*
+ * The leaf that the row with classes row (one per column, the group column's
+ * last) reaches in a tree without group starts.
+ */
+int
+fs_tree_leaf(const char *base, const FsTree *tree, const int32 *row)
+{
+	const FsNode *nodes = (const FsNode *) (base + tree->nodes);
+	int			id = 0;
+
+	for (int level = 0; level < tree->depth; level++)
+		id = nodes[id].child[fs_in_set(base, &nodes[id], (uint32) row[nodes[id].test])];
+	return id;
+}
+
+/* The share of class cls in the (smoothed) distribution of leaf. */
+double
+fs_tree_leaf_share(const char *base, const FsTree *tree, int leaf, int cls)
+{
+	const FsNode *node = (const FsNode *) (base + tree->nodes) + leaf;
+	const FsDraw *d = (const FsDraw *) (base + node->dist);
+	double		prev = 0;
+
+	for (int j = 0; j < node->ndist; j++)
+	{
+		if (d[j].cls == cls)
+			return d[j].cum - prev;
+		prev = d[j].cum;
+	}
+	return 0;
 }
