@@ -100,6 +100,7 @@ fairsynth_quality(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 
 	memset(&st, 0, sizeof(st));
+	st.relid = PG_GETARG_OID(0);
 	st.relname[REL_ORIG] = fsq_relname(PG_GETARG_OID(0));
 	st.relname[REL_SYN] = fsq_relname(PG_GETARG_OID(1));
 	st.relname[REL_HOLD] = has_holdout ? fsq_relname(PG_GETARG_OID(2)) : NULL;
@@ -108,9 +109,6 @@ fairsynth_quality(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 
 	fsq_init_columns(&st);
-	fsq_check_columns(&st, st.relname[REL_SYN], "synthetic");
-	if (has_holdout)
-		fsq_check_columns(&st, st.relname[REL_HOLD], "holdout");
 
 	/*
 	 * Binning on the original only: count its distinct values in one pass;
@@ -136,6 +134,12 @@ fairsynth_quality(PG_FUNCTION_ARGS)
 	for (c = 0; c < st.ncols; c++)
 		if (!st.cols[c].numeric && st.cols[c].dist == NULL)
 			fsq_top_values(&st, &st.cols[c]);
+
+	/* keys are left out; the other relations need the columns that are left */
+	fsq_drop_keys(&st);
+	fsq_check_columns(&st, st.relname[REL_SYN], "synthetic");
+	if (has_holdout)
+		fsq_check_columns(&st, st.relname[REL_HOLD], "holdout");
 
 	for (rel = 0; rel < 3; rel++)
 	{

@@ -19,9 +19,10 @@
 #include "tcop/dest.h"
 
 #define FSQ_BINS		10		/* quantile bins / most frequent values kept */
-#define FSQ_CODES		12		/* bin codes per column: 10 bins, other, NULL */
-#define FSQ_OTHER		10		/* code of "_other_" */
-#define FSQ_NULL		11		/* code of NULL in numeric columns */
+#define FSQ_SPIKE		10		/* code of the first spike (numeric columns) */
+#define FSQ_CODES		22		/* codes per column: 10 bins, 10 spikes, other, NULL */
+#define FSQ_OTHER		20		/* code of "_other_" */
+#define FSQ_NULL		21		/* code of NULL in numeric columns */
 #define FSQ_SAMPLE		5000	/* rows per relation for privacy metrics */
 #define FSQ_BATCH		1000	/* rows per scroll-cursor fetch */
 #define FSQ_MAX_DISTINCT (1 << 20)	/* exact pandas tie order up to this */
@@ -58,7 +59,13 @@ typedef struct FsqColumn
 	int			catlens[FSQ_BINS];
 	bool		is_text;		/* text-like: use the bytes, no output call */
 	FmgrInfo	outinfo;		/* categorical: output function */
+	int			nspikes;		/* numeric: values binned on their own */
+	double		spikes[FSQ_BINS];	/* ... ascending */
+	int64		spike_rows[FSQ_BINS];	/* ... rows of the original holding each */
 	int64		nvalid;			/* non-NULL values in the original */
+	int64		nnull;			/* NULLs in the original */
+	int64		maxcount;		/* rows of the most frequent value (-1: unknown) */
+	bool		key;			/* a key: left out of every metric */
 	struct FsqDistinct *dist;	/* distinct values of the original */
 } FsqColumn;
 
@@ -80,6 +87,7 @@ typedef struct FsqState
 	int			nnum;
 	int			ncat;
 	int			npairs;
+	Oid			relid;			/* the original */
 	const char *relname[3];
 	int64		nrows[3];
 	int64	   *uni[3];			/* ncols x FSQ_CODES counts */
@@ -181,6 +189,7 @@ extern void fsq_row_distinct(FsqReceiver *r, TupleTableSlot *slot);
 extern void fsq_row_bin(FsqReceiver *r, TupleTableSlot *slot);
 extern double fsq_accuracy(const int64 *a, int64 na, const int64 *b, int64 nb, int len);
 extern double fsq_overall(FsqState *st, int rel, double *mu, double *mb);
+extern void fsq_drop_keys(FsqState *st);
 
 /* quality_privacy.c */
 extern int *fsq_subsample(pg_prng_state *prng, int r, int n);

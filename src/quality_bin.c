@@ -3,15 +3,23 @@
  * quality_bin.c
  *	  binning and accuracy (fidelity)
  *
- * Accuracy (fidelity) follows test/reference/quality.py exactly: every column
- * is binned on the ORIGINAL relation only (10 quantile bins for numeric
- * columns, the 10 most frequent values for the others, "_other_" for the
- * rest, NULL a value of its own) and accuracy is 1 - total variation distance
- * of the binned univariate and pairwise joint distributions.  The relations
- * are streamed through SPI into a DestReceiver that keeps only counters, so
- * every row counts and memory does not grow with the number of rows.  The
- * original is read twice: once to count its distinct values (which give the
- * quantiles and the most frequent values), once to bin it.
+ * Accuracy (fidelity) follows test/reference/quality.py (version 2) exactly.
+ * Key columns of the original (all values distinct and non-NULL, or a
+ * single-column primary key or unique index) are left out of every metric.
+ * Every other column is binned on the ORIGINAL relation only: a numeric
+ * column with at most 10 distinct values gets one bin per value; otherwise
+ * every spike (a value held by at least 10 % of its non-NULL rows) is a bin
+ * of its own and the other values are cut at the unique deciles of those
+ * other values; values outside, and unseen values of a few-valued column,
+ * are "_other_".  Other columns keep their 10 most frequent values, the rest
+ * is "_other_"; NULL is a value of its own.  Accuracy is 1 - total variation
+ * distance of the binned univariate and pairwise joint distributions.
+ *
+ * The relations are streamed (quality_scan.c) into counters, so every row
+ * counts and memory does not grow with the number of rows.  The original is
+ * read twice: once to count its distinct values (which give keys, spikes,
+ * quantiles and the most frequent values), once to bin it.  Columns with too
+ * many distinct values to count in memory get the same from SQL aggregates.
  *
  *-------------------------------------------------------------------------
  */
@@ -47,6 +55,9 @@ static int fsq_cmp_valuecount(const void *a, const void *b);
 static void fsq_np_aheapsort(const int64 *v, int64 *tosort, int64 n);
 static void fsq_np_aquicksort(const int64 *v, int64 *tosort, int64 num);
 static int fsq_pandas_top(const int64 *counts, int64 ncounts, int64 *pos);
+static inline bool fsq_is_spike(int64 count, int64 nvalid);
+static int64 fsq_rest_rows(const FsqColumn *col);
+static void fsq_sql_spikes(FsqState *st, FsqColumn *col);
 
 /* -----------------------------------------------------------------------
  * Columns of the original and their SQL expressions
@@ -250,8 +261,58 @@ fsq_set_breaks(FsqColumn *col, int64 n, const double *stat)
 }
 
 /*
- * Quantile breaks of numeric columns with too many distinct values to count
- * in memory: the order statistics come from one percentile_disc query.
+ * Spikes of a numeric column with too many distinct values to count in
+ * memory, from its most frequent values: the FSQ_BINS + 1 most frequent
+ * tell whether there are at most FSQ_BINS values, which are spikes, and
+ * whether every value is distinct (col->maxcount).
+ */
+static void
+fsq_sql_spikes(FsqState *st, FsqColumn *col)
+{
+	StringInfoData q;
+	int			ret;
+	uint64		r;
+
+	initStringInfo(&q);
+	appendStringInfo(&q, "SELECT s.x, count(*) FROM (SELECT %s AS x FROM %s) s "
+					 "WHERE s.x IS NOT NULL GROUP BY s.x ORDER BY 2 DESC, 1 LIMIT %d",
+					 col->expr, st->relname[REL_ORIG], FSQ_BINS + 1);
+	ret = SPI_execute(q.data, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+	col->nspikes = 0;
+	col->maxcount = 0;
+	for (r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull;
+		double		v = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[r],
+													 SPI_tuptable->tupdesc, 1, &isnull));
+		int64		n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r],
+													SPI_tuptable->tupdesc, 2, &isnull));
+
+		col->maxcount = Max(col->maxcount, n);
+		if (SPI_processed <= FSQ_BINS || fsq_is_spike(n, col->nvalid))
+		{
+			int			k = col->nspikes++;
+
+			/* keep them ascending */
+			while (k > 0 && col->spikes[k - 1] > v)
+			{
+				col->spikes[k] = col->spikes[k - 1];
+				col->spike_rows[k] = col->spike_rows[k - 1];
+				k--;
+			}
+			col->spikes[k] = v;
+			col->spike_rows[k] = n;
+		}
+	}
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/*
+ * Bins of numeric columns with too many distinct values to count in memory:
+ * the spikes from fsq_sql_spikes, the order statistics of the other values
+ * from one percentile_disc query.
  */
 void
 fsq_sql_breaks(FsqState *st)
@@ -266,22 +327,41 @@ fsq_sql_breaks(FsqState *st)
 				i,
 				k;
 
+	for (c = 0; c < st->ncols; c++)
+	{
+		FsqColumn  *col = &st->cols[c];
+
+		if (col->numeric && col->dist == NULL && col->nvalid > 0)
+			fsq_sql_spikes(st, col);
+	}
+
 	initStringInfo(&q);
 	appendStringInfoString(&q, "SELECT 1");
 	for (c = 0; c < st->ncols; c++)
 	{
 		FsqColumn  *col = &st->cols[c];
+		int64		nrest;
 
 		if (!col->numeric || col->dist != NULL || col->nvalid == 0)
 			continue;
+		nrest = fsq_rest_rows(col);
+		if (nrest == 0 || col->maxcount == 1)
+			continue;			/* no other values, or a key */
 		any = true;
-		fsq_break_positions(col->nvalid, pos);
+		fsq_break_positions(nrest, pos);
 		appendStringInfoString(&q, ", percentile_disc('{");
 		/* (k + 0.5) / n makes percentile_disc return 0-based row k */
 		for (i = 0; i < 2 * (FSQ_BINS + 1); i++)
 			appendStringInfo(&q, "%s%.17g", i ? "," : "",
-							 ((double) pos[i] + 0.5) / (double) col->nvalid);
+							 ((double) pos[i] + 0.5) / (double) nrest);
 		appendStringInfo(&q, "}'::float8[]) WITHIN GROUP (ORDER BY %s)", col->expr);
+		if (col->nspikes > 0)
+		{
+			appendStringInfo(&q, " FILTER (WHERE %s <> ALL('{", col->expr);
+			for (k = 0; k < col->nspikes; k++)
+				appendStringInfo(&q, "%s%.17g", k ? "," : "", col->spikes[k]);
+			appendStringInfoString(&q, "}'::float8[]))");
+		}
 	}
 	appendStringInfo(&q, " FROM %s", st->relname[REL_ORIG]);
 	if (!any)
@@ -295,9 +375,13 @@ fsq_sql_breaks(FsqState *st)
 		Datum	   *elems;
 		bool	   *nulls;
 		int			nelems;
+		int64		nrest;
 		double		stat[2 * (FSQ_BINS + 1)];
 
 		if (!col->numeric || col->dist != NULL || col->nvalid == 0)
+			continue;
+		nrest = fsq_rest_rows(col);
+		if (nrest == 0 || col->maxcount == 1)
 			continue;
 		arr = DatumGetArrayTypeP(SPI_getbinval(tup, desc, k++, &isnull));
 		deconstruct_array(arr, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL,
@@ -306,7 +390,7 @@ fsq_sql_breaks(FsqState *st)
 			elog(ERROR, "unexpected percentile_disc result");
 		for (i = 0; i < nelems; i++)
 			stat[i] = DatumGetFloat8(elems[i]);
-		fsq_set_breaks(col, col->nvalid, stat);
+		fsq_set_breaks(col, nrest, stat);
 	}
 	SPI_freetuptable(SPI_tuptable);
 }
@@ -457,7 +541,33 @@ fsq_cmp_valuecount(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Quantile breaks of a numeric column from its distinct-value counts. */
+/* Is a value held by enough rows of the original to be a bin of its own? */
+static inline bool
+fsq_is_spike(int64 count, int64 nvalid)
+{
+	/* pandas: value_counts(normalize=True) >= 1.0 / bins */
+	return (double) count / (double) nvalid >= 1.0 / FSQ_BINS;
+}
+
+/* Rows of the original whose value is neither NULL nor a spike. */
+static int64
+fsq_rest_rows(const FsqColumn *col)
+{
+	int64		n = col->nvalid;
+	int			k;
+
+	for (k = 0; k < col->nspikes; k++)
+		n -= col->spike_rows[k];
+	return n;
+}
+
+/*
+ * Bins of a numeric column from its distinct-value counts (reference
+ * version 2): at most FSQ_BINS distinct values give one bin per value;
+ * otherwise every spike (a value held by at least 1/FSQ_BINS of the non-NULL
+ * rows) is a bin of its own and the other values are cut at the unique
+ * quantile breaks of those other values.
+ */
 void
 fsq_distinct_breaks(FsqColumn *col)
 {
@@ -465,25 +575,50 @@ fsq_distinct_breaks(FsqColumn *col)
 	FsqValueCount *vc = palloc(sizeof(FsqValueCount) * Max(d->n, 1));
 	int64		pos[2 * (FSQ_BINS + 1)];
 	double		stat[2 * (FSQ_BINS + 1)];
-	int64		e;
+	int64		e,
+				m,
+				nrest;
 	int			i;
 
+	col->nspikes = 0;
+	col->nbreaks = 0;
+	col->maxcount = 0;
 	if (col->nvalid == 0)
 		return;
 	for (e = 0; e < d->n; e++)
 	{
 		vc[e].value = d->values[e];
 		vc[e].count = d->counts[e];
+		col->maxcount = Max(col->maxcount, d->counts[e]);
 	}
 	qsort(vc, d->n, sizeof(FsqValueCount), fsq_cmp_valuecount);
-	/* counts become cumulative: vc[e].count = rows with value <= vc[e] */
-	for (e = 1; e < d->n; e++)
+	/* spikes (every value of a few-valued column) leave the rest */
+	m = 0;
+	for (e = 0; e < d->n; e++)
+	{
+		if (d->n <= FSQ_BINS || fsq_is_spike(vc[e].count, col->nvalid))
+		{
+			col->spikes[col->nspikes] = vc[e].value;
+			col->spike_rows[col->nspikes] = vc[e].count;
+			col->nspikes++;
+		}
+		else
+			vc[m++] = vc[e];
+	}
+	nrest = fsq_rest_rows(col);
+	if (m == 0)
+	{
+		pfree(vc);
+		return;
+	}
+	/* counts become cumulative: vc[e].count = rest rows with value <= vc[e] */
+	for (e = 1; e < m; e++)
 		vc[e].count += vc[e - 1].count;
-	fsq_break_positions(col->nvalid, pos);
+	fsq_break_positions(nrest, pos);
 	for (i = 0; i < 2 * (FSQ_BINS + 1); i++)
 	{
 		int64		lo = 0,
-					hi = d->n - 1;
+					hi = m - 1;
 
 		/* first e with cumulative count > pos[i] */
 		while (lo < hi)
@@ -497,7 +632,7 @@ fsq_distinct_breaks(FsqColumn *col)
 		}
 		stat[i] = vc[lo].value;
 	}
-	fsq_set_breaks(col, col->nvalid, stat);
+	fsq_set_breaks(col, nrest, stat);
 	pfree(vc);
 }
 
@@ -696,6 +831,9 @@ fsq_distinct_top(FsqColumn *col)
 	int			i;
 
 	col->ncats = fsq_pandas_top(col->dist->counts, col->dist->n, pos);
+	col->maxcount = 0;
+	for (i = 0; i < col->dist->n; i++)
+		col->maxcount = Max(col->maxcount, col->dist->counts[i]);
 	for (i = 0; i < col->ncats; i++)
 	{
 		col->cats[i] = col->dist->strs[pos[i]];
@@ -777,18 +915,28 @@ fsq_top_values(FsqState *st, FsqColumn *col)
 
 		SPI_cursor_close(portal);
 		resetStringInfo(&q);
-		appendStringInfo(&q, "SELECT t.v FROM (%s) t ORDER BY t.c DESC, t.f LIMIT %d",
+		appendStringInfo(&q, "SELECT t.v, t.c FROM (%s) t ORDER BY t.c DESC, t.f LIMIT %d",
 						 inner.data, FSQ_BINS);
 		ret = SPI_execute(q.data, true, 0);
 		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
 		col->ncats = (int) SPI_processed;
+		if (col->ncats > 0)
+		{
+			bool		isnull;
+
+			col->maxcount = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+														SPI_tuptable->tupdesc, 2, &isnull));
+		}
 		for (i = 0; i < col->ncats; i++)
 			col->cats[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
 		SPI_freetuptable(SPI_tuptable);
 	}
 	else
 	{
+		col->maxcount = 0;
+		for (i = 0; i < ncounts; i++)
+			col->maxcount = Max(col->maxcount, counts[i]);
 		npos = fsq_pandas_top(counts, ncounts, pos);
 		/* fetch the values at these positions, in ascending position order */
 		for (i = 0; i < npos; i++)
@@ -821,7 +969,10 @@ fsq_top_values(FsqState *st, FsqColumn *col)
  * -----------------------------------------------------------------------
  */
 
-/* Bin code of a numeric value (NaN = NULL), as pd.cut(include_lowest). */
+/*
+ * Bin code of a numeric value (NaN = NULL): a spike's own code, else as
+ * pd.cut(include_lowest) on the breaks; "_other_" outside them.
+ */
 static inline int
 fsq_numeric_code(const FsqColumn *col, double v)
 {
@@ -829,6 +980,9 @@ fsq_numeric_code(const FsqColumn *col, double v)
 
 	if (isnan(v))
 		return FSQ_NULL;
+	for (k = 0; k < col->nspikes; k++)
+		if (v == col->spikes[k])
+			return FSQ_SPIKE + k;
 	if (col->nbreaks == 0 || v < col->breaks[0] || v > col->breaks[col->nbreaks - 1])
 		return FSQ_OTHER;
 	if (col->nbreaks == 1)
@@ -912,6 +1066,8 @@ fsq_row_distinct(FsqReceiver *r, TupleTableSlot *slot)
 		FsqColumn  *col = &st->cols[c];
 		bool		isnull = slot->tts_isnull[c];
 
+		if (isnull)
+			col->nnull++;
 		if (col->numeric)
 		{
 			double		v;
@@ -1037,4 +1193,84 @@ fsq_overall(FsqState *st, int rel, double *mu, double *mb)
 	*mu = su / st->ncols;
 	*mb = st->npairs > 0 ? sb / st->npairs : 1.0;
 	return (*mu + *mb) / 2;
+}
+
+/* -----------------------------------------------------------------------
+ * Key columns
+ * -----------------------------------------------------------------------
+ */
+
+/*
+ * Leave the key columns of the original out of every metric, as reference
+ * version 2 does: columns whose values are all distinct and non-NULL (a
+ * serial id, a uuid, a unique code), and columns with a single-column
+ * unique index or primary key.  They carry no distribution: every synthetic
+ * value is "new", which would read as accuracy 0, a perfect discriminator
+ * and no privacy.  A NOTICE names them.  Needs the distinct-value pass.
+ */
+void
+fsq_drop_keys(FsqState *st)
+{
+	StringInfoData q,
+				names;
+	bool	   *declared = palloc0(sizeof(bool) * st->ncols);
+	int			c,
+				m,
+				ret;
+	uint64		r;
+
+	initStringInfo(&q);
+	appendStringInfo(&q,
+					 "SELECT a.attname::text FROM pg_catalog.pg_index i "
+					 "JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid "
+					 "AND a.attnum = i.indkey[0] "
+					 "WHERE i.indrelid = %u AND i.indisunique AND i.indnkeyatts = 1 "
+					 "AND i.indkey[0] > 0 AND i.indpred IS NULL", st->relid);
+	ret = SPI_execute(q.data, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+	for (r = 0; r < SPI_processed; r++)
+	{
+		char	   *name = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1);
+
+		for (c = 0; c < st->ncols; c++)
+			if (strcmp(st->cols[c].name, name) == 0)
+				declared[c] = true;
+	}
+	SPI_freetuptable(SPI_tuptable);
+
+	initStringInfo(&names);
+	m = 0;
+	st->nnum = st->ncat = 0;
+	for (c = 0; c < st->ncols; c++)
+	{
+		FsqColumn  *col = &st->cols[c];
+
+		col->key = declared[c] ||
+			(st->nrows[REL_ORIG] > 1 && col->nnull == 0 && col->maxcount == 1);
+		if (col->key)
+		{
+			appendStringInfo(&names, "%s%s", names.len ? ", " : "",
+							 quote_identifier(col->name));
+			continue;
+		}
+		col->slot = col->numeric ? st->nnum++ : st->ncat++;
+		if (m != c)
+			st->cols[m] = *col;
+		m++;
+	}
+	if (m == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("relation %s has only key columns (%s)", st->relname[REL_ORIG], names.data),
+				 errdetail("A key column (all values distinct, or a primary key or unique index) has no distribution to compare."),
+				 errhint("Compare relations that have at least one column besides their keys.")));
+	if (names.len > 0)
+		ereport(NOTICE,
+				(errmsg("fairsynth_quality leaves key columns of %s out of every metric: %s",
+						st->relname[REL_ORIG], names.data),
+				 errdetail("Their values are all distinct (or a primary key or unique index says so), so they have no distribution to compare.")));
+	st->ncols = m;
+	st->npairs = m * (m - 1) / 2;
+	pfree(declared);
 }

@@ -1,7 +1,7 @@
 
 -- ---------------------------------------------------------------------------
 -- Fidelity and privacy of a synthetic relation (src/quality.c), as defined in
--- test/reference/quality.py.
+-- test/reference/quality.py (version 2).
 -- ---------------------------------------------------------------------------
 
 -- STABLE: only reads.  PARALLEL RESTRICTED: it may read the caller's temporary
@@ -18,4 +18,4 @@ LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 200
 SET synchronize_seqscans = off;
 
 COMMENT ON FUNCTION fairsynth_quality(regclass, regclass, regclass, bigint) IS
-'Accuracy of synthetic against original (1 - total variation distance of the binned columns and column pairs, and overall); with a holdout also the accuracy ceiling, DCR share, exact-match share, NNDR 5th percentile and the cross-validated discriminator AUC (raw, 0.5 = indistinguishable). Privacy figures sample at most 5000 rows, seeded by seed.';
+'Accuracy of synthetic against original (1 - total variation distance of the binned columns and column pairs, and overall; key columns are left out, with a NOTICE); with a holdout also the accuracy ceiling, DCR share, exact-match share, NNDR 5th percentile and the cross-validated discriminator AUC (raw, 0.5 = indistinguishable). Privacy figures sample at most 5000 rows, seeded by seed.';
