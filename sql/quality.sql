@@ -121,9 +121,46 @@ SELECT count(*) AS rows FROM fairsynth_quality('quality_patients', 'quality_pati
 -- a relation of keys only has nothing to compare
 CREATE TABLE quality_only_keys AS SELECT id, code FROM quality_patients;
 SELECT * FROM fairsynth_quality('quality_only_keys', 'quality_only_keys');
+-- a key is no label
+SELECT * FROM fairsynth_quality('quality_patients', 'quality_patients_copy',
+                                'quality_patients_hol', label => 'code');
 DROP VIEW quality_patients_nokeys;
 DROP TABLE quality_patients, quality_patients_hol, quality_patients_syn, quality_patients_copy,
            quality_only_keys;
+
+-- utility: with a holdout and a label, trtr_auc (a classifier trained on the
+-- original) and tstr_auc (trained on the synthetic relation), both scored on
+-- the holdout; the old call forms keep working without them
+SELECT metric, column_name, round(value::numeric, 3) AS value
+  FROM fairsynth_quality('quality_trn', 'quality_syn', 'quality_hol',
+                         label => 'two_year_recid', favorable => '1')
+  WHERE metric LIKE 't%_auc';
+-- the favorable value defaults to the least frequent one (here 1 as well)
+SELECT metric, round(value::numeric, 3) AS value
+  FROM fairsynth_quality('quality_trn', 'quality_syn', 'quality_hol', 0, 'two_year_recid')
+  WHERE metric LIKE 't%_auc';
+SELECT count(*) AS rows FROM fairsynth_quality('quality_trn', 'quality_syn', 'quality_hol', 0);
+-- a boolean label: its favorable value may be written true/false/t/f
+CREATE VIEW quality_flag_trn AS SELECT sex, age, race, priors_count, two_year_recid = 1 AS recid
+  FROM quality_trn;
+CREATE VIEW quality_flag_hol AS SELECT sex, age, race, priors_count, two_year_recid = 1 AS recid
+  FROM quality_hol;
+SELECT f, round(value::numeric, 3) AS trtr_auc
+  FROM unnest(ARRAY['true', 't', 'false']) f,
+       LATERAL fairsynth_quality('quality_flag_trn', 'quality_flag_hol', 'quality_flag_hol',
+                                 label => 'recid', favorable => f)
+  WHERE metric = 'trtr_auc';
+-- errors
+SELECT * FROM fairsynth_quality('quality_trn', 'quality_syn', label => 'two_year_recid');
+SELECT * FROM fairsynth_quality('quality_trn', 'quality_syn', 'quality_hol', favorable => '1');
+SELECT * FROM fairsynth_quality('quality_trn', 'quality_syn', 'quality_hol', label => 'recid');
+SELECT * FROM fairsynth_quality('quality_trn', 'quality_syn', 'quality_hol',
+                                label => 'two_year_recid', favorable => '7');
+SELECT * FROM fairsynth_quality('quality_trn', 'quality_syn', 'quality_hol',
+                                label => 'two_year_recid', favorable => 'yes');
+SELECT * FROM fairsynth_quality('quality_flag_trn', 'quality_flag_hol', 'quality_flag_hol',
+                                label => 'recid', favorable => 'maybe');
+DROP VIEW quality_flag_trn, quality_flag_hol;
 
 -- deterministic for a seed; another seed only moves the sampled metrics
 SELECT count(*) AS differences FROM (

@@ -67,10 +67,12 @@ fsq_emit(ReturnSetInfo *rsinfo, const char *metric, const char *c1,
  */
 
 /*
- * fairsynth_quality(original, synthetic, holdout DEFAULT NULL, seed DEFAULT 0)
+ * fairsynth_quality(original, synthetic, holdout DEFAULT NULL, seed DEFAULT 0,
+ *					 label DEFAULT NULL, favorable DEFAULT NULL)
  * returns one row per metric: accuracy per column and column pair, overall
  * accuracy, and with a holdout the accuracy ceiling, the privacy metrics
- * and the discriminator AUC.
+ * and the discriminator AUC; with a label too, trtr_auc and tstr_auc (their
+ * column_name is the label).
  */
 Datum
 fairsynth_quality(PG_FUNCTION_ARGS)
@@ -78,6 +80,9 @@ fairsynth_quality(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	FsqState	st;
 	bool		has_holdout = !PG_ARGISNULL(2);
+	const char *label = PG_NARGS() > 4 && !PG_ARGISNULL(4) ? text_to_cstring(PG_GETARG_TEXT_PP(4)) : NULL;
+	const char *favorable = PG_NARGS() > 5 && !PG_ARGISNULL(5) ? text_to_cstring(PG_GETARG_TEXT_PP(5)) : NULL;
+	FsqLabel	lab;
 	int64		seed;
 	double		mu,
 				mb,
@@ -96,10 +101,22 @@ fairsynth_quality(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("seed must not be NULL")));
 	seed = PG_GETARG_INT64(3);
+	if (favorable != NULL && label == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("favorable value \"%s\" given without a label", favorable),
+				 errhint("Name the label column too: label => 'column', favorable => 'value'.")));
+	if (label != NULL && !has_holdout)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("label \"%s\" needs a holdout", label),
+				 errdetail("trtr_auc and tstr_auc score classifiers on real rows that neither the original nor the synthetic relation contains."),
+				 errhint("Keep some real rows apart before synthesizing and pass them as holdout.")));
 
 	InitMaterializedSRF(fcinfo, 0);
 
 	memset(&st, 0, sizeof(st));
+	st.utility = label != NULL;
 	st.relid = PG_GETARG_OID(0);
 	st.relname[REL_ORIG] = fsq_relname(PG_GETARG_OID(0));
 	st.relname[REL_SYN] = fsq_relname(PG_GETARG_OID(1));
@@ -140,6 +157,8 @@ fairsynth_quality(PG_FUNCTION_ARGS)
 	fsq_check_columns(&st, st.relname[REL_SYN], "synthetic");
 	if (has_holdout)
 		fsq_check_columns(&st, st.relname[REL_HOLD], "holdout");
+	if (label != NULL)
+		fsq_label_init(&st, label, favorable, &lab);
 
 	for (rel = 0; rel < 3; rel++)
 	{
@@ -185,6 +204,13 @@ fairsynth_quality(PG_FUNCTION_ARGS)
 		fsq_emit(rsinfo, "nndr_p5", NULL, NULL, nndr, nndr_null);
 		auc = fsq_discriminator(&st, seed, &auc_null);
 		fsq_emit(rsinfo, "discriminator_auc", NULL, NULL, auc, auc_null);
+		if (label != NULL)
+		{
+			auc = fsq_utility_auc(&st, REL_ORIG, &lab, &auc_null);
+			fsq_emit(rsinfo, "trtr_auc", label, NULL, auc, auc_null);
+			auc = fsq_utility_auc(&st, REL_SYN, &lab, &auc_null);
+			fsq_emit(rsinfo, "tstr_auc", label, NULL, auc, auc_null);
+		}
 	}
 
 	SPI_finish();

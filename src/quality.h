@@ -40,6 +40,11 @@
 #define FSQ_GB_MINLEAF	20
 #define FSQ_GB_FOLDS	5
 
+/* utility (trtr_auc, tstr_auc): the same trees, more of them, slower */
+#define FSQ_UT_SAMPLE	20000	/* rows per relation */
+#define FSQ_UT_ROUNDS	150
+#define FSQ_UT_RATE		0.15
+
 #define REL_ORIG		0
 #define REL_SYN			1
 #define REL_HOLD		2
@@ -72,6 +77,7 @@ typedef struct FsqColumn
 /* a reservoir sample of encoded rows of one relation */
 typedef struct FsqSample
 {
+	int			size;			/* rows it can hold */
 	int			n;				/* rows held */
 	int64		seen;			/* rows offered */
 	double	   *num;			/* n x nnum values, NaN = NULL */
@@ -92,7 +98,9 @@ typedef struct FsqState
 	int64		nrows[3];
 	int64	   *uni[3];			/* ncols x FSQ_CODES counts */
 	int64	   *biv[3];			/* npairs x FSQ_CODES^2 counts */
-	FsqSample	sample[3];
+	FsqSample	sample[3];		/* privacy and discriminator */
+	bool		utility;		/* trtr_auc / tstr_auc asked for */
+	FsqSample	usample[3];		/* ... their larger samples */
 	int64		distinct_total; /* see FsqDistinct */
 	int64		distinct_bytes;
 } FsqState;
@@ -169,6 +177,29 @@ typedef struct FsqGbData
 	double	   *y;
 } FsqGbData;
 
+/* a row of a reservoir sample */
+typedef struct FsqRowRef
+{
+	const FsqSample *sample;
+	int			row;
+} FsqRowRef;
+
+/* the label of trtr_auc / tstr_auc and its favorable value */
+typedef struct FsqLabel
+{
+	int			col;			/* index in FsqState.cols */
+	bool		numeric;
+	double		num;			/* favorable value of a numeric label */
+	uint64		hash;			/* ... hash of its text otherwise */
+	char	   *favorable;		/* as text */
+} FsqLabel;
+
+/* a numeric / categorical (hash) value of a column in a sample row */
+#define FSQ_NUM(st, r, col) \
+	((r)->sample->num[(int64) (r)->row * (st)->nnum + (col)->slot])
+#define FSQ_CAT(st, r, col) \
+	((r)->sample->cat[(int64) (r)->row * (st)->ncat + (col)->slot])
+
 /* quality_scan.c */
 extern const char *fsq_relname(Oid relid);
 extern FsqDesc fsq_describe(const char *relname);
@@ -197,8 +228,15 @@ extern void fsq_privacy(FsqState *st, double *dcr, double *exact, double *nndr, 
 
 /* quality_gb.c */
 extern void fsq_boost(const FsqGbData *d, const int *train, int ntrain,
-		  const int *test, int ntest, double *score);
+		  const int *test, int ntest, double *score, int rounds, double rate);
+extern void fsq_gb_features(FsqState *st, const FsqRowRef *rows, int n, int nfit, int skip,
+				FsqGbData *d);
 extern double fsq_auc(const double *score, const double *y, int n);
 extern double fsq_discriminator(FsqState *st, int64 seed, bool *isnull);
+
+/* quality_utility.c */
+extern void fsq_label_init(FsqState *st, const char *label, const char *favorable,
+						   FsqLabel *lab);
+extern double fsq_utility_auc(FsqState *st, int rel, const FsqLabel *lab, bool *isnull);
 
 #endif							/* FAIRSYNTH_QUALITY_H */

@@ -58,6 +58,7 @@ static int fsq_pandas_top(const int64 *counts, int64 ncounts, int64 *pos);
 static inline bool fsq_is_spike(int64 count, int64 nvalid);
 static int64 fsq_rest_rows(const FsqColumn *col);
 static void fsq_sql_spikes(FsqState *st, FsqColumn *col);
+static void fsq_offer(FsqState *st, FsqReceiver *r, FsqSample *smp);
 
 /* -----------------------------------------------------------------------
  * Columns of the original and their SQL expressions
@@ -1041,12 +1042,50 @@ fsq_alloc_rel(FsqState *st, int rel, int64 seed)
 	st->biv[rel] = MemoryContextAllocHuge(CurrentMemoryContext,
 										  sizeof(int64) * Max(st->npairs, 1) * FSQ_CODES * FSQ_CODES);
 	memset(st->biv[rel], 0, sizeof(int64) * Max(st->npairs, 1) * FSQ_CODES * FSQ_CODES);
+	s->size = FSQ_SAMPLE;
 	s->n = 0;
 	s->seen = 0;
 	s->num = palloc(sizeof(double) * FSQ_SAMPLE * Max(st->nnum, 1));
 	s->cat = palloc(sizeof(uint64) * FSQ_SAMPLE * Max(st->ncat, 1));
 	/* same stream for every relation, like pandas' sample(random_state=seed) */
 	pg_prng_seed(&s->prng, (uint64) seed);
+	if (st->utility)
+	{
+		s = &st->usample[rel];
+		s->size = FSQ_UT_SAMPLE;
+		s->n = 0;
+		s->seen = 0;
+		s->num = MemoryContextAllocHuge(CurrentMemoryContext,
+										sizeof(double) * FSQ_UT_SAMPLE * Max(st->nnum, 1));
+		s->cat = MemoryContextAllocHuge(CurrentMemoryContext,
+										sizeof(uint64) * FSQ_UT_SAMPLE * Max(st->ncat, 1));
+		pg_prng_seed(&s->prng, (uint64) seed ^ UINT64CONST(0x7574696C69747921));
+	}
+}
+
+/* Offer the current row to a reservoir sample (algorithm R). */
+static void
+fsq_offer(FsqState *st, FsqReceiver *r, FsqSample *smp)
+{
+	int			sl,
+				c;
+
+	smp->seen++;
+	if (smp->n < smp->size)
+		sl = smp->n++;
+	else
+	{
+		uint64		k = pg_prng_uint64_range(&smp->prng, 0, smp->seen - 1);
+
+		sl = k < (uint64) smp->size ? (int) k : -1;
+	}
+	if (sl >= 0)
+	{
+		memcpy(smp->num + (int64) sl * st->nnum, r->nv, sizeof(double) * st->nnum);
+		for (c = 0; c < st->ncat; c++)
+			smp->cat[(int64) sl * st->ncat + c] =
+				hash_bytes_extended((const unsigned char *) r->sv[c], r->sl[c], 0);
+	}
 }
 
 /* -----------------------------------------------------------------------
@@ -1091,7 +1130,7 @@ fsq_row_distinct(FsqReceiver *r, TupleTableSlot *slot)
 	}
 }
 
-/* Bin one row into the counters and offer it to the reservoir (algorithm R). */
+/* Bin one row into the counters and offer it to the reservoir samples. */
 void
 fsq_row_bin(FsqReceiver *r, TupleTableSlot *slot)
 {
@@ -1102,8 +1141,7 @@ fsq_row_bin(FsqReceiver *r, TupleTableSlot *slot)
 	int		   *codes = r->codes;
 	int			c,
 				i,
-				j,
-				sl;
+				j;
 	int64		p;
 
 	for (c = 0; c < st->ncols; c++)
@@ -1138,22 +1176,9 @@ fsq_row_bin(FsqReceiver *r, TupleTableSlot *slot)
 		p += st->ncols - i - 1;
 	}
 
-	smp->seen++;
-	if (smp->n < FSQ_SAMPLE)
-		sl = smp->n++;
-	else
-	{
-		uint64		k = pg_prng_uint64_range(&smp->prng, 0, smp->seen - 1);
-
-		sl = k < FSQ_SAMPLE ? (int) k : -1;
-	}
-	if (sl >= 0)
-	{
-		memcpy(smp->num + (int64) sl * st->nnum, r->nv, sizeof(double) * st->nnum);
-		for (c = 0; c < st->ncat; c++)
-			smp->cat[(int64) sl * st->ncat + c] =
-				hash_bytes_extended((const unsigned char *) r->sv[c], r->sl[c], 0);
-	}
+	fsq_offer(st, r, smp);
+	if (st->utility)
+		fsq_offer(st, r, &st->usample[r->rel]);
 }
 
 /* -----------------------------------------------------------------------

@@ -34,7 +34,7 @@
 static int fsq_cmp_ratio(const void *a, const void *b);
 static FsqSplit fsq_best_split(const FsqGbData *d, const int *rows, int nrows,
 			   const double *g, const double *h);
-static double fsq_leaf(const int *rows, int nrows, const double *g, const double *h);
+static double fsq_leaf(const int *rows, int nrows, const double *g, const double *h, double rate);
 static int fsq_cmp_scored(const void *a, const void *b);
 static int fsq_cmp_uint64(const void *a, const void *b);
 static int fsq_cmp_hashcount(const void *a, const void *b);
@@ -147,7 +147,7 @@ fsq_best_split(const FsqGbData *d, const int *rows, int nrows,
 
 /* Leaf value -G / (H + lambda), shrunk by the learning rate. */
 static double
-fsq_leaf(const int *rows, int nrows, const double *g, const double *h)
+fsq_leaf(const int *rows, int nrows, const double *g, const double *h, double rate)
 {
 	double		gs = 0,
 				hs = 0;
@@ -158,7 +158,7 @@ fsq_leaf(const int *rows, int nrows, const double *g, const double *h)
 		gs += g[rows[i]];
 		hs += h[rows[i]];
 	}
-	return -FSQ_GB_RATE * gs / (hs + FSQ_GB_LAMBDA);
+	return -rate * gs / (hs + FSQ_GB_LAMBDA);
 }
 
 /* Does row r go to the left child of this split? */
@@ -169,12 +169,13 @@ fsq_goes_left(const FsqGbData *d, const FsqSplit *s, int r)
 }
 
 /*
- * Fit gradient-boosted depth-2 trees (logistic loss) on the training rows
- * and add their scores for every row (training and test) into "score".
+ * Fit "rounds" gradient-boosted depth-2 trees (logistic loss, learning rate
+ * "rate") on the training rows and set the scores (log-odds) of every row,
+ * training and test, in "score".
  */
 void
 fsq_boost(const FsqGbData *d, const int *train, int ntrain,
-		  const int *test, int ntest, double *score)
+		  const int *test, int ntest, double *score, int rounds, double rate)
 {
 	double	   *g = palloc(sizeof(double) * d->n);
 	double	   *h = palloc(sizeof(double) * d->n);
@@ -198,7 +199,7 @@ fsq_boost(const FsqGbData *d, const int *train, int ntrain,
 	for (i = 0; i < ntest; i++)
 		score[test[i]] = base;
 
-	for (round = 0; round < FSQ_GB_ROUNDS; round++)
+	for (round = 0; round < rounds; round++)
 	{
 		FsqSplit	root,
 					child[2];
@@ -243,7 +244,7 @@ fsq_boost(const FsqGbData *d, const int *train, int ntrain,
 			}
 		}
 		for (k = 0; k < 4; k++)
-			leaf[k] = fsq_leaf(part[k], npart[k], g, h);
+			leaf[k] = fsq_leaf(part[k], npart[k], g, h, rate);
 		for (k = 0; k < 2; k++)
 		{
 			const int  *rows = k == 0 ? train : test;
@@ -363,58 +364,45 @@ fsq_cmp_hashcount(const void *a, const void *b)
 }
 
 /*
- * Out-of-fold AUC of a classifier telling synthetic rows (label 1) from
- * original rows (label 0): stratified FSQ_GB_FOLDS-fold cross-validation of
- * gradient-boosted depth-2 trees on equal-sized samples of both relations.
+ * Binned features of n sample rows for the classifier: every column but
+ * "skip" (-1: none), numeric ones cut at up to FSQ_GB_BINS quantiles (NULL a
+ * code of its own), the others coded by their FSQ_GB_BINS most frequent
+ * values (the rest one code).  Cuts and frequent values come from the first
+ * nfit rows; d->y is left zero for the caller.
  */
-double
-fsq_discriminator(FsqState *st, int64 seed, bool *isnull)
+void
+fsq_gb_features(FsqState *st, const FsqRowRef *rows, int n, int nfit, int skip,
+				FsqGbData *d)
 {
-	FsqGbData	d;
-	FsqSample  *so = &st->sample[REL_ORIG];
-	FsqSample  *ss = &st->sample[REL_SYN];
-	int			m = Min(so->n, ss->n);
-	int		   *sel[2];
-	int		   *fold;
-	double	   *score;
-	double		auc;
-	pg_prng_state prng;
 	int			c,
+				f,
 				i,
-				k,
-				f;
+				k;
 
-	*isnull = m < 2 * FSQ_GB_FOLDS;
-	if (*isnull)
-		return 0;
-	pg_prng_seed(&prng, (uint64) seed ^ UINT64CONST(0x9E3779B97F4A7C15));
-	sel[0] = fsq_subsample(&prng, so->n, m);
-	sel[1] = fsq_subsample(&prng, ss->n, m);
+	d->n = n;
+	d->nf = st->ncols - (skip >= 0 ? 1 : 0);
+	d->x = palloc(sizeof(uint8) * Max(d->n * d->nf, 1));
+	d->ncodes = palloc(sizeof(int) * Max(d->nf, 1));
+	d->ordered = palloc(sizeof(bool) * Max(d->nf, 1));
+	d->y = palloc0(sizeof(double) * Max(d->n, 1));
 
-	d.n = 2 * m;
-	d.nf = st->ncols;
-	d.x = palloc(sizeof(uint8) * d.n * d.nf);
-	d.ncodes = palloc(sizeof(int) * d.nf);
-	d.ordered = palloc(sizeof(bool) * d.nf);
-	d.y = palloc(sizeof(double) * d.n);
-	for (i = 0; i < d.n; i++)
-		d.y[i] = i < m ? 0 : 1;
-
-	for (c = 0; c < st->ncols; c++)
+	for (c = 0, f = 0; c < st->ncols; c++)
 	{
 		FsqColumn  *col = &st->cols[c];
 
+		if (c == skip)
+			continue;
+
 		if (col->numeric)
 		{
-			double	   *v = palloc(sizeof(double) * d.n);
+			double	   *v = palloc(sizeof(double) * Max(nfit, 1));
 			double		cut[FSQ_GB_BINS];
 			int			nv = 0,
 						ncut = 0;
 
-			for (i = 0; i < d.n; i++)
+			for (i = 0; i < nfit; i++)
 			{
-				FsqSample  *s = i < m ? so : ss;
-				double		x = s->num[(int64) sel[i < m ? 0 : 1][i % m] * st->nnum + col->slot];
+				double		x = FSQ_NUM(st, &rows[i], col);
 
 				if (!isnan(x))
 					v[nv++] = x;
@@ -427,10 +415,9 @@ fsq_discriminator(FsqState *st, int64 seed, bool *isnull)
 				if (ncut == 0 || x > cut[ncut - 1])
 					cut[ncut++] = x;
 			}
-			for (i = 0; i < d.n; i++)
+			for (i = 0; i < n; i++)
 			{
-				FsqSample  *s = i < m ? so : ss;
-				double		x = s->num[(int64) sel[i < m ? 0 : 1][i % m] * st->nnum + col->slot];
+				double		x = FSQ_NUM(st, &rows[i], col);
 				int			code = 0;
 
 				if (isnan(x))
@@ -438,27 +425,23 @@ fsq_discriminator(FsqState *st, int64 seed, bool *isnull)
 				else
 					while (code < ncut && x >= cut[code])
 						code++;
-				d.x[(int64) i * d.nf + c] = (uint8) code;
+				d->x[(int64) i * d->nf + f] = (uint8) code;
 			}
-			d.ncodes[c] = ncut + 2;
-			d.ordered[c] = true;
+			d->ncodes[f] = ncut + 2;
+			d->ordered[f] = true;
 			pfree(v);
 		}
 		else
 		{
-			uint64	   *hv = palloc(sizeof(uint64) * d.n);
-			FsqHashCount *hc = palloc(sizeof(FsqHashCount) * d.n);
+			uint64	   *hv = palloc(sizeof(uint64) * Max(nfit, 1));
+			FsqHashCount *hc = palloc(sizeof(FsqHashCount) * Max(nfit, 1));
 			int			nh = 0,
 						ntop;
 
-			for (i = 0; i < d.n; i++)
-			{
-				FsqSample  *s = i < m ? so : ss;
-
-				hv[i] = s->cat[(int64) sel[i < m ? 0 : 1][i % m] * st->ncat + col->slot];
-			}
-			qsort(hv, d.n, sizeof(uint64), fsq_cmp_uint64);
-			for (i = 0; i < d.n; i++)
+			for (i = 0; i < nfit; i++)
+				hv[i] = FSQ_CAT(st, &rows[i], col);
+			qsort(hv, nfit, sizeof(uint64), fsq_cmp_uint64);
+			for (i = 0; i < nfit; i++)
 			{
 				if (nh > 0 && hc[nh - 1].hash == hv[i])
 					hc[nh - 1].count++;
@@ -471,10 +454,9 @@ fsq_discriminator(FsqState *st, int64 seed, bool *isnull)
 			}
 			qsort(hc, nh, sizeof(FsqHashCount), fsq_cmp_hashcount);
 			ntop = Min(nh, FSQ_GB_BINS);
-			for (i = 0; i < d.n; i++)
+			for (i = 0; i < n; i++)
 			{
-				FsqSample  *s = i < m ? so : ss;
-				uint64		x = s->cat[(int64) sel[i < m ? 0 : 1][i % m] * st->ncat + col->slot];
+				uint64		x = FSQ_CAT(st, &rows[i], col);
 				int			code = ntop;
 
 				for (k = 0; k < ntop; k++)
@@ -483,14 +465,55 @@ fsq_discriminator(FsqState *st, int64 seed, bool *isnull)
 						code = k;
 						break;
 					}
-				d.x[(int64) i * d.nf + c] = (uint8) code;
+				d->x[(int64) i * d->nf + f] = (uint8) code;
 			}
-			d.ncodes[c] = ntop + 1;
-			d.ordered[c] = false;
+			d->ncodes[f] = ntop + 1;
+			d->ordered[f] = false;
 			pfree(hv);
 			pfree(hc);
 		}
+		f++;
 	}
+}
+
+/*
+ * Out-of-fold AUC of a classifier telling synthetic rows (label 1) from
+ * original rows (label 0): stratified FSQ_GB_FOLDS-fold cross-validation of
+ * gradient-boosted depth-2 trees on equal-sized samples of both relations.
+ */
+double
+fsq_discriminator(FsqState *st, int64 seed, bool *isnull)
+{
+	FsqGbData	d;
+	FsqSample  *so = &st->sample[REL_ORIG];
+	FsqSample  *ss = &st->sample[REL_SYN];
+	int			m = Min(so->n, ss->n);
+	int		   *sel[2];
+	FsqRowRef  *rows;
+	int		   *fold;
+	double	   *score;
+	double		auc;
+	pg_prng_state prng;
+	int			i,
+				k,
+				f;
+
+	*isnull = m < 2 * FSQ_GB_FOLDS;
+	if (*isnull)
+		return 0;
+	pg_prng_seed(&prng, (uint64) seed ^ UINT64CONST(0x9E3779B97F4A7C15));
+	sel[0] = fsq_subsample(&prng, so->n, m);
+	sel[1] = fsq_subsample(&prng, ss->n, m);
+
+	rows = palloc(sizeof(FsqRowRef) * 2 * m);
+	for (i = 0; i < 2 * m; i++)
+	{
+		rows[i].sample = i < m ? so : ss;
+		rows[i].row = sel[i < m ? 0 : 1][i % m];
+	}
+	fsq_gb_features(st, rows, 2 * m, 2 * m, -1, &d);
+	for (i = 0; i < d.n; i++)
+		d.y[i] = i < m ? 0 : 1;
 
 	/* stratified folds */
 	fold = palloc(sizeof(int) * d.n);
@@ -518,7 +541,7 @@ fsq_discriminator(FsqState *st, int64 seed, bool *isnull)
 			else
 				train[ntrain++] = i;
 		}
-		fsq_boost(&d, train, ntrain, test, ntest, tmp);
+		fsq_boost(&d, train, ntrain, test, ntest, tmp, FSQ_GB_ROUNDS, FSQ_GB_RATE);
 		for (i = 0; i < ntest; i++)
 			score[test[i]] = tmp[test[i]];
 		pfree(train);
