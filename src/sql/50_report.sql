@@ -33,7 +33,8 @@ COMMENT ON FUNCTION fairsynth_html_short(text, int) IS
 -- about 10 quantile ranges whose outer ones are open ('< 25', '≥ 55'), so no real
 -- minimum or maximum is shown, and short labels (3 significant digits); other
 -- columns keep their topk most frequent values seen in at least
--- fairsynth.rare_threshold rows (numbers in value order), the rest is '(other)'.
+-- fairsynth.rare_threshold rows (numbers with at most 20 values: all of them, in
+-- value order), the rest is '(other)'.
 CREATE FUNCTION fairsynth_bin_expr(original regclass, col text, topk int DEFAULT 10,
                                    OUT expr text, OUT labels text[])
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
@@ -88,7 +89,8 @@ BEGIN
         SELECT %1$I::text AS v, %6$s AS x, count(*) AS n FROM %2$s
         WHERE %1$I IS NOT NULL GROUP BY 1 HAVING count(*) >= %4$s
         ORDER BY count(*) DESC, %1$I::text COLLATE "C" LIMIT %5$s) s$q$,
-      col, original, CASE WHEN binnable THEN 'x' ELSE 'n DESC, v COLLATE "C"' END, rare, topk,
+      col, original, CASE WHEN binnable THEN 'x' ELSE 'n DESC, v COLLATE "C"' END, rare,
+      CASE WHEN binnable THEN 20 ELSE topk END,
       CASE WHEN binnable THEN format('min(%I)', col) ELSE 'NULL::int' END)
       INTO labels;
     labels := coalesce(labels, '{}');
@@ -101,7 +103,8 @@ $$;
 COMMENT ON FUNCTION fairsynth_bin_expr(regclass, text, int) IS
 'Internal: SQL expression mapping a value of column col to its bin label, and the labels in display order. Numeric and date/time columns with more than 20 distinct values: '
 'the quantile ranges of fairsynth_profile with open outer ranges (''< b'', ''≥ b'': no real extreme is shown) and 3-significant-digit labels, NaN its own bin when the original has one; '
-'other columns: the topk most frequent values seen in at least fairsynth.rare_threshold rows (numbers in value order), the others ''(other)''; NULL stays NULL.';
+'numbers with at most 20 values: each value seen in at least fairsynth.rare_threshold rows, in value order; '
+'other columns: the topk most frequent values seen in at least fairsynth.rare_threshold rows, the others ''(other)''; NULL stays NULL.';
 
 -- Internal: counts per bin of a column in the original and the synthetic relation,
 -- binned as fairsynth_profile bins the original, in display order.
@@ -710,11 +713,14 @@ BEGIN
                      fairsynth_status(r.metric, v), r.title,
                      CASE WHEN v IS NULL THEN 'n/a' WHEN r.metric = 'nndr_p5' THEN to_char(v, 'FM0.00')
                           ELSE to_char(v * 100, 'FM990.0') || '%' END,
-                     CASE WHEN v IS NULL AND holdout IS NULL THEN 'needs a holdout' ELSE r.good END);
+                     CASE WHEN v IS NULL AND holdout IS NULL THEN 'needs a holdout'
+                          WHEN r.metric = 'discriminator_auc' AND cardinality(asked) > 0
+                          THEN r.good || '; over every column, so it sees the change asked for too'
+                          ELSE r.good END);
   END LOOP;
   IF ut_o IS NOT NULL OR ut_s IS NOT NULL THEN
     h := h || format('<div class="card kpi %s"><div class="l">Utility (AUC on the holdout)</div>'
-                     '<div class="v"><span class="%s">%s</span> <span style="font-size:18px;color:#9aa5b1">vs</span> %s</div>'
+                     '<div class="v" style="font-size:24px"><span class="%s">%s</span> <span style="font-size:15px;color:#9aa5b1">vs</span> %s</div>'
                      '<div class="n">a classifier of %s = %s trained on the synthetic rows vs on the original rows, scored on the holdout</div></div>',
                      CASE WHEN ut_s IS NULL OR ut_o IS NULL THEN 'na' WHEN ut_s >= ut_o - 0.02 THEN 'good'
                           WHEN ut_s >= ut_o - 0.05 THEN 'warn' ELSE 'bad' END,
@@ -821,6 +827,7 @@ BEGIN
     FROM (SELECT o FROM jsonb_array_elements(coalesce(bias_o, '[]')) o WHERE (o->>'n')::bigint >= rare
           ORDER BY (o->>'n')::bigint DESC, o->>'facet_value' COLLATE "C" LIMIT 12) oo
     LEFT JOIN LATERAL (SELECT s FROM jsonb_array_elements(coalesce(bias_s, '[]')) s WHERE s->>'facet_value' = oo.o->>'facet_value') ss ON true;
+    c := regexp_replace(c, '>-(0\.0+)<', '>\1<', 'g');  -- no "-0.000"
     h := h || '<div class="wide">' || coalesce(part, '<p class="note">No facet value to compare.</p>')
            || '<div class="legend"><span><i class="sw o"></i>original</span><span><i class="sw s"></i>synthetic</span><span><i class="sw g"></i>fair zone</span></div>'
            || '<table class="m"><thead><tr><th>' || fairsynth_html(facet) || '</th><th>rows</th><th>CI</th><th>DPL</th><th>DI</th><th>KL</th><th>JS</th><th>TVD</th></tr></thead><tbody>'
