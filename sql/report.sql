@@ -111,7 +111,8 @@ DROP TABLE report_empty, report_full;
 -- accuracy and the weakest pairs cover the other columns; with a holdout and
 -- a label, the utility panel
 CREATE TABLE report_keyed AS SELECT * FROM report_train;
-ALTER TABLE report_keyed ADD COLUMN id serial PRIMARY KEY;
+ALTER TABLE report_keyed ADD COLUMN id serial PRIMARY KEY, ADD COLUMN uid uuid, ADD COLUMN code text UNIQUE;
+UPDATE report_keyed SET uid = md5('u' || id)::uuid, code = 'case-' || id;
 UPDATE report_keyed SET priors_count = 987654, c_charge_desc = 'Planted Unique Charge XYZ' WHERE id = 17;
 CREATE TABLE report_balanced AS
   SELECT * FROM fairsynth_balance(NULL::report_keyed, ARRAY['race', 'sex'], outcome => 'two_year_recid', seed => 1);
@@ -121,6 +122,7 @@ CREATE TABLE report_run AS
 SELECT position('987654' IN html) = 0 AS no_planted_extreme,
        position('Planted Unique' IN html) = 0 AS no_rare_value,
        position('<code>id</code>' IN html) = 0 AS no_key_card,
+       html !~ '[0-9a-f]{8}-[0-9a-f]{4}-' AND position('case-' IN html) = 0 AS no_key_value,
        position('Key columns left out' IN html) > 0 AS keys_noted,
        report_count(html, '<svg class="dist"') AS dist_charts,
        report_count(html, 'badge asked') AS asked_badges,
@@ -135,6 +137,9 @@ WHERE m[1] IN ('race', 'sex', 'two_year_recid') OR m[2] IN ('race', 'sex', 'two_
 -- target against achieved shares: race targets 1/6 each, achieved in the synthetic rows
 SELECT regexp_replace(m[1], '<[^>]+>', ' ', 'g') AS race_row
 FROM report_run, regexp_matches(html, '<tr><td>(African-American</td>.*?)</tr>', 'g') m LIMIT 1;
+-- rows per combination: target against achieved
+SELECT regexp_replace(m[1], '<[^>]+>', ' ', 'g') AS combination_row
+FROM report_run, regexp_matches(html, '<tr><td>(African-American × Male</td>.*?)</tr>', 'g') m LIMIT 1;
 -- numeric ranges in value order with short labels, open at both ends
 SELECT label FROM fairsynth_bins('report_keyed', 'report_balanced', 'priors_count') ORDER BY ord;
 SELECT fairsynth_report('report_train', 'report_syn', balance => ARRAY['nope']);

@@ -773,7 +773,9 @@ BEGIN
              ss AS (SELECT v, min(share) AS lo, max(share) AS hi FROM
                       (SELECT combo, v, n::float8 / sum(n) OVER (PARTITION BY combo) AS share FROM sc) x GROUP BY v),
              os AS (SELECT v, min(share) AS lo, max(share) AS hi FROM
-                      (SELECT combo, v, n::float8 / sum(n) OVER (PARTITION BY combo) AS share FROM oc) x GROUP BY v)
+                      (SELECT combo, v, n::float8 / sum(n) OVER (PARTITION BY combo) AS share,
+                              sum(n) OVER (PARTITION BY combo) AS cn FROM oc) x
+                    WHERE cn >= %5$s GROUP BY v)
         SELECT string_agg(format('<tr><td>%%s</td><td>%%s</td><td>%%s</td><td><span class="b">%%s</span></td></tr>',
                                  fairsynth_html(CASE WHEN o.n >= %5$s THEN o.v ELSE '(rare)' END),
                                  to_char(100 * os.lo, 'FM990.0') || '–' || to_char(100 * os.hi, 'FM990.0') || '%%',
@@ -789,11 +791,44 @@ BEGIN
         INTO part, n_combos;
       h := h || format('<div class="card col"><h3><code>%s</code><span class="badge asked">outcome: changed as asked</span></h3>', fairsynth_html(outcome))
              || format('<div class="meta">share of each value within the %s combinations of the balance columns (lowest–highest); '
-                       'target: the original''s overall share in every combination</div>', coalesce(n_combos, 0))
+                       'target: the original''s overall share in every combination; original ranges leave out combinations of fewer than %s rows</div>', coalesce(n_combos, 0), rare)
              || '<table class="m"><thead><tr><th>value</th><th>original</th><th>target</th><th>synthetic</th></tr></thead><tbody>'
              || coalesce(part, '') || '</tbody></table></div>';
     END IF;
-    h := h || '</div></section>';
+    h := h || '</div>';
+    IF cardinality(balance) > 0 THEN
+      -- rows per combination of the balance columns: target against achieved
+      EXECUTE format($q$
+        WITH o AS (SELECT %3$s AS combo, count(*) AS n%5$s FROM %1$s GROUP BY 1),
+             s AS (SELECT %3$s AS combo, count(*) AS n%5$s FROM %2$s GROUP BY 1),
+             j AS (SELECT combo, o.n AS no, o.f AS fo, s.n AS ns, s.f AS fs FROM o FULL JOIN s USING (combo)),
+             t AS (SELECT count(*) AS k, sum(ns) AS ts FROM j)
+        SELECT string_agg(format('<tr><td>%%s</td><td>%%s</td><td>%%s</td><td><span class="b">%%s</span></td>%%s</tr>',
+                                 CASE WHEN coalesce(j.no, 0) >= %4$s THEN fairsynth_html(j.combo) ELSE '(rare combination)' END,
+                                 coalesce(j.no, 0), to_char(t.ts::numeric / t.k, 'FM999,999,990.0'), coalesce(j.ns, 0),
+                                 CASE WHEN %6$L THEN format('<td>%%s</td><td><span class="b">%%s</span></td>',
+                                        CASE WHEN coalesce(j.no, 0) >= %4$s
+                                             THEN coalesce(to_char(100.0 * j.fo / nullif(j.no, 0), 'FM990.0') || '%%', '–')
+                                             ELSE '–' END,
+                                        coalesce(to_char(100.0 * j.fs / nullif(j.ns, 0), 'FM990.0') || '%%', '–'))
+                                      ELSE '' END),
+                          '' ORDER BY j.no DESC NULLS LAST, j.combo COLLATE "C")
+        FROM j CROSS JOIN t$q$,
+        original, synthetic,
+        'concat_ws('' × '', ' || array_to_string(ARRAY(SELECT format('coalesce(%I::text, ''NULL'')', x) FROM unnest(balance) x), ', ') || ')',
+        rare,
+        CASE WHEN outcome IS NOT NULL AND label = outcome AND fav IS NOT NULL
+             THEN format(', count(*) FILTER (WHERE %I::text = %L) AS f', outcome, fav) ELSE ', NULL::bigint AS f' END,
+        outcome IS NOT NULL AND label = outcome AND fav IS NOT NULL)
+        INTO part;
+      h := h || '<div class="wide" style="margin-top:12px"><h3>Rows per combination of ' || fairsynth_html(array_to_string(balance, ' × ')) || '</h3>'
+             || '<table class="m"><thead><tr><th>combination</th><th>original</th><th>target</th><th>synthetic</th>'
+             || CASE WHEN outcome IS NOT NULL AND label = outcome AND fav IS NOT NULL
+                     THEN format('<th>%s = %s original</th><th>synthetic</th>', fairsynth_html(outcome), fairsynth_html(fav)) ELSE '' END
+             || '</tr></thead><tbody>' || coalesce(part, '') || '</tbody></table>'
+             || format('<p class="note">Target: equal rows per combination. Combinations of fewer than %s original rows are not named, nor their outcome share (nor in the ranges above).</p></div>', rare);
+    END IF;
+    h := h || '</section>';
   END IF;
 
   -- ---- bias before and after
