@@ -135,11 +135,14 @@ fairsynth_quality(PG_FUNCTION_ARGS)
 		st.cols[c].dist = fsq_distinct_create(st.cols[c].numeric,
 											  &st.distinct_total,
 											  &st.distinct_bytes);
+	fsq_declared_keys(&st);
 	fsq_scan(&st, REL_ORIG, FSQ_PASS_DISTINCT);
 	for (c = 0; c < st.ncols; c++)
 	{
 		FsqColumn  *col = &st.cols[c];
 
+		if (col->key)
+			continue;
 		if (col->dist->overflow)
 			col->dist = NULL;
 		else if (col->numeric)
@@ -149,8 +152,17 @@ fairsynth_quality(PG_FUNCTION_ARGS)
 	}
 	fsq_sql_breaks(&st);
 	for (c = 0; c < st.ncols; c++)
-		if (!st.cols[c].numeric && st.cols[c].dist == NULL)
-			fsq_top_values(&st, &st.cols[c]);
+	{
+		FsqColumn  *col = &st.cols[c];
+
+		if (col->numeric || col->dist != NULL || col->key)
+			continue;
+		/* a key found in SQL needs no most frequent values */
+		if (fsq_sql_all_distinct(&st, col))
+			col->key = true;
+		else
+			fsq_top_values(&st, col);
+	}
 
 	/* keys are left out; the other relations need the columns that are left */
 	fsq_drop_keys(&st);

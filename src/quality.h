@@ -220,6 +220,8 @@ extern void fsq_row_distinct(FsqReceiver *r, TupleTableSlot *slot);
 extern void fsq_row_bin(FsqReceiver *r, TupleTableSlot *slot);
 extern double fsq_accuracy(const int64 *a, int64 na, const int64 *b, int64 nb, int len);
 extern double fsq_overall(FsqState *st, int rel, double *mu, double *mb);
+extern void fsq_declared_keys(FsqState *st);
+extern bool fsq_sql_all_distinct(FsqState *st, const FsqColumn *col);
 extern void fsq_drop_keys(FsqState *st);
 
 /* quality_privacy.c */

@@ -332,7 +332,7 @@ fsq_sql_breaks(FsqState *st)
 	{
 		FsqColumn  *col = &st->cols[c];
 
-		if (col->numeric && col->dist == NULL && col->nvalid > 0)
+		if (col->numeric && col->dist == NULL && col->nvalid > 0 && !col->key)
 			fsq_sql_spikes(st, col);
 	}
 
@@ -343,7 +343,7 @@ fsq_sql_breaks(FsqState *st)
 		FsqColumn  *col = &st->cols[c];
 		int64		nrest;
 
-		if (!col->numeric || col->dist != NULL || col->nvalid == 0)
+		if (!col->numeric || col->dist != NULL || col->nvalid == 0 || col->key)
 			continue;
 		nrest = fsq_rest_rows(col);
 		if (nrest == 0 || col->maxcount == 1)
@@ -379,7 +379,7 @@ fsq_sql_breaks(FsqState *st)
 		int64		nrest;
 		double		stat[2 * (FSQ_BINS + 1)];
 
-		if (!col->numeric || col->dist != NULL || col->nvalid == 0)
+		if (!col->numeric || col->dist != NULL || col->nvalid == 0 || col->key)
 			continue;
 		nrest = fsq_rest_rows(col);
 		if (nrest == 0 || col->maxcount == 1)
@@ -1105,6 +1105,8 @@ fsq_row_distinct(FsqReceiver *r, TupleTableSlot *slot)
 		FsqColumn  *col = &st->cols[c];
 		bool		isnull = slot->tts_isnull[c];
 
+		if (col->key)
+			continue;			/* declared: nothing to count */
 		if (isnull)
 			col->nnull++;
 		if (col->numeric)
@@ -1226,21 +1228,14 @@ fsq_overall(FsqState *st, int rel, double *mu, double *mb)
  */
 
 /*
- * Leave the key columns of the original out of every metric, as reference
- * version 2 does: columns whose values are all distinct and non-NULL (a
- * serial id, a uuid, a unique code), and columns with a single-column
- * unique index or primary key.  They carry no distribution: every synthetic
- * value is "new", which would read as accuracy 0, a perfect discriminator
- * and no privacy.  A NOTICE names them.  Needs the distinct-value pass.
+ * Mark the columns of the original that a single-column primary key or unique
+ * index declares keys: their values need not even be counted.
  */
 void
-fsq_drop_keys(FsqState *st)
+fsq_declared_keys(FsqState *st)
 {
-	StringInfoData q,
-				names;
-	bool	   *declared = palloc0(sizeof(bool) * st->ncols);
+	StringInfoData q;
 	int			c,
-				m,
 				ret;
 	uint64		r;
 
@@ -1260,9 +1255,52 @@ fsq_drop_keys(FsqState *st)
 
 		for (c = 0; c < st->ncols; c++)
 			if (strcmp(st->cols[c].name, name) == 0)
-				declared[c] = true;
+				st->cols[c].key = true;
 	}
 	SPI_freetuptable(SPI_tuptable);
+}
+
+/*
+ * Are the values of a column of the original with too many distinct values
+ * to count in memory all distinct and non-NULL?  Asked before its most
+ * frequent values are looked for, which would be slow for a key.
+ */
+bool
+fsq_sql_all_distinct(FsqState *st, const FsqColumn *col)
+{
+	StringInfoData q;
+	bool		isnull,
+				result;
+	int			ret;
+
+	if (col->nnull > 0 || st->nrows[REL_ORIG] < 2)
+		return false;
+	initStringInfo(&q);
+	appendStringInfo(&q, "SELECT count(DISTINCT %s) = count(*) FROM %s",
+					 col->expr, st->relname[REL_ORIG]);
+	ret = SPI_execute(q.data, true, 0);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+	result = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_freetuptable(SPI_tuptable);
+	return result && !isnull;
+}
+
+/*
+ * Leave the key columns of the original out of every metric, as reference
+ * version 2 does: columns whose values are all distinct and non-NULL (a
+ * serial id, a uuid, a unique code), and columns with a single-column
+ * unique index or primary key.  They carry no distribution: every synthetic
+ * value is "new", which would read as accuracy 0, a perfect discriminator
+ * and no privacy.  A NOTICE names them.  Needs fsq_declared_keys and the
+ * distinct-value pass.
+ */
+void
+fsq_drop_keys(FsqState *st)
+{
+	StringInfoData names;
+	int			c,
+				m;
 
 	initStringInfo(&names);
 	m = 0;
@@ -1271,7 +1309,7 @@ fsq_drop_keys(FsqState *st)
 	{
 		FsqColumn  *col = &st->cols[c];
 
-		col->key = declared[c] ||
+		col->key = col->key ||
 			(st->nrows[REL_ORIG] > 1 && col->nnull == 0 && col->maxcount == 1);
 		if (col->key)
 		{
@@ -1297,5 +1335,4 @@ fsq_drop_keys(FsqState *st)
 				 errdetail("Their values are all distinct (or a primary key or unique index says so), so they have no distribution to compare.")));
 	st->ncols = m;
 	st->npairs = m * (m - 1) / 2;
-	pfree(declared);
 }
