@@ -29,3 +29,6 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
 
 # Every object depends on the shared header.
 $(OBJS): src/fairsynth.h
+
+# The quality wing (src/quality*.c) shares its own header too.
+$(filter src/quality%.o,$(OBJS)): src/quality.h

@@ -80,6 +80,27 @@ CREATE TABLE bias_groups AS
 SELECT facet_value, round(cddl::numeric, 12) AS cddl FROM fairsynth_bias('bias_groups', 'f', 'l', 'y', 'g');
 DROP TABLE bias_groups;
 
+-- a boolean label: favorable may be written true/false/t/f, with one result
+CREATE TABLE bias_flags AS
+  SELECT (ARRAY['a', 'b'])[1 + i % 2] AS g, (i % 3 = 0 OR i % 4 = 1) AS flag
+  FROM generate_series(1, 60) i;
+SELECT count(DISTINCT (b.facet_value, b.dpl, b.di)) AS distinct_results, count(*) AS rows
+FROM unnest(ARRAY['t', 'true', 'TRUE', 'yes']) f,
+     LATERAL fairsynth_bias('bias_flags', 'g', 'flag', f) b;
+SELECT facet_value, round(dpl::numeric, 6) AS dpl FROM fairsynth_bias('bias_flags', 'g', 'flag', 'f');
+SELECT * FROM fairsynth_bias('bias_flags', 'g', 'flag', 'maybe');
+\echo :LAST_ERROR_SQLSTATE
+-- the same in a balance target
+SELECT flag, count(*) FROM fairsynth_balance(NULL::bias_flags, ARRAY['flag'],
+                                             target => '{"flag": {"true": 0.25}}', seed => 1)
+GROUP BY flag ORDER BY flag;
+-- a continuous label is an error with a hint to bin it
+CREATE TABLE bias_costs AS SELECT (ARRAY['a', 'b'])[1 + i % 2] AS g, i * 37.5 AS cost
+  FROM generate_series(1, 100) i;
+SELECT * FROM fairsynth_bias('bias_costs', 'g', 'cost');
+\echo :LAST_ERROR_SQLSTATE
+DROP TABLE bias_flags, bias_costs;
+
 -- errors (with their SQLSTATE)
 SELECT * FROM fairsynth_bias('bias_compas', 'Race', 'two_year_recid');
 \echo :LAST_ERROR_SQLSTATE

@@ -25,7 +25,7 @@ SELECT column_name, count(*) AS values, sum(count) AS rows, round(sum(share)::nu
 FROM fairsynth_profile('profile_compas') WHERE value IS DISTINCT FROM '(imbalance)'
 GROUP BY column_name ORDER BY column_name;
 SELECT column_name, value, count FROM fairsynth_profile('profile_compas', ARRAY['c_charge_desc'])
-WHERE value IS NULL;
+WHERE value = '(null)';
 
 -- a rare value still gets a visible bar; ties by value in byte order
 SELECT value, count, bar FROM fairsynth_profile('profile_compas', ARRAY['c_charge_desc'])
@@ -56,6 +56,25 @@ INSERT INTO profile_nan
   FROM generate_series(1, 100) g;
 SELECT value, count FROM fairsynth_profile('profile_nan');
 DROP TABLE profile_nan;
+
+-- keys: a serial primary key, a uuid and a unique text column are one line
+-- each ('(key)', the row count), never a row per value
+CREATE TABLE profile_patients (id serial PRIMARY KEY, uid uuid, code text UNIQUE,
+                               sex text, cost float8);
+INSERT INTO profile_patients (uid, code, sex, cost)
+  SELECT md5('p' || i)::uuid, 'P-' || i, CASE WHEN i % 3 = 0 THEN 'f' ELSE 'm' END,
+         CASE WHEN i % 50 = 0 THEN NULL ELSE 100 + i * 1.0412345678 END
+  FROM generate_series(1, 500) i;
+SELECT column_name, value, count, share, bar FROM fairsynth_profile('profile_patients')
+WHERE column_name IN ('id', 'uid', 'code', 'sex');
+SELECT count(*) AS uuid_rows FROM fairsynth_profile('profile_patients') WHERE value ~ '^[0-9a-f]{8}-';
+-- numeric ranges in value order, with short labels (3 significant digits)
+SELECT value, count FROM fairsynth_profile('profile_patients', ARRAY['cost']);
+SELECT fairsynth_short_number(121.04156902546833) AS a, fairsynth_short_number(-0.0012345) AS b,
+       fairsynth_short_number(102127) AS c, fairsynth_short_number(0) AS d,
+       fairsynth_short_labels(ARRAY[1.0001, 1.0002, 2.5]::float8[]) AS e,
+       fairsynth_short_labels(ARRAY['2024-01-01']::date[]) AS f;
+DROP TABLE profile_patients;
 
 -- errors (with their SQLSTATE)
 SELECT * FROM fairsynth_profile('profile_compas', ARRAY['race', 'Race']);

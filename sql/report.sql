@@ -104,6 +104,50 @@ SELECT position('The holdout relation is empty' IN html) > 0 AS noted
 FROM fairsynth_report('report_full', 'report_full', 'report_empty') html;
 DROP TABLE report_empty, report_full;
 
+-- a report that knows the run: compas balanced over race x sex with outcome
+-- two_year_recid.  A key (serial id), a planted extreme (priors_count 987654)
+-- and a unique charge in the original never reach the page; the balanced
+-- columns and the outcome are shown as changed as asked, not as errors;
+-- accuracy and the weakest pairs cover the other columns; with a holdout and
+-- a label, the utility panel
+CREATE TABLE report_keyed AS SELECT * FROM report_train;
+ALTER TABLE report_keyed ADD COLUMN id serial PRIMARY KEY, ADD COLUMN uid uuid, ADD COLUMN code text UNIQUE;
+UPDATE report_keyed SET uid = md5('u' || id)::uuid, code = 'case-' || id;
+UPDATE report_keyed SET priors_count = 987654, c_charge_desc = 'Planted Unique Charge XYZ' WHERE id = 17;
+CREATE TABLE report_balanced AS
+  SELECT * FROM fairsynth_balance(NULL::report_keyed, ARRAY['race', 'sex'], outcome => 'two_year_recid', seed => 1);
+CREATE TABLE report_run AS
+  SELECT fairsynth_report('report_keyed', 'report_balanced', 'report_holdout', 'race', 'two_year_recid',
+                          balance => ARRAY['race', 'sex'], outcome => 'two_year_recid') AS html;
+SELECT position('987654' IN html) = 0 AS no_planted_extreme,
+       position('Planted Unique' IN html) = 0 AS no_rare_value,
+       position('<code>id</code>' IN html) = 0 AS no_key_card,
+       html !~ '[0-9a-f]{8}-[0-9a-f]{4}-' AND position('case-' IN html) = 0 AS no_key_value,
+       position('Key columns left out' IN html) > 0 AS keys_noted,
+       report_count(html, '<svg class="dist"') AS dist_charts,
+       report_count(html, 'badge asked') AS asked_badges,
+       position('id="asked"' IN html) > 0 AS asked_section,
+       position('over the 15 columns not asked to change' IN html) > 0 AS accuracy_over_others,
+       position('Utility (AUC on the holdout)' IN html) > 0 AS utility_card
+FROM report_run;
+-- no weakest pair involves a balanced column or the outcome
+SELECT count(*) AS asked_pairs
+FROM report_run, regexp_matches(html, '<h3><code>([^<]*)</code> × <code>([^<]*)</code>', 'g') m
+WHERE m[1] IN ('race', 'sex', 'two_year_recid') OR m[2] IN ('race', 'sex', 'two_year_recid');
+-- target against achieved shares: race targets 1/6 each, achieved in the synthetic rows
+SELECT regexp_replace(m[1], '<[^>]+>', ' ', 'g') AS race_row
+FROM report_run, regexp_matches(html, '<tr><td>(African-American</td>.*?)</tr>', 'g') m LIMIT 1;
+-- rows per combination: target against achieved
+SELECT regexp_replace(m[1], '<[^>]+>', ' ', 'g') AS combination_row
+FROM report_run, regexp_matches(html, '<tr><td>(African-American × Male</td>.*?)</tr>', 'g') m LIMIT 1;
+-- numeric ranges in value order with short labels, open at both ends
+SELECT label FROM fairsynth_bins('report_keyed', 'report_balanced', 'priors_count') ORDER BY ord;
+SELECT fairsynth_report('report_train', 'report_syn', balance => ARRAY['nope']);
+\echo :LAST_ERROR_SQLSTATE
+SELECT fairsynth_report('report_train', 'report_syn', balance => ARRAY['race'], outcome => 'race');
+\echo :LAST_ERROR_SQLSTATE
+DROP TABLE report_keyed, report_balanced, report_run;
+
 -- errors (with their SQLSTATE)
 SELECT fairsynth_report(NULL, 'report_syn');
 \echo :LAST_ERROR_SQLSTATE

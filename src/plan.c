@@ -119,6 +119,9 @@ fs_column_shares(FsSource *src, int b, JsonbContainer *spec, double *share)
 								 col->name, key)));
 			x = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
 												   NumericGetDatum(v.val.numeric)));
+			/* a boolean value may be named true/false/t/f/yes/no/on/off/1/0 */
+			if (col->type == FS_BOOL)
+				key = pstrdup(DatumGetBool(DirectFunctionCall1(boolin, CStringGetDatum(key))) ? "t" : "f");
 			for (int i = 0; i < n && code < 0; i++)
 			{
 				int			len;

@@ -17,6 +17,91 @@ $$;
 COMMENT ON FUNCTION fairsynth_bar(float8) IS
 'Unicode bar for a share between 0 and 1: 20 characters (full blocks and eighth blocks) = 1.0; any non-zero share shows at least one eighth block.';
 
+-- Internal: a number rounded to a few significant digits, as a short label
+-- (121.04156902546833 -> 121, 0.0012345 -> 0.00123, 102127 -> 102000).
+CREATE FUNCTION fairsynth_short_number(x float8, digits int DEFAULT 3)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+  SELECT CASE WHEN x = 0 THEN '0'
+              WHEN x = 'NaN'::float8 OR x IN ('Infinity'::float8, '-Infinity'::float8) THEN x::text
+              ELSE trim_scale(round(x::numeric,
+                     digits - 1 - floor(log(abs(x::numeric)))::int))::text END
+$$;
+
+COMMENT ON FUNCTION fairsynth_short_number(float8, int) IS
+'Internal: x rounded to digits significant digits (default 3), without trailing zeros, as text: a short label for a bin bound.';
+
+-- Internal: short labels for sorted, distinct bin bounds: numbers with 3
+-- significant digits, more only where two bounds would read alike; other
+-- types (dates, times) as they print.
+CREATE FUNCTION fairsynth_short_labels(bounds anyarray)
+RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+DECLARE
+  l text[];
+BEGIN
+  IF cardinality(bounds) = 0
+     OR (SELECT coalesce(bt.typcategory, t.typcategory) FROM pg_type t
+         LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype
+         WHERE t.oid = pg_typeof(bounds[1])) <> 'N' THEN
+    RETURN bounds::text[];
+  END IF;
+  FOR d IN 3..17 LOOP
+    l := ARRAY(SELECT fairsynth_short_number(x::float8, d)
+               FROM unnest(bounds) WITH ORDINALITY u(x, o) ORDER BY o);
+    EXIT WHEN (SELECT count(DISTINCT x) FROM unnest(l) x) = cardinality(l);
+  END LOOP;
+  RETURN l;
+END
+$$;
+
+COMMENT ON FUNCTION fairsynth_short_labels(anyarray) IS
+'Internal: labels for sorted bin bounds: numbers with 3 significant digits (more only where two bounds would read alike), other types as they print.';
+
+-- Internal: the key columns of a relation, as the quality functions see them:
+-- columns with a single-column primary key or unique index, and (given the
+-- row count) columns whose values are all distinct and non-NULL.
+CREATE FUNCTION fairsynth_key_columns(relation regclass)
+RETURNS text[]
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+AS $$
+DECLARE
+  keys text[];
+  col record;
+  total bigint;
+  is_key boolean;
+BEGIN
+  keys := ARRAY(
+    SELECT a.attname::text FROM pg_index i
+    JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+    WHERE i.indrelid = relation AND i.indisunique AND i.indnkeyatts = 1
+      AND i.indkey[0] > 0 AND i.indpred IS NULL AND NOT a.attisdropped
+    ORDER BY a.attnum);
+  EXECUTE format('SELECT count(*) FROM %s', relation) INTO total;
+  IF total < 2 THEN
+    RETURN keys;
+  END IF;
+  FOR col IN SELECT a.attname::text AS name FROM pg_attribute a
+             JOIN pg_type t ON t.oid = a.atttypid
+             WHERE a.attrelid = relation AND a.attnum > 0 AND NOT a.attisdropped
+               AND t.typcategory NOT IN ('B', 'A', 'C', 'G', 'X') AND t.typname <> 'json'
+               AND NOT a.attname::text = ANY (keys)
+             ORDER BY a.attnum LOOP
+    EXECUTE format('SELECT count(DISTINCT %1$I::text) = %2$s AND count(%1$I) = %2$s FROM %3$s',
+                   col.name, total, relation) INTO is_key;
+    IF is_key THEN
+      keys := keys || col.name;
+    END IF;
+  END LOOP;
+  RETURN keys;
+END
+$$;
+
+COMMENT ON FUNCTION fairsynth_key_columns(regclass) IS
+'Internal: key columns of a relation (single-column primary key or unique index, or all values distinct and non-NULL in at least 2 rows): they carry no distribution, so profile, quality and report leave them out.';
+
 -- Internal: checks a list of column names against a relation and returns them
 -- as (name, attnum, type, binnable) in the order given (all columns when NULL).
 CREATE FUNCTION fairsynth_columns(relation regclass, columns text[])
@@ -89,6 +174,7 @@ DECLARE
   col record;
   total bigint;
   ndistinct bigint;
+  keys text[];
   q text;
 BEGIN
   IF relation IS NULL THEN
@@ -106,10 +192,17 @@ BEGIN
   -- waited for and its rows are seen, as by a SELECT, not missed
   EXECUTE format('SELECT FROM %s LIMIT 0', relation);
   EXECUTE format('SELECT count(*) FROM %s', relation) INTO total;
+  keys := fairsynth_key_columns(relation);
 
   FOR col IN SELECT * FROM fairsynth_columns(relation, columns) c ORDER BY c.ord LOOP
     IF total = 0 THEN
       RETURN QUERY SELECT col.column_name, '(imbalance)'::text, 0::bigint, NULL::float8, 'no rows'::text;
+      CONTINUE;
+    END IF;
+    IF col.column_name = ANY (keys) THEN
+      -- a key: one line, no values (they identify rows)
+      RETURN QUERY SELECT col.column_name, '(key)'::text, total, 1::float8,
+                          format('key: %s distinct values, not shown', total);
       CONTINUE;
     END IF;
     ndistinct := NULL;
@@ -123,10 +216,11 @@ BEGIN
       -- is left out of the breaks and shown as the group 'NaN', after the ranges.
       q := format($q$
         WITH br AS (
-          SELECT ARRAY(SELECT DISTINCT x FROM unnest(p) x ORDER BY x) AS b
+          SELECT b, fairsynth_short_labels(b) AS l
+          FROM (SELECT ARRAY(SELECT DISTINCT x FROM unnest(p) x ORDER BY x) AS b
           FROM (SELECT percentile_disc(ARRAY[0, .1, .2, .3, .4, .5, .6, .7, .8, .9, 1])
                        WITHIN GROUP (ORDER BY %1$I) AS p FROM %2$s
-                WHERE %1$I::text IS DISTINCT FROM 'NaN') s),
+                WHERE %1$I::text IS DISTINCT FROM 'NaN') s) s2),
         k AS (
           SELECT CASE WHEN t.%1$I IS NULL THEN NULL
                       WHEN t.%1$I::text = 'NaN' THEN 0
@@ -135,8 +229,8 @@ BEGIN
           FROM %2$s t CROSS JOIN br GROUP BY 1)
         SELECT CASE WHEN k.k IS NULL THEN NULL
                     WHEN k.k = 0 THEN 'NaN'
-                    WHEN k.k = cardinality(br.b) - 1 THEN format('[%%s, %%s]', br.b[k.k], br.b[k.k + 1])
-                    ELSE format('[%%s, %%s)', br.b[k.k], br.b[k.k + 1]) END,
+                    WHEN k.k = cardinality(br.b) - 1 THEN format('[%%s, %%s]', br.l[k.k], br.l[k.k + 1])
+                    ELSE format('[%%s, %%s)', br.l[k.k], br.l[k.k + 1]) END,
                k.n, CASE WHEN k.k IS NULL THEN 2147483647 WHEN k.k = 0 THEN 2147483646 ELSE k.k END
         FROM k CROSS JOIN br$q$, col.column_name, relation);
     ELSE
@@ -159,7 +253,7 @@ BEGIN
                          FROM big, small), 'all NULL') AS b,
                -1 AS o
         UNION ALL
-        SELECT %L::text, g.v, g.n, g.n::float8 / %s, fairsynth_bar(g.n::float8 / %s), g.o
+        SELECT %L::text, coalesce(g.v, '(null)'), g.n, g.n::float8 / %s, fairsynth_bar(g.n::float8 / %s), g.o
         FROM g) r
       ORDER BY r.o$q$,
       q, col.column_name,
@@ -173,7 +267,8 @@ COMMENT ON FUNCTION fairsynth_profile(regclass, text[]) IS
 'Distribution of the values of the given columns of a relation (all columns, in attnum order, when NULL). Per column, rows come in this order: '
 'first one row with value ''(imbalance)'' whose count is the number of distinct non-NULL values, share is the ratio of the largest to the smallest non-NULL group shown '
 'and bar reads e.g. ''205.3x  African-American / Native American'' (largest / smallest; ties: the first and the last value in byte order); '
-'then one row per value (NULL is a value of its own), ordered by count descending, ties by value in byte order, with share = count / rows of the relation '
+'then one row per value (NULL is a value of its own, shown as ''(null)''), ordered by count descending, ties by value in byte order, with share = count / rows of the relation '
 'and bar = a Unicode bar where 20 characters = share 1.0 (absolute, comparable across columns). '
 'Numeric and date/time columns with more than 20 distinct values are shown instead as about 10 quantile ranges ''[low, high)'' (the last one closed) '
-'built from percentile_disc breaks at 0, 0.1, ..., 1, in ascending order of range, then NaN (no range bound, a group of its own), NULL last. An empty relation yields only the ''(imbalance)'' rows, with count 0 and bar ''no rows''.';
+'built from percentile_disc breaks at 0, 0.1, ..., 1, labelled with 3 significant digits (more where two bounds would read alike), in ascending order of range, then NaN (no range bound, a group of its own), NULL last. An empty relation yields only the ''(imbalance)'' rows, with count 0 and bar ''no rows''. '
+'A key column (single-column primary key or unique index, or all values distinct and non-NULL) is one row with value ''(key)'' and count = rows: its values identify rows and are not shown.';

@@ -70,6 +70,8 @@ DECLARE
   fav text := favorable;
   found_fav boolean;
   nlabels bigint;
+  nvalues bigint;
+  label_type regtype;
   present text;
 BEGIN
   IF relation IS NULL THEN
@@ -97,6 +99,25 @@ BEGIN
   EXECUTE format('SELECT count(*) FROM %s WHERE %I IS NOT NULL', relation, label) INTO nlabels;
   IF nlabels = 0 THEN
     RETURN;  -- no labelled rows: nothing to measure
+  END IF;
+  -- a label is a class: a continuous column (cost, age) has to be binned
+  EXECUTE format('SELECT count(*) FROM (SELECT DISTINCT %I::text FROM %s WHERE %I IS NOT NULL LIMIT 21) s',
+                 label, relation, label) INTO nvalues;
+  IF nvalues > 20 THEN
+    RAISE EXCEPTION 'label column "%" has more than 20 distinct values', label
+      USING ERRCODE = '22023',
+            HINT = format('A label is a class (favorable or not). Bin it in a view, e.g. CASE WHEN %1$I > 1000 THEN ''high'' ELSE ''low'' END AS %1$I, and pass favorable => ''high''.', label);
+  END IF;
+  -- a boolean label's value may be named true/false/t/f/yes/no/on/off/1/0
+  SELECT a.atttypid::regtype INTO label_type FROM pg_attribute a
+    WHERE a.attrelid = relation AND a.attname = label;
+  IF fav IS NOT NULL AND label_type = 'boolean'::regtype THEN
+    BEGIN
+      fav := fav::boolean::text;
+    EXCEPTION WHEN invalid_text_representation THEN
+      RAISE EXCEPTION 'favorable value % is not a boolean (label column "%" is boolean)', quote_literal(fav), label
+        USING ERRCODE = '22023', HINT = 'Name it true or false (t, f, yes, no, on, off, 1, 0 are accepted too).';
+    END;
   END IF;
 
   IF fav IS NULL THEN
@@ -172,4 +193,4 @@ COMMENT ON FUNCTION fairsynth_bias(regclass, text, text, text, text) IS
 'n = rows of d; ci = (n_a - n_d)/(n_a + n_d); dpl = q_a - q_d with q = share of favorable labels; di = q_d/q_a (NULL when q_a = 0; < 0.8 fails the 4/5 rule); '
 'kl, js (natural log), lp, tvd, ks compare the label distributions of a and d over the label values present on both sides (renormalised; NULL when there is none); '
 'cddl = sum_i n_i DD_i / sum_i n_i over the groups i of group_by having both a favorable and another label, DD_i = n_d(other)/n(other) - n_d(favorable)/n(favorable) '
-'(NULL without group_by). A facet value covering every row is skipped. Errors: 42703 unknown column, 22023 facet = label or favorable value absent, 22004 NULL argument.';
+'(NULL without group_by). A facet value covering every row is skipped. A boolean label''s favorable value may be written true/false/t/f (or yes/no/on/off/1/0). Errors: 42703 unknown column, 22023 facet = label, favorable value absent or a label with more than 20 distinct values (bin it first), 22004 NULL argument.';

@@ -1,7 +1,7 @@
 
 -- ---------------------------------------------------------------------------
 -- Fidelity and privacy of a synthetic relation (src/quality.c), as defined in
--- test/reference/quality.py.
+-- test/reference/quality.py (version 2).
 -- ---------------------------------------------------------------------------
 
 -- STABLE: only reads.  PARALLEL RESTRICTED: it may read the caller's temporary
@@ -11,11 +11,13 @@ CREATE FUNCTION fairsynth_quality(
     original regclass,
     synthetic regclass,
     holdout regclass DEFAULT NULL,
-    seed bigint DEFAULT 0)
+    seed bigint DEFAULT 0,
+    label text DEFAULT NULL,
+    favorable text DEFAULT NULL)
 RETURNS TABLE(metric text, column_name text, column_name2 text, value float8)
 AS 'MODULE_PATHNAME', 'fairsynth_quality'
 LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 200
 SET synchronize_seqscans = off;
 
-COMMENT ON FUNCTION fairsynth_quality(regclass, regclass, regclass, bigint) IS
-'Accuracy of synthetic against original (1 - total variation distance of the binned columns and column pairs, and overall); with a holdout also the accuracy ceiling, DCR share, exact-match share, NNDR 5th percentile and the cross-validated discriminator AUC (raw, 0.5 = indistinguishable). Privacy figures sample at most 5000 rows, seeded by seed.';
+COMMENT ON FUNCTION fairsynth_quality(regclass, regclass, regclass, bigint, text, text) IS
+'Accuracy of synthetic against original (1 - total variation distance of the binned columns and column pairs, and overall; key columns are left out, with a NOTICE); with a holdout also the accuracy ceiling, DCR share, exact-match share, NNDR 5th percentile and the cross-validated discriminator AUC (raw, 0.5 = indistinguishable). With a holdout and a label: trtr_auc and tstr_auc, the ROC AUC on the holdout of a gradient-boosted classifier of label = favorable (default: its least frequent value) trained on the original and on the synthetic relation (the utility of the synthetic rows; see test/reference/tstr.py). Privacy and utility figures sample at most 5000 rows per relation, seeded by seed.';

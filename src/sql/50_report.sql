@@ -28,7 +28,13 @@ COMMENT ON FUNCTION fairsynth_html_short(text, int) IS
 'Internal: HTML-escaped label cut to n characters with an ellipsis; NULL is shown as NULL.';
 
 -- Internal: the binning of a column of the original relation, as an SQL expression
--- over that column name and the ordered list of its labels (fairsynth_profile's bins).
+-- over that column name and the ordered list of its labels.  Made for a page that
+-- is shared: numeric and date/time columns with more than 20 distinct values get
+-- about 10 quantile ranges whose outer ones are open ('< 25', '≥ 55'), so no real
+-- minimum or maximum is shown, and short labels (3 significant digits); other
+-- columns keep their topk most frequent values seen in at least
+-- fairsynth.rare_threshold rows (numbers with at most 20 values: all of them, in
+-- value order), the rest is '(other)'.
 CREATE FUNCTION fairsynth_bin_expr(original regclass, col text, topk int DEFAULT 10,
                                    OUT expr text, OUT labels text[])
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
@@ -36,39 +42,69 @@ AS $$
 DECLARE
   typ text;
   binnable boolean;
-  vals text[];
+  ndistinct bigint;
   breaks text[];
+  short text[];
+  k int;
+  has_nan boolean;
+  rare int := coalesce(current_setting('fairsynth.rare_threshold', true)::int, 5);
 BEGIN
   SELECT c.type_name, c.binnable INTO typ, binnable
   FROM fairsynth_columns(original, ARRAY[col]) c;
-  SELECT array_agg(p.value ORDER BY p.o) INTO vals
-  FROM fairsynth_profile(original, ARRAY[col]) WITH ORDINALITY p(column_name, value, count, share, bar, o)
-  WHERE p.value IS NOT NULL AND p.o > 1;
-  IF binnable AND vals[1] LIKE '[%' THEN
-    -- '[low, high)' ... '[low, high]': breaks are the lows and the last high
-    -- (a last group 'NaN', of float and numeric columns, is no range)
-    SELECT array_agg(split_part(substr(v, 2), ', ', 1) ORDER BY o) INTO breaks
-    FROM unnest(vals) WITH ORDINALITY u(v, o) WHERE v LIKE '[%';
-    breaks := breaks || rtrim(split_part(vals[cardinality(breaks)], ', ', 2), ']');
-    -- NaN: its own bin when the original has one, else beyond the last range
-    expr := format('CASE WHEN %1$I IS NULL THEN NULL %7$s'
-                   'WHEN %1$I::%2$s < (%3$L::%2$s[])[1] '
-                   'OR %1$I::%2$s > (%3$L::%2$s[])[%4$s] THEN ''(out of range)'' '
-                   'ELSE (%5$L::text[])[least(width_bucket(%1$I::%2$s, %3$L::%2$s[]), %6$s)] END',
-                   col, typ, breaks::text, cardinality(breaks), vals::text, cardinality(breaks) - 1,
-                   CASE WHEN 'NaN' = ANY (vals) THEN format('WHEN %I::text = ''NaN'' THEN ''NaN'' ', col) ELSE '' END);
-    labels := vals;
+  IF binnable THEN
+    EXECUTE format('SELECT count(DISTINCT %I) FROM %s', col, original) INTO ndistinct;
+  END IF;
+  IF binnable AND ndistinct > 20 THEN
+    -- the quantile breaks of fairsynth_profile (NaN left out)
+    EXECUTE format($q$
+      SELECT ARRAY(SELECT DISTINCT x FROM unnest(p) x ORDER BY x)::text[],
+             fairsynth_short_labels(ARRAY(SELECT DISTINCT x FROM unnest(p) x ORDER BY x)),
+             EXISTS (SELECT FROM %2$s WHERE %1$I::text = 'NaN')
+      FROM (SELECT percentile_disc(ARRAY[0, .1, .2, .3, .4, .5, .6, .7, .8, .9, 1])
+                   WITHIN GROUP (ORDER BY %1$I) AS p FROM %2$s
+            WHERE %1$I::text IS DISTINCT FROM 'NaN') s$q$, col, original)
+      INTO breaks, short, has_nan;
+    k := cardinality(breaks) - 1;
+    IF k < 1 THEN
+      labels := ARRAY['(all values)'];
+    ELSIF k = 1 THEN
+      labels := ARRAY['(all values)'];
+    ELSE
+      labels := ARRAY['< ' || short[2]]
+             || ARRAY(SELECT format('[%s, %s)', short[i], short[i + 1]) FROM generate_series(2, k - 1) i ORDER BY i)
+             || ARRAY['≥ ' || short[k]];
+    END IF;
+    IF has_nan THEN
+      labels := labels || 'NaN'::text;
+    END IF;
+    -- values beyond the original's range fall into the open outer ranges
+    expr := format('CASE WHEN %1$I IS NULL THEN NULL %5$s'
+                   'ELSE (%3$L::text[])[least(greatest(width_bucket(%1$I::%2$s, %4$L::%2$s[]), 1), %6$s)] END',
+                   col, typ, labels::text, breaks::text,
+                   CASE WHEN has_nan THEN format('WHEN %I::text = ''NaN'' THEN ''NaN'' ', col) ELSE '' END,
+                   greatest(k, 1));
   ELSE
-    labels := vals[1:topk];
+    EXECUTE format($q$
+      SELECT array_agg(v ORDER BY %3$s) FROM (
+        SELECT %1$I::text AS v, %6$s AS x, count(*) AS n FROM %2$s
+        WHERE %1$I IS NOT NULL GROUP BY 1 HAVING count(*) >= %4$s
+        ORDER BY count(*) DESC, %1$I::text COLLATE "C" LIMIT %5$s) s$q$,
+      col, original, CASE WHEN binnable THEN 'x' ELSE 'n DESC, v COLLATE "C"' END, rare,
+      CASE WHEN binnable THEN 20 ELSE topk END,
+      CASE WHEN binnable THEN format('min(%I)', col) ELSE 'NULL::int' END)
+      INTO labels;
+    labels := coalesce(labels, '{}');
     expr := format('CASE WHEN %1$I IS NULL THEN NULL WHEN %1$I::text = ANY (%2$L::text[]) THEN %1$I::text '
-                   'ELSE ''(other)'' END', col, coalesce(labels, '{}')::text);
+                   'ELSE ''(other)'' END', col, labels::text);
   END IF;
 END
 $$;
 
 COMMENT ON FUNCTION fairsynth_bin_expr(regclass, text, int) IS
-'Internal: SQL expression mapping a value of column col to its bin label, the bins being those fairsynth_profile shows for the original relation '
-'(quantile ranges, values outside them ''(out of range)'', NaN its own bin ''NaN'' when the original has one; or the topk most frequent values, others ''(other)''; NULL stays NULL), and the labels in profile order.';
+'Internal: SQL expression mapping a value of column col to its bin label, and the labels in display order. Numeric and date/time columns with more than 20 distinct values: '
+'the quantile ranges of fairsynth_profile with open outer ranges (''< b'', ''≥ b'': no real extreme is shown) and 3-significant-digit labels, NaN its own bin when the original has one; '
+'numbers with at most 20 values: each value seen in at least fairsynth.rare_threshold rows, in value order; '
+'other columns: the topk most frequent values seen in at least fairsynth.rare_threshold rows, the others ''(other)''; NULL stays NULL.';
 
 -- Internal: counts per bin of a column in the original and the synthetic relation,
 -- binned as fairsynth_profile bins the original, in display order.
@@ -450,6 +486,7 @@ p.lead{color:var(--mute);margin:0 0 14px;max-width:900px}
 .kpi.good{border-top:4px solid #2f9e77}.kpi.warn{border-top:4px solid #e0a526}.kpi.bad{border-top:4px solid #d64545}.kpi.na,.kpi.info{border-top:4px solid #cbd2d9}
 .badge{display:inline-block;padding:1px 9px;border-radius:999px;font-size:12px;font-weight:600;white-space:nowrap}
 .badge.good{background:#e3f9ee}.badge.warn{background:#fff3d6}.badge.bad{background:#fde8e8}.badge.na{background:#eef1f4}
+.asked{color:#2a56b0}.badge.asked{background:#e6eefc}.kpi.asked{border-top:4px solid #3d6fd6}
 .legend{display:flex;gap:18px;align-items:center;font-size:12.5px;color:var(--mute);margin:6px 0 12px}
 .sw{display:inline-block;width:12px;height:12px;border-radius:3px;vertical-align:-2px;margin-right:6px}
 .sw.o{background:var(--o)}.sw.s{background:var(--s)}.sw.g{background:#e3f9ee;border:1px solid #a8e0c6}
@@ -479,12 +516,21 @@ COMMENT ON FUNCTION fairsynth_report_css() IS 'Internal: the CSS of fairsynth_re
 -- before and after, fidelity per column and per weakest column pair.
 CREATE FUNCTION fairsynth_report(original regclass, synthetic regclass, holdout regclass DEFAULT NULL,
                                  facet text DEFAULT NULL, label text DEFAULT NULL,
-                                 favorable text DEFAULT NULL, predicted text DEFAULT NULL)
+                                 favorable text DEFAULT NULL,
+                                 balance text[] DEFAULT NULL, outcome text DEFAULT NULL,
+                                 predicted text DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 AS $$
 DECLARE
   cols text[];
+  keys text[];
+  asked text[];
+  other text[];
+  rare int := coalesce(current_setting('fairsynth.rare_threshold', true)::int, 5);
+  ut_o float8;
+  ut_s float8;
+  n_combos bigint;
   c text;
   n_o bigint;
   n_s bigint;
@@ -528,6 +574,30 @@ BEGIN
   IF cols IS NULL THEN
     RAISE EXCEPTION 'relation "%" has no columns', original USING ERRCODE = '22023';
   END IF;
+  -- what the run asked to change: the balance columns and the outcome
+  IF cardinality(balance) = 0 THEN
+    RAISE EXCEPTION 'balance must not be an empty array' USING ERRCODE = '22023',
+      HINT = 'Pass the columns given to fairsynth_balance, or NULL.';
+  END IF;
+  FOREACH c IN ARRAY coalesce(balance, '{}') LOOP
+    PERFORM fairsynth_check_column(original, c, 'balance');
+  END LOOP;
+  IF outcome IS NOT NULL THEN
+    PERFORM fairsynth_check_column(original, outcome, 'outcome');
+    IF outcome = ANY (balance) THEN
+      RAISE EXCEPTION 'outcome column "%" is also a balance column', outcome USING ERRCODE = '22023',
+        HINT = 'Pass the arguments given to fairsynth_balance: the outcome is not one of the balance columns.';
+    END IF;
+  END IF;
+  asked := coalesce(balance, '{}') || CASE WHEN outcome IS NULL THEN '{}'::text[] ELSE ARRAY[outcome] END;
+  -- keys identify rows: no value of theirs is shown, and no metric covers them
+  keys := fairsynth_key_columns(original);
+  cols := ARRAY(SELECT x FROM unnest(cols) WITH ORDINALITY u(x, o) WHERE x <> ALL (keys) ORDER BY o);
+  IF cardinality(cols) = 0 THEN
+    RAISE EXCEPTION 'relation "%" has only key columns (%)', original, array_to_string(keys, ', ')
+      USING ERRCODE = '22023', HINT = 'Report on a relation with at least one column besides its keys.';
+  END IF;
+  other := ARRAY(SELECT x FROM unnest(cols) WITH ORDINALITY u(x, o) WHERE x <> ALL (asked) ORDER BY o);
   -- every column of the original must be in the synthetic (and holdout) relation
   FOREACH c IN ARRAY cols LOOP
     PERFORM fairsynth_check_column(synthetic, c, 'synthetic');
@@ -555,10 +625,15 @@ BEGIN
     q_note := format('%s relation is empty: fidelity and privacy figures are missing.',
                      CASE WHEN n_o = 0 THEN 'The original' WHEN n_s = 0 THEN 'The synthetic' ELSE 'The holdout' END);
   ELSE
+    IF label IS NOT NULL THEN
+      fav := coalesce(fav, fairsynth_default_favorable(original, label));
+    END IF;
     BEGIN
+      -- with a holdout and a label, also the utility (trtr_auc, tstr_auc)
       EXECUTE 'SELECT jsonb_agg(jsonb_build_object(''metric'', metric, ''c1'', column_name, ''c2'', column_name2, ''v'', value))
-               FROM fairsynth_quality($1, $2, $3)'
-        INTO q USING original, synthetic, holdout;
+               FROM fairsynth_quality($1, $2, $3, 0, $4, $5)'
+        INTO q USING original, synthetic, holdout,
+                     CASE WHEN holdout IS NOT NULL THEN label END, CASE WHEN holdout IS NOT NULL THEN fav END;
     EXCEPTION WHEN undefined_function THEN
       q := NULL;
       q_note := 'fairsynth_quality() is not available: fidelity and privacy figures are missing.';
@@ -569,6 +644,16 @@ BEGIN
   SELECT (x->>'v')::float8 INTO acc_u FROM jsonb_array_elements(q) x WHERE x->>'metric' = 'accuracy_univariate' AND x->>'c1' IS NULL LIMIT 1;
   SELECT (x->>'v')::float8 INTO acc_b FROM jsonb_array_elements(q) x WHERE x->>'metric' = 'accuracy_bivariate' AND x->>'c1' IS NULL LIMIT 1;
   SELECT (x->>'v')::float8 INTO ceil_ FROM jsonb_array_elements(q) x WHERE x->>'metric' = 'accuracy_ceiling' LIMIT 1;
+  SELECT (x->>'v')::float8 INTO ut_o FROM jsonb_array_elements(q) x WHERE x->>'metric' = 'trtr_auc' LIMIT 1;
+  SELECT (x->>'v')::float8 INTO ut_s FROM jsonb_array_elements(q) x WHERE x->>'metric' = 'tstr_auc' LIMIT 1;
+  -- the columns asked to change moved on purpose: accuracy is over the other ones
+  IF cardinality(asked) > 0 AND q <> '[]' THEN
+    SELECT avg((x->>'v')::float8) INTO acc_u FROM jsonb_array_elements(q) x
+    WHERE x->>'metric' = 'accuracy_univariate' AND x->>'c1' = ANY (other);
+    SELECT coalesce(avg((x->>'v')::float8), 1) INTO acc_b FROM jsonb_array_elements(q) x
+    WHERE x->>'metric' = 'accuracy_bivariate' AND x->>'c1' = ANY (other) AND x->>'c2' = ANY (other);
+    acc_o := (acc_u + acc_b) / 2;
+  END IF;
 
   -- bias before and after, with the original's favorable value on both sides
   IF facet IS NOT NULL THEN
@@ -599,8 +684,9 @@ BEGIN
               to_char(n_s, 'FM999,999,999,999'), to_char(n_o, 'FM999,999,999,999'),
               CASE WHEN holdout IS NULL THEN '' ELSE ' · holdout ' || to_char(n_h, 'FM999,999,999,999') END,
               cardinality(cols))
-    || format('<div class="card kpi %s"><div class="l">Overall accuracy</div><div class="v">%s</div><div class="n">%s</div></div>',
+    || format('<div class="card kpi %s"><div class="l">Overall accuracy</div><div class="v">%s</div><div class="n">%s%s</div></div>',
               fairsynth_status('accuracy', acc_o), coalesce(to_char(acc_o * 100, 'FM990.0') || '%', 'n/a'),
+              CASE WHEN cardinality(asked) > 0 THEN format('over the %s columns not asked to change · ', cardinality(other)) ELSE '' END,
               CASE WHEN ceil_ IS NOT NULL THEN 'ceiling ' || to_char(ceil_ * 100, 'FM990.0') || '% (holdout vs original)'
                    ELSE 'ceiling: needs a holdout' END)
     || format('<div class="card kpi %s"><div class="l">Univariate · bivariate</div><div class="v">%s</div><div class="n">bivariate %s</div></div>',
@@ -618,6 +704,10 @@ BEGIN
                      fairsynth_status('di', worst_o), coalesce(to_char(worst_o, 'FM0.00'), 'n/a'),
                      fairsynth_status('di', worst_s), coalesce(to_char(worst_s, 'FM0.00'), 'n/a'),
                      fairsynth_html(label), fairsynth_html(facet));
+  ELSIF cardinality(asked) > 0 THEN
+    h := h || format('<div class="card kpi asked"><div class="l">Changed as asked</div><div class="v">%s</div><div class="n">%s; see below</div></div>',
+                     cardinality(asked),
+                     fairsynth_html(array_to_string(ARRAY(SELECT format('%s', x) FROM unnest(asked) x), ', ')));
   ELSE
     h := h || '<div class="card kpi na"><div class="l">Bias</div><div class="v">–</div><div class="n">pass facet and label to compare</div></div>';
   END IF;
@@ -631,15 +721,123 @@ BEGIN
                      fairsynth_status(r.metric, v), r.title,
                      CASE WHEN v IS NULL THEN 'n/a' WHEN r.metric = 'nndr_p5' THEN to_char(v, 'FM0.00')
                           ELSE to_char(v * 100, 'FM990.0') || '%' END,
-                     CASE WHEN v IS NULL AND holdout IS NULL THEN 'needs a holdout' ELSE r.good END);
+                     CASE WHEN v IS NULL AND holdout IS NULL THEN 'needs a holdout'
+                          WHEN r.metric = 'discriminator_auc' AND cardinality(asked) > 0
+                          THEN r.good || '; over every column, so it sees the change asked for too'
+                          ELSE r.good END);
   END LOOP;
+  IF ut_o IS NOT NULL OR ut_s IS NOT NULL THEN
+    h := h || format('<div class="card kpi %s"><div class="l">Utility (AUC on the holdout)</div>'
+                     '<div class="v" style="font-size:24px"><span class="%s">%s</span> <span style="font-size:15px;color:#9aa5b1">vs</span> %s</div>'
+                     '<div class="n">a classifier of %s = %s trained on the synthetic rows vs on the original rows, scored on the holdout</div></div>',
+                     CASE WHEN ut_s IS NULL OR ut_o IS NULL THEN 'na' WHEN ut_s >= ut_o - 0.02 THEN 'good'
+                          WHEN ut_s >= ut_o - 0.05 THEN 'warn' ELSE 'bad' END,
+                     CASE WHEN ut_s IS NULL OR ut_o IS NULL THEN 'na' WHEN ut_s >= ut_o - 0.02 THEN 'good'
+                          WHEN ut_s >= ut_o - 0.05 THEN 'warn' ELSE 'bad' END,
+                     coalesce(to_char(ut_s * 100, 'FM990.0') || '%', 'n/a'), coalesce(to_char(ut_o * 100, 'FM990.0') || '%', 'n/a'),
+                     fairsynth_html(label), fairsynth_html(fav));
+  END IF;
   h := h || '</div><dl class="good-means"><dt>Accuracy</dt><dd>1 − total variation distance between binned original and synthetic distributions '
          || '(univariate per column, bivariate per column pair); 90% or more is good, and no synthesizer beats the ceiling, the accuracy of a holdout sample of the original itself.</dd>'
          || '<dt>Colours</dt><dd><span class="good">green</span> good · <span class="warn">amber</span> fair · <span class="bad">red</span> weak · <span class="na">grey</span> not available</dd></dl>';
   IF q_note <> '' THEN
     h := h || '<p class="note">' || fairsynth_html(q_note) || '</p>';
   END IF;
+  IF cardinality(keys) > 0 THEN
+    h := h || '<p class="note">' || fairsynth_html(format('Key columns left out (their values identify rows and are never shown): %s.',
+                                                          array_to_string(keys, ', '))) || '</p>';
+  END IF;
   h := h || '</section>';
+
+  -- ---- what the run asked to change: target against achieved shares
+  IF cardinality(asked) > 0 THEN
+    h := h || '<section id="asked"><h2>Changed as asked</h2><p class="lead">These columns were asked to change, so differing from the original is the point: '
+           || 'balance columns towards equal shares of their values, the outcome towards the same distribution in every combination of them. '
+           || 'Target against achieved shares of the synthetic rows.</p><div class="cols">';
+    FOREACH c IN ARRAY coalesce(balance, '{}') LOOP
+      EXECUTE format($q$
+        WITH o AS (SELECT %1$I::text AS v, count(*) AS n FROM %2$s WHERE %1$I IS NOT NULL GROUP BY 1),
+             s AS (SELECT %1$I::text AS v, count(*) AS n FROM %3$s WHERE %1$I IS NOT NULL GROUP BY 1),
+             k AS (SELECT count(*) AS k, sum(n) AS t FROM o),
+             st AS (SELECT sum(n) AS t FROM s)
+        SELECT string_agg(format('<tr><td>%%s</td><td>%%s</td><td>%%s</td><td><span class="b">%%s</span></td></tr>',
+                                 fairsynth_html(CASE WHEN o.n >= %4$s THEN o.v ELSE '(rare)' END),
+                                 to_char(100.0 * o.n / k.t, 'FM990.0') || '%%',
+                                 to_char(100.0 / k.k, 'FM990.0') || '%%',
+                                 coalesce(to_char(100.0 * coalesce(s.n, 0) / nullif(st.t, 0), 'FM990.0') || '%%', '–')),
+                          '' ORDER BY o.n DESC, o.v COLLATE "C")
+        FROM o CROSS JOIN k CROSS JOIN st LEFT JOIN s USING (v)$q$, c, original, synthetic, rare)
+        INTO part;
+      h := h || format('<div class="card col"><h3><code>%s</code><span class="badge asked">balanced: changed as asked</span></h3>', fairsynth_html(c))
+             || '<table class="m"><thead><tr><th>value</th><th>original</th><th>target</th><th>synthetic</th></tr></thead><tbody>'
+             || coalesce(part, '') || '</tbody></table></div>';
+    END LOOP;
+    IF outcome IS NOT NULL THEN
+      -- the outcome's share per combination of the balance columns
+      EXECUTE format($q$
+        WITH o AS (SELECT %1$I::text AS v, count(*) AS n FROM %2$s WHERE %1$I IS NOT NULL GROUP BY 1),
+             sc AS (SELECT %4$s AS combo, %1$I::text AS v, count(*) AS n FROM %3$s WHERE %1$I IS NOT NULL GROUP BY 1, 2),
+             oc AS (SELECT %4$s AS combo, %1$I::text AS v, count(*) AS n FROM %2$s WHERE %1$I IS NOT NULL GROUP BY 1, 2),
+             ss AS (SELECT v, min(share) AS lo, max(share) AS hi FROM
+                      (SELECT combo, v, n::float8 / sum(n) OVER (PARTITION BY combo) AS share FROM sc) x GROUP BY v),
+             os AS (SELECT v, min(share) AS lo, max(share) AS hi FROM
+                      (SELECT combo, v, n::float8 / sum(n) OVER (PARTITION BY combo) AS share,
+                              sum(n) OVER (PARTITION BY combo) AS cn FROM oc) x
+                    WHERE cn >= %5$s GROUP BY v)
+        SELECT string_agg(format('<tr><td>%%s</td><td>%%s</td><td>%%s</td><td><span class="b">%%s</span></td></tr>',
+                                 fairsynth_html(CASE WHEN o.n >= %5$s THEN o.v ELSE '(rare)' END),
+                                 to_char(100 * os.lo, 'FM990.0') || '–' || to_char(100 * os.hi, 'FM990.0') || '%%',
+                                 to_char(100.0 * o.n / ot.t, 'FM990.0') || '%%',
+                                 coalesce(to_char(100 * ss.lo, 'FM990.0') || '–' || to_char(100 * ss.hi, 'FM990.0') || '%%', '–')),
+                          '' ORDER BY o.n DESC, o.v COLLATE "C"),
+               (SELECT count(DISTINCT combo) FROM sc)
+        FROM o CROSS JOIN (SELECT sum(n) AS t FROM o) ot LEFT JOIN os USING (v) LEFT JOIN ss USING (v)$q$,
+        outcome, original, synthetic,
+        CASE WHEN balance IS NULL THEN '1'
+             ELSE 'ROW(' || array_to_string(ARRAY(SELECT format('%I', x) FROM unnest(balance) x), ', ') || ')::text' END,
+        rare)
+        INTO part, n_combos;
+      h := h || format('<div class="card col"><h3><code>%s</code><span class="badge asked">outcome: changed as asked</span></h3>', fairsynth_html(outcome))
+             || format('<div class="meta">share of each value within the %s combinations of the balance columns (lowest–highest); '
+                       'target: the original''s overall share in every combination; original ranges leave out combinations of fewer than %s rows</div>', coalesce(n_combos, 0), rare)
+             || '<table class="m"><thead><tr><th>value</th><th>original</th><th>target</th><th>synthetic</th></tr></thead><tbody>'
+             || coalesce(part, '') || '</tbody></table></div>';
+    END IF;
+    h := h || '</div>';
+    IF cardinality(balance) > 0 THEN
+      -- rows per combination of the balance columns: target against achieved
+      EXECUTE format($q$
+        WITH o AS (SELECT %3$s AS combo, count(*) AS n%5$s FROM %1$s GROUP BY 1),
+             s AS (SELECT %3$s AS combo, count(*) AS n%5$s FROM %2$s GROUP BY 1),
+             j AS (SELECT combo, o.n AS no, o.f AS fo, s.n AS ns, s.f AS fs FROM o FULL JOIN s USING (combo)),
+             t AS (SELECT count(*) AS k, sum(ns) AS ts FROM j)
+        SELECT string_agg(format('<tr><td>%%s</td><td>%%s</td><td>%%s</td><td><span class="b">%%s</span></td>%%s</tr>',
+                                 CASE WHEN coalesce(j.no, 0) >= %4$s THEN fairsynth_html(j.combo) ELSE '(rare combination)' END,
+                                 coalesce(j.no, 0), to_char(t.ts::numeric / t.k, 'FM999,999,990.0'), coalesce(j.ns, 0),
+                                 CASE WHEN %6$L THEN format('<td>%%s</td><td><span class="b">%%s</span></td>',
+                                        CASE WHEN coalesce(j.no, 0) >= %4$s
+                                             THEN coalesce(to_char(100.0 * j.fo / nullif(j.no, 0), 'FM990.0') || '%%', '–')
+                                             ELSE '–' END,
+                                        coalesce(to_char(100.0 * j.fs / nullif(j.ns, 0), 'FM990.0') || '%%', '–'))
+                                      ELSE '' END),
+                          '' ORDER BY j.no DESC NULLS LAST, j.combo COLLATE "C")
+        FROM j CROSS JOIN t$q$,
+        original, synthetic,
+        'concat_ws('' × '', ' || array_to_string(ARRAY(SELECT format('coalesce(%I::text, ''NULL'')', x) FROM unnest(balance) x), ', ') || ')',
+        rare,
+        CASE WHEN outcome IS NOT NULL AND label = outcome AND fav IS NOT NULL
+             THEN format(', count(*) FILTER (WHERE %I::text = %L) AS f', outcome, fav) ELSE ', NULL::bigint AS f' END,
+        outcome IS NOT NULL AND label = outcome AND fav IS NOT NULL)
+        INTO part;
+      h := h || '<div class="wide" style="margin-top:12px"><h3>Rows per combination of ' || fairsynth_html(array_to_string(balance, ' × ')) || '</h3>'
+             || '<table class="m"><thead><tr><th>combination</th><th>original</th><th>target</th><th>synthetic</th>'
+             || CASE WHEN outcome IS NOT NULL AND label = outcome AND fav IS NOT NULL
+                     THEN format('<th>%s = %s original</th><th>synthetic</th>', fairsynth_html(outcome), fairsynth_html(fav)) ELSE '' END
+             || '</tr></thead><tbody>' || coalesce(part, '') || '</tbody></table>'
+             || format('<p class="note">Target: equal rows per combination. Combinations of fewer than %s original rows are not named, nor their outcome share (nor in the ranges above).</p></div>', rare);
+    END IF;
+    h := h || '</section>';
+  END IF;
 
   -- ---- bias before and after
   IF facet IS NOT NULL THEN
@@ -669,31 +867,34 @@ BEGIN
                              coalesce(to_char((o->>'tvd')::float8, 'FM90.0000'), '–'), coalesce(to_char((s->>'tvd')::float8, 'FM90.0000'), '–')),
                       '' ORDER BY (o->>'n')::bigint DESC, o->>'facet_value' COLLATE "C")
       INTO part, c
-    FROM (SELECT o FROM jsonb_array_elements(coalesce(bias_o, '[]')) o ORDER BY (o->>'n')::bigint DESC, o->>'facet_value' COLLATE "C" LIMIT 12) oo
+    FROM (SELECT o FROM jsonb_array_elements(coalesce(bias_o, '[]')) o WHERE (o->>'n')::bigint >= rare
+          ORDER BY (o->>'n')::bigint DESC, o->>'facet_value' COLLATE "C" LIMIT 12) oo
     LEFT JOIN LATERAL (SELECT s FROM jsonb_array_elements(coalesce(bias_s, '[]')) s WHERE s->>'facet_value' = oo.o->>'facet_value') ss ON true;
+    c := regexp_replace(c, '>-(0\.0+)<', '>\1<', 'g');  -- no "-0.000"
     h := h || '<div class="wide">' || coalesce(part, '<p class="note">No facet value to compare.</p>')
            || '<div class="legend"><span><i class="sw o"></i>original</span><span><i class="sw s"></i>synthetic</span><span><i class="sw g"></i>fair zone</span></div>'
            || '<table class="m"><thead><tr><th>' || fairsynth_html(facet) || '</th><th>rows</th><th>CI</th><th>DPL</th><th>DI</th><th>KL</th><th>JS</th><th>TVD</th></tr></thead><tbody>'
            || coalesce(c, '') || '</tbody></table>'
            || '<p class="note">CI class imbalance (n_rest − n_group)/(n_rest + n_group); DPL q_rest − q_group; DI q_group / q_rest; KL, JS, TVD divergences of the label distributions. '
-           || 'Twelve largest groups shown; every figure comes from fairsynth_bias().</p></div></section>';
+           || format('Twelve largest groups shown, none of fewer than %s rows (fairsynth.rare_threshold); every figure comes from fairsynth_bias().</p></div></section>', rare);
   END IF;
   IF predicted IS NOT NULL THEN  -- the model's predictions, scored into both relations
     h := h || fairsynth_report_model_bias(original, synthetic, facet, label, predicted, fav);
   END IF;
 
   -- ---- fidelity per column and weakest pairs
-  h := h || '<section id="fidelity"><h2>Fidelity</h2><p class="lead">Univariate accuracy of every column (1 − TVD of its binned distribution).</p><div class="wide">';
+  h := h || '<section id="fidelity"><h2>Fidelity</h2><p class="lead">Univariate accuracy of every column (1 − TVD of its binned distribution)'
+         || CASE WHEN cardinality(asked) > 0 THEN ' not asked to change' ELSE '' END || '.</p><div class="wide">';
   SELECT fairsynth_svg_accuracy(array_agg(u.col ORDER BY u.o), array_agg(u.a ORDER BY u.o)) INTO part
   FROM (SELECT t.col, t.o, (SELECT (x->>'v')::float8 FROM jsonb_array_elements(q) x
                             WHERE x->>'metric' = 'accuracy_univariate' AND x->>'c1' = t.col LIMIT 1) AS a
-        FROM unnest(cols) WITH ORDINALITY t(col, o)) u;
+        FROM unnest(other) WITH ORDINALITY t(col, o)) u;
   h := h || part || '</div>';
   h := h || '<h2 style="font-size:16px;margin-top:22px">Weakest column pairs</h2><p class="lead">Joint distributions of the three column pairs with the lowest bivariate accuracy, binned as below; one colour scale per pair.</p>';
   part := '';
   FOR r IN SELECT x->>'c1' AS c1, x->>'c2' AS c2, (x->>'v')::float8 AS a
            FROM jsonb_array_elements(q) x
-           WHERE x->>'metric' = 'accuracy_bivariate' AND x->>'c1' = ANY (cols) AND x->>'c2' = ANY (cols)
+           WHERE x->>'metric' = 'accuracy_bivariate' AND x->>'c1' = ANY (other) AND x->>'c2' = ANY (other)
            ORDER BY (x->>'v')::float8, x->>'c1', x->>'c2' LIMIT 3 LOOP
     e1 := fairsynth_bin_expr(original, r.c1, 8);
     e2 := fairsynth_bin_expr(original, r.c2, 8);
@@ -720,9 +921,9 @@ BEGIN
   h := h || CASE WHEN part = '' THEN '<p class="note">No bivariate accuracy available.</p>' ELSE part END || '</section>';
 
   -- ---- every column, original and synthetic side by side
-  h := h || '<section id="columns"><h2>Distributions</h2><p class="lead">Every column binned as <code>fairsynth_profile()</code> bins the original '
-         || '(about 10 quantile ranges for numeric and date/time columns with more than 20 values, else the 10 most frequent values and (other)); '
-         || 'the same bins for the synthetic rows.</p>'
+  h := h || '<section id="columns"><h2>Distributions</h2><p class="lead">Every column binned on the original '
+         || '(about 10 quantile ranges for numeric and date/time columns with more than 20 values, the outer ones open, else the 10 most frequent values and (other)); '
+         || format('the same bins for the synthetic rows. Values seen in fewer than %s rows are never shown.</p>', rare)
          || '<div class="legend"><span><i class="sw o"></i>original</span><span><i class="sw s"></i>synthetic</span><span>share of rows per bin</span></div><div class="cols">';
   FOREACH c IN ARRAY cols LOOP
     SELECT fairsynth_svg_distribution(array_agg(x.label ORDER BY x.ord), array_agg(x.n_original ORDER BY x.ord),
@@ -732,6 +933,12 @@ BEGIN
     FROM fairsynth_bins(original, synthetic, c, 10) x;
     SELECT (x->>'v')::float8 INTO v FROM jsonb_array_elements(q) x
     WHERE x->>'metric' = 'accuracy_univariate' AND x->>'c1' = c LIMIT 1;
+    IF c = ANY (asked) THEN
+      h := h || format('<div class="card col"><h3><code>%s</code><span class="badge asked" title="%s">changed as asked</span></h3>',
+                       fairsynth_html(c), CASE WHEN c = outcome THEN 'the outcome of the balancing' ELSE 'a balance column' END)
+             || b.svg || '</div>';
+      CONTINUE;
+    END IF;
     h := h || format('<div class="card col"><h3><code>%s</code><span class="badge %s" title="%s">%s</span></h3>',
                      fairsynth_html(c), fairsynth_status('accuracy', coalesce(v, b.acc)),
                      CASE WHEN v IS NULL THEN 'accuracy on these bins' ELSE 'univariate accuracy (fairsynth_quality)' END,
@@ -746,7 +953,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION fairsynth_report(regclass, regclass, regclass, text, text, text, text) IS
+COMMENT ON FUNCTION fairsynth_report(regclass, regclass, regclass, text, text, text, text[], text, text) IS
 'One self-contained HTML document (inline CSS and SVG, no script, no external resource) comparing synthetic with original: '
 'a summary (rows, columns, overall/univariate/bivariate accuracy with the holdout ceiling, privacy figures DCR share, exact matches, NNDR, discriminator AUC with what good means), '
 'when facet and label are given the bias metrics of fairsynth_bias before (original) and after (synthetic) as dumbbell charts (DPL, DI) and a table, '
@@ -754,4 +961,8 @@ COMMENT ON FUNCTION fairsynth_report(regclass, regclass, regclass, text, text, t
 'when predicted names a column of predicted labels (a model scored into both relations) the post-training bias of fairsynth_model_bias before and after (DPPL, RD, SD, AD charts and a table); '
 'the univariate accuracy of every column, heat maps of the 3 column pairs with the lowest bivariate accuracy, '
 'and for every column the original and synthetic distributions side by side over fairsynth_profile''s bins of the original (one <svg class="dist"> per column). '
-'Fidelity and privacy figures come from fairsynth_quality(original, synthetic, holdout); without it the report still renders, saying so.';
+'Fidelity and privacy figures come from fairsynth_quality(original, synthetic, holdout); without it the report still renders, saying so. '
+'balance and outcome (the arguments given to fairsynth_balance) mark the columns asked to change: they are shown as changed as asked, with target against achieved shares, '
+'and accuracy and the weakest pairs cover the other columns. With a holdout and a label, the utility (trtr_auc, tstr_auc of fairsynth_quality). '
+'The page is meant to be shared: key columns are left out, numeric ranges have open outer bounds (no real minimum or maximum) and 3-significant-digit labels, '
+'and no value seen in fewer than fairsynth.rare_threshold rows is shown.';

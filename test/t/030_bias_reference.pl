@@ -78,7 +78,9 @@ my @cases = (
 	[ $csv, 'compas', qw(race c_charge_degree) ],
 	[ $csv, 'compas', qw(race score_text High --group-by priors_count) ],
 	[ $csv, 'compas', qw(c_charge_desc two_year_recid --group-by race) ],
-	[ $csv, 'compas', qw(race c_charge_desc) ],
+	# a many-valued label (c_charge_desc, 437 values) is an error now (sql/bias.sql);
+	# the most values a label may have: 20 (v_decile_score has 10)
+	[ $csv, 'compas', qw(race v_decile_score) ],
 	[ $ties, 'bias_ties', qw(grp outcome) ],
 	[ $ties, 'bias_ties', qw(grp outcome --group-by site) ],
 	[ $ties, 'bias_ties', qw(grp outcome e --group-by site) ],);

@@ -1,7 +1,12 @@
 
 # fairsynth_report() renders: the HTML has the expected structure (one chart per
 # column, bias and heat-map charts, nothing external, no script) and headless
-# Chromium draws it into a non-blank screenshot.
+# Chromium draws it into a non-blank screenshot.  Then the README's recipe,
+# run exactly (psql -XAt -c "SELECT fairsynth_report(...)" > report.html), on
+# compas balanced over race x sex with outcome two_year_recid, a serial key and
+# two planted values (priors_count 987654, a unique charge): the file is the
+# page and nothing else, the balanced columns and the outcome are shown as
+# changed as asked (never red), and neither planted value nor the key appears.
 #
 # Chromium (/usr/bin/chromium, Debian package chromium) and /usr/bin/python3 are
 # needed for the rendering part, which is skipped without them.  The screenshot
@@ -108,6 +113,49 @@ SKIP:
 	ok(defined $ink && $colours >= 200 && $ink >= 0.10,
 		"screenshot is not blank (colours: " . ($colours // '?') . ", ink: " . ($ink // '?') . ")")
 	  or diag("$out\n$err");
+}
+
+# ---- the README's recipe on a balanced table
+$node->safe_psql('postgres', q{
+CREATE TABLE keyed AS SELECT * FROM train;
+ALTER TABLE keyed ADD COLUMN id serial PRIMARY KEY;
+UPDATE keyed SET priors_count = 987654, c_charge_desc = 'Planted Unique Charge XYZ' WHERE id = 17;
+CREATE TABLE balanced AS
+  SELECT * FROM fairsynth_balance(NULL::keyed, ARRAY['race', 'sex'], outcome => 'two_year_recid', seed => 1);
+});
+my $recipe = q{SELECT fairsynth_report('keyed', 'balanced', 'holdout', facet => 'race', label => 'two_year_recid', balance => ARRAY['race', 'sex'], outcome => 'two_year_recid')};
+my $page = "$dir/report-balanced.html";
+my $connstr = $node->connstr('postgres');
+system('sh', '-c', qq{psql -XAt -d "\$1" -c "\$2" > "\$3" 2>/dev/null}, 'sh', $connstr, $recipe, $page);
+is($?, 0, 'the recipe ran');
+my $doc = PostgreSQL::Test::Utils::slurp_file($page);
+like($doc, qr/\A<!DOCTYPE html>/, 'recipe: the file starts with the doctype');
+like($doc, qr{</html>\n?\z}, 'recipe: the file ends with </html>');
+unlike($doc, qr/\+\n/, 'recipe: no aligned-format line ends');
+unlike($doc, qr/987654/, 'recipe: the planted extreme never appears');
+unlike($doc, qr/Planted Unique/, 'recipe: the planted rare value never appears');
+unlike($doc, qr{<code>id</code>}, 'recipe: no card for the key');
+for my $c (qw(race sex two_year_recid))
+{
+	like($doc, qr{<h3><code>$c</code><span class="badge asked"[^>]*>changed as asked</span>},
+		"recipe: $c shown as changed as asked");
+	unlike($doc, qr{<h3><code>$c</code><span class="badge bad"}, "recipe: $c not red");
+}
+like($doc, qr{<section id="asked">}, 'recipe: target against achieved shares');
+
+SKIP:
+{
+	skip "no $chromium", 1 unless -x $chromium;
+	my $profile = File::Temp::tempdir(CLEANUP => 1);
+	my $png = "$dir/report-balanced.png";
+	unlink $png;
+	local $ENV{HOME} = $profile;
+	my ($out, $err) = run_command([
+		$chromium, '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
+		'--no-first-run', '--disable-background-networking', '--disable-component-update',
+		'--disable-sync', "--user-data-dir=$profile", "--screenshot=$png",
+		'--window-size=1280,2400', "file://$page" ]);
+	ok(-s $png, 'recipe: Chromium drew the page') or diag($err);
 }
 
 $node->stop;
