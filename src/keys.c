@@ -15,6 +15,7 @@
  * and evaluated with the executor, so the sequence's privileges apply: a
  * nextval() default needs USAGE or UPDATE on its sequence; an identity
  * column's sequence is the relation's, so INSERT on the column also does.
+ * A role without them gets a NOTICE and keys after the largest value.
  *
  * The errors here name every offending column at once and suggest the
  * nearest column names (Levenshtein distance).
@@ -86,33 +87,36 @@ fs_prepare_expr(Expr *expr, ExprContext *econtext)
 }
 
 /*
- * Error out unless the calling role may draw from seqid, the sequence of
- * column col: USAGE or UPDATE on the sequence (as nextval() checks), or for
- * an identity column INSERT on the column (as an INSERT would draw from it).
+ * Whether the calling role may draw from seqid, the sequence of column col:
+ * USAGE or UPDATE on the sequence (as nextval() checks), or for an identity
+ * column INSERT on the relation or the column (as an INSERT draws from it).
+ * If not, a NOTICE: the column's fresh values continue after its largest
+ * value instead, as for any other key.
  */
-static void
-fs_check_sequence_privilege(FsSource *src, FsColumn *col, Oid seqid, bool identity)
+static bool
+fs_may_draw_from(FsSource *src, FsColumn *col, Oid seqid, bool identity)
 {
 	Oid			user = GetUserId();
+	char	   *seqname;
 
 	if (!OidIsValid(seqid) ||
 		pg_class_aclcheck(seqid, user, ACL_USAGE | ACL_UPDATE) == ACLCHECK_OK)
-		return;
+		return true;
 	if (identity &&
-		pg_attribute_aclcheck(src->relid, col->attnum, user, ACL_INSERT) == ACLCHECK_OK)
-		return;
-	ereport(ERROR,
-			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("role \"%s\" lacks USAGE on sequence %s, which column \"%s\" of relation %s takes its values from",
-					GetUserNameFromId(user, false),
-					quote_qualified_identifier(get_namespace_name(get_rel_namespace(seqid)),
-											   get_rel_name(seqid)),
-					col->name, src->relname),
-			 errdetail("fairsynth gives the column fresh values from its sequence, so that its rows can be inserted into the relation."),
-			 errhint("GRANT USAGE ON SEQUENCE %s TO %s, or balance a view that leaves the column out.",
-					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(seqid)),
-												get_rel_name(seqid)),
-					 quote_identifier(GetUserNameFromId(user, false)))));
+		(pg_class_aclcheck(src->relid, user, ACL_INSERT) == ACLCHECK_OK ||
+		 pg_attribute_aclcheck(src->relid, col->attnum, user, ACL_INSERT) == ACLCHECK_OK))
+		return true;
+	seqname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(seqid)),
+										 get_rel_name(seqid));
+	ereport(NOTICE,
+			(errmsg("role \"%s\" lacks USAGE on sequence %s of column \"%s\": the column gets fresh values %s instead",
+					GetUserNameFromId(user, false), seqname, col->name,
+					col->type == FS_TEXT ? "of fairsynth's own" :
+					psprintf("after its largest value in %s", src->relname)),
+			 errdetail("Such rows may collide with rows inserted later using the sequence."),
+			 errhint("GRANT USAGE ON SEQUENCE %s TO %s, so that the column takes its values from the sequence.",
+					 seqname, quote_identifier(GetUserNameFromId(user, false)))));
+	return false;
 }
 
 /*
@@ -160,9 +164,10 @@ fs_keys_describe(FsSource *src, Relation rel)
 			seqid = getIdentitySequence(RelationGetRelid(rel), col->attnum, false);
 		else if (!fs_find_nextval(expr, &seqid))
 			continue;			/* an ordinary default: the column is data */
-		fs_check_sequence_privilege(src, col, seqid, att->attidentity != '\0');
-		col->seqid = OidIsValid(seqid) ? seqid : InvalidOid;
 		col->kind = FS_KEY;
+		if (!fs_may_draw_from(src, col, seqid, att->attidentity != '\0'))
+			continue;			/* integers: after the largest value */
+		col->seqid = seqid;
 		col->seq_row = 0;
 		col->exprstate = fs_prepare_expr((Expr *) expr, econtext);
 	}
