@@ -9,6 +9,7 @@
 #include "utils/guc.h"
 
 #include "fairsynth.h"
+#include "progress.h"
 
 PG_MODULE_MAGIC;
 
@@ -51,5 +52,6 @@ _PG_init(void)
 							&fairsynth_max_sample_rows, 100000, 100, 10000000,
 							PGC_SUSET, 0, NULL, NULL, NULL);
 	fs_store_init();
+	fs_progress_init();
 	MarkGUCPrefixReserved("fairsynth");
 }

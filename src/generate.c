@@ -20,6 +20,7 @@
 #include "utils/uuid.h"
 
 #include "fairsynth.h"
+#include "progress.h"
 
 /* How often a row that copies a source row is drawn again. */
 #define FS_COPY_RETRIES 32
@@ -516,6 +517,7 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 		MemoryContextSwitchTo(oldctx);
 		MemoryContextReset(rowctx);
 		done += n;
+		fs_progress_update(done);
 	}
 	MemoryContextDelete(rowctx);
 }

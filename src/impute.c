@@ -22,6 +22,7 @@
 #include "utils/memutils.h"
 
 #include "fairsynth.h"
+#include "progress.h"
 
 PG_FUNCTION_INFO_V1(fairsynth_impute_typed);
 
@@ -225,16 +226,20 @@ fairsynth_impute_typed(PG_FUNCTION_ARGS)
 	workctx = AllocSetContextCreate(CurrentMemoryContext, "fairsynth impute",
 									ALLOCSET_DEFAULT_SIZES);
 	oldctx = MemoryContextSwitchTo(workctx);
+	fs_progress_begin(relid, workctx);
 
 	fs_seed_rng(&rng, PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2));
 	fs_describe_relation(&src, relid, NULL, NULL);
 	/* check the named columns before reading anything */
 	impute = fs_impute_columns(&src, PG_ARGISNULL(1) ? NULL : PG_GETARG_ARRAYTYPE_P(1));
+	fs_progress_phase(FS_PHASE_READ, -1);
 	fs_scan_relation(&src, true);
 	/* again: the read may have found more keys (columns of distinct values) */
 	impute = fs_impute_columns(&src, PG_ARGISNULL(1) ? NULL : PG_GETARG_ARRAYTYPE_P(1));
 	fs_impute_notice(&src, impute, !PG_ARGISNULL(1));
+	fs_progress_phase(FS_PHASE_FIT, -1);
 	model = fs_model_fit(&src, impute);
+	fs_progress_phase(FS_PHASE_GENERATE, src.nrows);
 
 	outmap = palloc(sizeof(int) * Max(outdesc->natts, 1));
 	for (int a = 0; a < outdesc->natts; a++)

@@ -30,6 +30,7 @@
 #include "utils/syscache.h"
 
 #include "fairsynth.h"
+#include "progress.h"
 
 #define FS_FETCH_ROWS 1000
 #define FS_MIN_ROWS_FOR_DISTINCT_KEY 20
@@ -548,6 +549,7 @@ fs_scan_receive(TupleTableSlot *tslot, DestReceiver *self)
 	{
 		MemoryContextReset(st->rowctx);
 		CHECK_FOR_INTERRUPTS();
+		fs_progress_update(st->seen);
 	}
 	return true;
 }
