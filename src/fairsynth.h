@@ -30,6 +30,7 @@ extern int	fairsynth_max_rows;
 extern int	fairsynth_rare_threshold;
 extern int	fairsynth_sample_rows;
 extern int	fairsynth_max_sample_rows;
+extern void fs_check_settings(void);
 
 /* How a column takes part in the model. */
 typedef enum FsKind

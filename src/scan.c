@@ -129,6 +129,7 @@ fs_describe_relation(FsSource *src, Oid relid, ArrayType *columns,
 				 errmsg("\"%s\" is not a table, view, materialized view or foreign table",
 						get_rel_name(relid))));
 
+	fs_check_settings();
 	memset(src, 0, sizeof(FsSource));
 	src->relid = relid;
 	src->outcome = -1;

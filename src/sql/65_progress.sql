@@ -16,3 +16,9 @@ GRANT SELECT ON fairsynth_progress TO PUBLIC;
 
 COMMENT ON VIEW fairsynth_progress IS
 'The fairsynth calls running now (see fairsynth_progress()).';
+
+-- Load the library now, also when function bodies are not checked (a
+-- restore): the settings exist in this session at once, so SHOW works and an
+-- out-of-range SET is rejected.  Other sessions load it at their first call,
+-- or at their start with session_preload_libraries.
+DO $$ BEGIN PERFORM @extschema@.fairsynth_progress(); END $$;
