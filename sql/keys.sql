@@ -97,6 +97,16 @@ FROM generate_series(1, 90) i;
 SELECT title, words, count(*) FROM fairsynth_balance(NULL::keys_doc, ARRAY['title'], seed => 1)
 GROUP BY 1, 2 ORDER BY 1;
 
+-- impute: a generated column follows the values filled in
+CREATE TABLE keys_imp (g text NOT NULL, qty int, price numeric(6,2) NOT NULL,
+  total numeric GENERATED ALWAYS AS (qty * price) STORED);
+INSERT INTO keys_imp (g, qty, price)
+SELECT CASE WHEN i % 2 = 0 THEN 'a' ELSE 'b' END, CASE WHEN i % 10 = 0 THEN NULL ELSE i % 7 END, 2.50
+FROM generate_series(1, 300) i;
+SELECT count(*) AS rows, count(qty) AS qty_filled, bool_and(total = qty * price) AS generated_ok
+FROM fairsynth_impute(NULL::keys_imp, seed => 1);
+DROP TABLE keys_imp;
+
 -- drawing from a sequence needs its privileges, as an INSERT using the
 -- default would: a role that may only read the table is told, and its keys
 -- continue after the largest value instead

@@ -187,6 +187,8 @@ fs_impute_rows(FsSource *src, FsModel *m, const bool *impute, TupleDesc outdesc,
 					fs_model_draw_classes(m, c, classes, 1, true, rng);
 					isnull[c] = !fs_value_of_class(src, m, c, classes[c], rng, &values[c]);
 				}
+				/* generated columns follow the values filled in */
+				fs_fill_generated(src, values, isnull);
 			}
 			for (int a = 0; a < outdesc->natts; a++)
 			{
