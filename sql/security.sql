@@ -7,7 +7,7 @@ INSERT INTO security_t SELECT CASE WHEN i % 3 = 0 THEN 'open' ELSE 'secret' END,
                               'h' || (i % 2), i % 10
 FROM generate_series(1, 300) i;
 
--- no SELECT privilege: the read fails like a SELECT would
+-- no SELECT privilege: an error naming the relation and the role, before any read
 SET ROLE regress_fairsynth_reader;
 SELECT count(*) FROM fairsynth_balance(NULL::security_t, ARRAY['h'], seed => 1);
 \echo :LAST_ERROR_SQLSTATE

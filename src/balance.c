@@ -27,6 +27,7 @@
 #include "utils/varlena.h"
 
 #include "fairsynth.h"
+#include "progress.h"
 
 PG_FUNCTION_INFO_V1(fairsynth_balance_typed);
 PG_FUNCTION_INFO_V1(fairsynth_balance_named);
@@ -241,6 +242,8 @@ fs_run(FunctionCallInfo fcinfo, FsRequest *req)
 	workctx = AllocSetContextCreate(CurrentMemoryContext, "fairsynth",
 									ALLOCSET_DEFAULT_SIZES);
 	oldctx = MemoryContextSwitchTo(workctx);
+	/* seen from other sessions until workctx goes, by error or cancel too */
+	fs_progress_begin(req->relid, workctx);
 
 	fs_seed_rng(&rng, req->seed_isnull, req->seed);
 	fs_describe_relation(&src, req->relid, req->columns, req->outcome);
@@ -260,6 +263,7 @@ fs_run(FunctionCallInfo fcinfo, FsRequest *req)
 	 * read them again with it.
 	 */
 	t0 = fs_cpu_seconds();
+	fs_progress_phase(FS_PHASE_READ, -1);
 	fs_model_key(&src, &key);
 	expected = fs_cache_expects(&key);
 	fs_scan_relation(&src, !expected);
@@ -285,6 +289,7 @@ fs_run(FunctionCallInfo fcinfo, FsRequest *req)
 		fs_adopt_model_columns(&src, model);
 	else
 	{
+		fs_progress_phase(FS_PHASE_FIT, -1);
 		model = fs_model_fit(&src, NULL);
 		fs_cache_store(&key, model);
 	}
@@ -300,6 +305,7 @@ fs_run(FunctionCallInfo fcinfo, FsRequest *req)
 					tscan - t0, cached ? "reused the model of" : "fitted on",
 					model->nguard, t1 - tscan, model->size)));
 
+	fs_progress_phase(FS_PHASE_GENERATE, plan->total);
 	fs_generate(&src, model, plan, req->impute, rsinfo->setDesc, outmap,
 				rsinfo->setResult, &rng);
 	ereport(DEBUG1,

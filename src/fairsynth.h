@@ -21,6 +21,7 @@
 #include "fmgr.h"
 #include "common/pg_prng.h"
 #include "utils/jsonb.h"
+#include "utils/relcache.h"
 #include "utils/tuplestore.h"
 
 /* GUCs (fairsynth.c) */
@@ -29,6 +30,7 @@ extern int	fairsynth_max_rows;
 extern int	fairsynth_rare_threshold;
 extern int	fairsynth_sample_rows;
 extern int	fairsynth_max_sample_rows;
+extern void fs_check_settings(void);
 
 /* How a column takes part in the model. */
 typedef enum FsKind
@@ -99,6 +101,16 @@ typedef struct FsColumn
 	int64		granule;		/* timestamps: coarsest unit all values share */
 	int64		nulls;			/* NULLs over the whole relation */
 	int		   *class_of_code;	/* categorical: dictionary code -> model class */
+	/* keys.c: columns whose values are not data */
+	bool		generated;		/* GENERATED ALWAYS AS (...) STORED: computed
+								 * from the generated row (type FS_UUID: never
+								 * read as a value) */
+	Oid			seqid;			/* the sequence an identity column or a
+								 * nextval() default draws from, or 0 */
+	void	   *exprstate;		/* ExprState of the default (sequence keys)
+								 * or of the generation expression */
+	int64		seq_row;		/* row (1-based) seq_value was drawn for */
+	Datum		seq_value;
 } FsColumn;
 
 /* What the scan of a relation yields (scan.c). */
@@ -121,6 +133,7 @@ typedef struct FsSource
 	int			ncombos;
 	int32	   *combo_codes;	/* ncombos x nbalance codes, -1 = NULL */
 	int64	   *combo_counts;
+	void	   *keys;			/* keys.c: the generated columns' state */
 } FsSource;
 
 extern void fs_describe_relation(FsSource *src, Oid relid, ArrayType *columns,
@@ -129,10 +142,21 @@ extern void fs_scan_relation(FsSource *src, bool sample);
 extern void fs_read_key_maxima(FsSource *src);
 extern char *fs_select_all(FsSource *src);
 
+/* Sequence keys, generated columns and helpful errors (keys.c). */
+extern void fs_keys_describe(FsSource *src, Relation rel);
+extern Datum fs_sequence_next(FsColumn *col, int64 i);
+extern void fs_fill_generated(FsSource *src, Datum *values, bool *nulls);
+extern uint64 fs_key_random(void);
+extern void fs_check_select_privilege(Oid relid, const char *relname);
+extern char *fs_column_suggestions(FsSource *src, const char *name);
+extern void fs_error_missing_columns(FsSource *src, char **names, int n,
+									 const char *what);
+
 /* Argument checks shared by the SQL functions (balance.c). */
 extern Oid	fs_relation_of_row_type(FunctionCallInfo fcinfo);
 extern void fs_require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 extern FsType fs_type_of(Oid typid, const char *colname);
+extern bool fs_type_supported(Oid typid);
 
 /* Value conversion (value.c). */
 extern bool fs_is_categorical_type(FsType t);

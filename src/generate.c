@@ -20,6 +20,7 @@
 #include "utils/uuid.h"
 
 #include "fairsynth.h"
+#include "progress.h"
 
 /* How often a row that copies a source row is drawn again. */
 #define FS_COPY_RETRIES 32
@@ -123,20 +124,26 @@ fs_fenwick_find(const int64 *tree, int n, int64 r)
 }
 
 /*
- * A fresh key value for column col, the i-th of this call: integers continue
- * after the relation's largest value, uuids are random (version 4), text is
- * syn-RUN-N with RUN random per call, fitted to the column's type modifier.
+ * A fresh key value for column col, the i-th of this call: a column fed by a
+ * sequence takes its next value, other integers continue after the
+ * relation's largest value, uuids are random (version 4, new whatever the
+ * seed), text is syn-RUN-N with RUN random per call, fitted to the column's
+ * type modifier.
  */
 static Datum
 fs_fresh_key(FsColumn *col, int64 i, uint32 run, pg_prng_state *rng)
 {
+	/* a sequence's next value; a generated column: fs_fill_generated (keys.c) */
+	if (col->exprstate != NULL)
+		return col->generated ? (Datum) 0 : fs_sequence_next(col, i);
 	switch (col->type)
 	{
 		case FS_UUID:
 			{
 				pg_uuid_t  *u = palloc(sizeof(pg_uuid_t));
-				uint64		a = pg_prng_uint64(rng);
-				uint64		b = pg_prng_uint64(rng);
+				/* random whatever the seed: a uuid is new in every call */
+				uint64		a = pg_prng_uint64(rng) ^ fs_key_random();
+				uint64		b = pg_prng_uint64(rng) ^ fs_key_random();
 
 				memcpy(u->data, &a, 8);
 				memcpy(u->data + 8, &b, 8);
@@ -465,7 +472,7 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 	int64		remaining = plan->total;
 	int64		done = 0;
 	/* text keys of this call: new when the seed or the data differ */
-	uint32		run = (uint32) (pg_prng_uint64(rng) ^ src->fingerprint ^ (src->fingerprint >> 32));
+	uint32		run = (uint32) (pg_prng_uint64(rng) ^ src->fingerprint ^ (src->fingerprint >> 32) ^ fs_key_random());
 	FsFixedValue **fixed = palloc0(sizeof(FsFixedValue *) * ncols);
 	FsCopyGuards guard;
 	double	   *sig = palloc(sizeof(double) * ncols);
@@ -599,6 +606,7 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 						colnull[c] = !fs_value_and_signature(src, m, c, cls[c], rng,
 															 &colval[c], &sig[c]);
 				}
+				fs_fill_generated(src, colval, colnull);
 				/*
 				 * A copy of a rare row the model learned from: draw the row
 				 * again, until it is no copy of any row.  Rows many rows share
@@ -649,6 +657,7 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 		MemoryContextSwitchTo(oldctx);
 		MemoryContextReset(rowctx);
 		done += n;
+		fs_progress_update(done);
 	}
 	MemoryContextDelete(rowctx);
 }

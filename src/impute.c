@@ -22,6 +22,7 @@
 #include "utils/memutils.h"
 
 #include "fairsynth.h"
+#include "progress.h"
 
 PG_FUNCTION_INFO_V1(fairsynth_impute_typed);
 
@@ -43,17 +44,37 @@ fs_impute_columns(FsSource *src, ArrayType *columns)
 		Datum	   *elems;
 		bool	   *nulls;
 		int			n;
+		char	  **missing;
+		int			nmissing = 0;
 
 		if (ARR_NDIM(columns) > 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 					 errmsg("columns must be a one-dimensional array")));
+
 		deconstruct_array(columns, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 		if (n == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("columns must name at least one column"),
 					 errhint("Pass NULL to impute every column that has NULLs.")));
+		/* every misspelled name at once, with the nearest column names */
+		missing = palloc(sizeof(char *) * n);
+		for (int j = 0; j < n; j++)
+		{
+			bool		found = false;
+
+			if (nulls[j])
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("columns must not contain NULL (element %d)", j + 1)));
+			for (int i = 0; i < src->ncols; i++)
+				if (strcmp(src->cols[i].name, TextDatumGetCString(elems[j])) == 0)
+					found = true;
+			if (!found)
+				missing[nmissing++] = TextDatumGetCString(elems[j]);
+		}
+		fs_error_missing_columns(src, missing, nmissing, "column");
 		for (int j = 0; j < n; j++)
 		{
 			char	   *name;
@@ -67,11 +88,6 @@ fs_impute_columns(FsSource *src, ArrayType *columns)
 			for (int i = 0; i < src->ncols; i++)
 				if (strcmp(src->cols[i].name, name) == 0)
 					c = i;
-			if (c < 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_UNDEFINED_COLUMN),
-						 errmsg("column \"%s\" does not exist in relation %s",
-								name, src->relname)));
 			if (src->cols[c].kind == FS_KEY)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -86,6 +102,37 @@ fs_impute_columns(FsSource *src, ArrayType *columns)
 		}
 	}
 	return impute;
+}
+
+/*
+ * A NOTICE when a column to impute has no NULL (named: each such column), or
+ * when nothing at all is to be filled: the rows come back unchanged.
+ */
+static void
+fs_impute_notice(FsSource *src, const bool *impute, bool named)
+{
+	StringInfoData list;
+	int			nfull = 0;
+	int			nfill = 0;
+
+	initStringInfo(&list);
+	for (int c = 0; c < src->ncols; c++)
+	{
+		if (impute[c] && src->cols[c].nulls == 0)
+			appendStringInfo(&list, "%s\"%s\"", nfull++ > 0 ? ", " : "", src->cols[c].name);
+		else if (impute[c])
+			nfill++;
+	}
+	if (named && nfull > 0)
+		ereport(NOTICE,
+				(errmsg("%s %s %s no NULL in %s: nothing to fill%s",
+						nfull == 1 ? "column" : "columns", list.data, nfull == 1 ? "has" : "have",
+						src->relname, nfill == 0 ? "; the rows are returned unchanged" : " there")));
+	else if (nfill == 0)
+		ereport(NOTICE,
+				(errmsg("relation %s has no NULL in any column fairsynth_impute can fill: the rows are returned unchanged",
+						src->relname),
+				 errhint("Columns that are NULL in every row, and keys, are never imputed.")));
 }
 
 /*
@@ -140,6 +187,8 @@ fs_impute_rows(FsSource *src, FsModel *m, const bool *impute, TupleDesc outdesc,
 					fs_model_draw_classes(m, c, classes, 1, true, rng);
 					isnull[c] = !fs_value_of_class(src, m, c, classes[c], rng, &values[c]);
 				}
+				/* generated columns follow the values filled in */
+				fs_fill_generated(src, values, isnull);
 			}
 			for (int a = 0; a < outdesc->natts; a++)
 			{
@@ -179,15 +228,20 @@ fairsynth_impute_typed(PG_FUNCTION_ARGS)
 	workctx = AllocSetContextCreate(CurrentMemoryContext, "fairsynth impute",
 									ALLOCSET_DEFAULT_SIZES);
 	oldctx = MemoryContextSwitchTo(workctx);
+	fs_progress_begin(relid, workctx);
 
 	fs_seed_rng(&rng, PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2));
 	fs_describe_relation(&src, relid, NULL, NULL);
 	/* check the named columns before reading anything */
 	impute = fs_impute_columns(&src, PG_ARGISNULL(1) ? NULL : PG_GETARG_ARRAYTYPE_P(1));
+	fs_progress_phase(FS_PHASE_READ, -1);
 	fs_scan_relation(&src, true);
 	/* again: the read may have found more keys (columns of distinct values) */
 	impute = fs_impute_columns(&src, PG_ARGISNULL(1) ? NULL : PG_GETARG_ARRAYTYPE_P(1));
+	fs_impute_notice(&src, impute, !PG_ARGISNULL(1));
+	fs_progress_phase(FS_PHASE_FIT, -1);
 	model = fs_model_fit(&src, impute);
+	fs_progress_phase(FS_PHASE_GENERATE, src.nrows);
 
 	outmap = palloc(sizeof(int) * Max(outdesc->natts, 1));
 	for (int a = 0; a < outdesc->natts; a++)

@@ -12,6 +12,7 @@
 #include <math.h>
 
 #include "miscadmin.h"
+#include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
@@ -343,6 +344,108 @@ fs_round_counts_outcome(const double *want, int ngroups, int k, int64 total,
 }
 
 /*
+ * Amplification: a combination with fewer than FS_AMPLIFY_SOURCE_ROWS source
+ * rows that becomes at least FS_AMPLIFY_FACTOR times as many synthetic rows
+ * is named in a NOTICE (the FS_AMPLIFY_NOTICES largest factors, then a
+ * count), with its source rows, its synthetic rows and their ratio.
+ */
+#define FS_AMPLIFY_SOURCE_ROWS 30
+#define FS_AMPLIFY_FACTOR 10
+#define FS_AMPLIFY_NOTICES 5
+
+/* Order combinations by descending factor, then ascending index. */
+static const double *fs_factor;
+
+static int
+fs_factor_order(const void *a, const void *b)
+{
+	int			x = *(const int *) a;
+	int			y = *(const int *) b;
+
+	if (fs_factor[x] != fs_factor[y])
+		return fs_factor[x] > fs_factor[y] ? -1 : 1;
+	return (x > y) - (x < y);
+}
+
+/* The values of combination combo, as col = 'value', ... */
+static char *
+fs_combo_text(FsSource *src, int combo)
+{
+	int32	   *codes = palloc(sizeof(int32) * Max(src->nbalance, 1));
+	StringInfoData s;
+
+	initStringInfo(&s);
+	fs_combo_decode(src, combo, codes);
+	for (int b = 0; b < src->nbalance; b++)
+	{
+		FsColumn   *col = &src->cols[src->balance[b]];
+		int			len;
+		const char *key = fs_dict_key(col->dict, codes[b], &len);
+
+		appendStringInfo(&s, "%s%s = %s", b > 0 ? ", " : "", quote_identifier(col->name),
+						 quote_literal_cstr(fs_key_to_text(key, len, col)));
+	}
+	pfree(codes);
+	return s.data;
+}
+
+/*
+ * Tell the caller which combinations few source rows stand for many
+ * synthetic rows of (have: source rows per combination), and in additive
+ * mode how much the rows grow the relation.
+ */
+static void
+fs_plan_notices(FsSource *src, FsPlan *plan, const int64 *have, bool additive)
+{
+	double	   *factor = palloc(sizeof(double) * plan->ncombos);
+	int		   *amplified = palloc(sizeof(int) * plan->ncombos);
+	int			n = 0;
+
+	for (int c = 0; c < plan->ncombos; c++)
+	{
+		factor[c] = have[c] > 0 ? (double) plan->counts[c] / have[c] : 0;
+		if (have[c] > 0 && have[c] < FS_AMPLIFY_SOURCE_ROWS &&
+			factor[c] >= FS_AMPLIFY_FACTOR)
+			amplified[n++] = c;
+	}
+	fs_factor = factor;
+	qsort(amplified, n, sizeof(int), fs_factor_order);
+	if (n > 0)
+	{
+		StringInfoData list;
+
+		initStringInfo(&list);
+		for (int j = 0; j < Min(n, FS_AMPLIFY_NOTICES); j++)
+		{
+			int			c = amplified[j];
+
+			appendStringInfo(&list, "%s%s" INT64_FORMAT " row%s -> " INT64_FORMAT " (%.1fx)",
+							 j > 0 ? "; " : "",
+							 src->nbalance > 0 ? psprintf("%s: ", fs_combo_text(src, c)) : "",
+							 have[c], have[c] == 1 ? "" : "s", plan->counts[c], factor[c]);
+		}
+		if (n > FS_AMPLIFY_NOTICES)
+			appendStringInfo(&list, "; and %d more", n - FS_AMPLIFY_NOTICES);
+		ereport(NOTICE,
+				(src->nbalance == 0 ?
+				 errmsg("relation %s has fewer than %d rows and becomes at least %d times as many synthetic rows: %s",
+						src->relname, FS_AMPLIFY_SOURCE_ROWS, FS_AMPLIFY_FACTOR, list.data) :
+				 errmsg("%s of fewer than %d rows in %s become%s at least %d times as many %ssynthetic rows: %s",
+						n == 1 ? "1 combination" : psprintf("%d combinations", n),
+						FS_AMPLIFY_SOURCE_ROWS, src->relname, n == 1 ? "s" : "",
+						FS_AMPLIFY_FACTOR, additive ? "added " : "", list.data),
+				 errhint("Synthetic rows built from so few source rows repeat what little those rows show; merge rare values in a view, or choose a milder target.")));
+	}
+	if (additive)
+		ereport(NOTICE,
+				(errmsg("additive mode adds " INT64_FORMAT " rows to the " INT64_FORMAT " rows of %s: " INT64_FORMAT " rows, %.2f times the relation",
+						plan->total, src->nrows, src->relname, plan->total + src->nrows,
+						(double) (plan->total + src->nrows) / Max(src->nrows, 1))));
+	pfree(factor);
+	pfree(amplified);
+}
+
+/*
  * Plan how many rows each combination gets: full mode makes num_rows rows
  * (default: the source's row count) in the target shares; additive mode adds
  * the fewest rows that bring source plus rows to the target shares.
@@ -490,5 +593,6 @@ fs_plan_make(FsSource *src, bool additive, int64 num_rows, bool num_rows_given,
 							fs_balance_names(src), plan->total, fairsynth_max_rows),
 					 errhint("Use mode => 'full' with num_rows, choose a milder target, or raise fairsynth.max_rows.")));
 	}
+	fs_plan_notices(src, plan, have, additive);
 	return plan;
 }

@@ -30,6 +30,7 @@
 #include "utils/syscache.h"
 
 #include "fairsynth.h"
+#include "progress.h"
 
 #define FS_FETCH_ROWS 1000
 #define FS_MIN_ROWS_FOR_DISTINCT_KEY 20
@@ -85,11 +86,18 @@ fs_add_balance(FsSource *src, int c, const char *argname)
 						: "column \"%s\" is named more than once in %s",
 						col->name, argname),
 				 src->outcome == c ? errhint("The outcome is made independent of the balance columns; it cannot be one of them.") : 0));
+	if (col->generated)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("column \"%s\" is generated from other columns (GENERATED ALWAYS AS ... STORED), so it cannot be balanced",
+						col->name),
+				 errhint("Balance the columns it is computed from, or a view that has its values as an ordinary column.")));
 	if (col->kind == FS_KEY)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("column \"%s\" is a key (%s), so it cannot be balanced",
-						col->name, col->type == FS_UUID ? "uuid" : "primary key or unique"),
+						col->name, col->exprstate != NULL ? "its values come from a sequence" :
+						col->type == FS_UUID ? "uuid" : "primary key or unique"),
 				 errhint("Balance columns and outcomes are categories shared by many rows, such as race or gender.")));
 	col->balance_pos = src->nbalance;
 	col->kind = FS_CAT;
@@ -110,6 +118,8 @@ fs_describe_relation(FsSource *src, Oid relid, ArrayType *columns,
 	Relation	rel;
 	TupleDesc	desc;
 	char		relkind = get_rel_relkind(relid);
+	int		   *unsupported;
+	int			nunsupported = 0;
 
 	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
 		relkind != RELKIND_VIEW && relkind != RELKIND_MATVIEW &&
@@ -119,15 +129,19 @@ fs_describe_relation(FsSource *src, Oid relid, ArrayType *columns,
 				 errmsg("\"%s\" is not a table, view, materialized view or foreign table",
 						get_rel_name(relid))));
 
+	fs_check_settings();
 	memset(src, 0, sizeof(FsSource));
 	src->relid = relid;
 	src->outcome = -1;
 	src->relname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 											  get_rel_name(relid));
+	/* before anything else: a clear error, not the read's internal query */
+	fs_check_select_privilege(relid, src->relname);
 
 	rel = relation_open(relid, AccessShareLock);
 	desc = RelationGetDescr(rel);
 	src->cols = palloc0(sizeof(FsColumn) * desc->natts);
+	unsupported = palloc0(sizeof(int) * desc->natts);
 	for (int i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
@@ -141,7 +155,13 @@ fs_describe_relation(FsSource *src, Oid relid, ArrayType *columns,
 		col->typid = att->atttypid;
 		col->typmod = att->atttypmod;
 		col->notnull = att->attnotnull;
-		col->type = fs_type_of(att->atttypid, col->name);
+		/* a generated column is computed, never read as a value (keys.c) */
+		if (att->attgenerated)
+			col->type = FS_UUID;
+		else if (fs_type_supported(att->atttypid))
+			col->type = fs_type_of(att->atttypid, col->name);
+		else
+			unsupported[nunsupported++] = src->ncols - 1;
 		col->balance_pos = -1;
 		col->granule = USECS_PER_DAY;
 	}
@@ -149,10 +169,26 @@ fs_describe_relation(FsSource *src, Oid relid, ArrayType *columns,
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("relation %s has no columns", src->relname)));
+	/* every column of an unsupported type at once */
+	if (nunsupported == 1)
+		(void) fs_type_of(src->cols[unsupported[0]].typid, src->cols[unsupported[0]].name);
+	else if (nunsupported > 1)
+	{
+		StringInfoData list;
+
+		initStringInfo(&list);
+		for (int j = 0; j < nunsupported; j++)
+			appendStringInfo(&list, "%s\"%s\" (%s)", j > 0 ? ", " : "",
+							 src->cols[unsupported[j]].name,
+							 format_type_be(src->cols[unsupported[j]].typid));
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%d columns of relation %s have types fairsynth does not support: %s",
+						nunsupported, src->relname, list.data),
+				 errhint("Supported types are text, varchar, char, boolean, smallint, integer, bigint, real, double precision, numeric, date, timestamp, timestamptz, enums and uuid. Balance a view that leaves these columns out or casts them.")));
+	}
 	if (rel->rd_rel->relhasindex)
 		fs_mark_declared_keys(src, rel);
-	/* keep the lock: the columns must not change before the read */
-	relation_close(rel, NoLock);
 
 	for (int i = 0; i < src->ncols; i++)
 	{
@@ -166,6 +202,10 @@ fs_describe_relation(FsSource *src, Oid relid, ArrayType *columns,
 		else
 			col->kind = fs_is_categorical_type(col->type) ? FS_CAT : FS_NUM;
 	}
+	/* sequence-fed and generated columns are keys too (keys.c) */
+	fs_keys_describe(src, rel);
+	/* keep the lock: the columns must not change before the read */
+	relation_close(rel, NoLock);
 
 	src->balance = palloc(sizeof(int) * (src->ncols + 1));
 	if (columns != NULL)
@@ -174,6 +214,9 @@ fs_describe_relation(FsSource *src, Oid relid, ArrayType *columns,
 		bool	   *nulls;
 		int			n;
 
+		char	  **missing;
+		int			nmissing = 0;
+
 		deconstruct_array(columns, TEXTOID, -1, false, TYPALIGN_INT,
 						  &elems, &nulls, &n);
 		if (n == 0)
@@ -181,34 +224,29 @@ fs_describe_relation(FsSource *src, Oid relid, ArrayType *columns,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s must name at least one column", argname),
 					 errhint("For a synthetic copy without balancing use fairsynth_synthesize().")));
+		/* every misspelled name at once, with the nearest column names */
+		missing = palloc(sizeof(char *) * (n + 1));
 		for (int j = 0; j < n; j++)
 		{
-			char	   *name;
-			int			c;
-
 			if (nulls[j])
 				ereport(ERROR,
 						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 						 errmsg("%s must not contain NULL (element %d)", argname, j + 1)));
-			name = TextDatumGetCString(elems[j]);
-			c = fs_find_column(src, name);
-			if (c < 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_UNDEFINED_COLUMN),
-						 errmsg("column \"%s\" does not exist in relation %s",
-								name, src->relname)));
-			fs_add_balance(src, c, argname);
+			if (fs_find_column(src, TextDatumGetCString(elems[j])) < 0)
+				missing[nmissing++] = TextDatumGetCString(elems[j]);
 		}
+		if (outcome != NULL && fs_find_column(src, outcome) < 0 && nmissing > 0)
+			missing[nmissing++] = pstrdup(outcome);
+		fs_error_missing_columns(src, missing, nmissing, "column");
+		for (int j = 0; j < n; j++)
+			fs_add_balance(src, fs_find_column(src, TextDatumGetCString(elems[j])), argname);
 	}
 	if (outcome != NULL)
 	{
 		int			c = fs_find_column(src, outcome);
 
 		if (c < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("outcome column \"%s\" does not exist in relation %s",
-							outcome, src->relname)));
+			fs_error_missing_columns(src, (char **) &outcome, 1, "outcome column");
 		src->outcome = c;
 		fs_add_balance(src, c, "columns");
 	}
@@ -328,7 +366,7 @@ fs_read_key_maxima(FsSource *src)
 		bool		isnull;
 		Datum		d;
 
-		if (col->kind != FS_KEY ||
+		if (col->kind != FS_KEY || col->exprstate != NULL ||
 			!(col->type == FS_INT2 || col->type == FS_INT4 || col->type == FS_INT8))
 			continue;
 		/* qualified: the caller's search_path must not pick another max */
@@ -512,6 +550,7 @@ fs_scan_receive(TupleTableSlot *tslot, DestReceiver *self)
 	{
 		MemoryContextReset(st->rowctx);
 		CHECK_FOR_INTERRUPTS();
+		fs_progress_update(st->seen);
 	}
 	return true;
 }

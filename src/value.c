@@ -22,42 +22,77 @@
 
 #include "fairsynth.h"
 
-/* The encoding of a column of type typid; an error for unsupported types. */
-FsType
-fs_type_of(Oid typid, const char *colname)
+/* The encoding of a column of type typid in *t; false for unsupported types. */
+static bool
+fs_type_lookup(Oid typid, FsType *t)
 {
 	switch (typid)
 	{
 		case TEXTOID:
 		case VARCHAROID:
 		case BPCHAROID:
-			return FS_TEXT;
+			*t = FS_TEXT;
+			return true;
 		case BOOLOID:
-			return FS_BOOL;
+			*t = FS_BOOL;
+			return true;
 		case INT2OID:
-			return FS_INT2;
+			*t = FS_INT2;
+			return true;
 		case INT4OID:
-			return FS_INT4;
+			*t = FS_INT4;
+			return true;
 		case INT8OID:
-			return FS_INT8;
+			*t = FS_INT8;
+			return true;
 		case FLOAT4OID:
-			return FS_FLOAT4;
+			*t = FS_FLOAT4;
+			return true;
 		case FLOAT8OID:
-			return FS_FLOAT8;
+			*t = FS_FLOAT8;
+			return true;
 		case NUMERICOID:
-			return FS_NUMERIC;
+			*t = FS_NUMERIC;
+			return true;
 		case DATEOID:
-			return FS_DATE;
+			*t = FS_DATE;
+			return true;
 		case TIMESTAMPOID:
-			return FS_TIMESTAMP;
+			*t = FS_TIMESTAMP;
+			return true;
 		case TIMESTAMPTZOID:
-			return FS_TIMESTAMPTZ;
+			*t = FS_TIMESTAMPTZ;
+			return true;
 		case UUIDOID:
-			return FS_UUID;
+			*t = FS_UUID;
+			return true;
 		default:
 			if (type_is_enum(typid))
-				return FS_ENUM;
+			{
+				*t = FS_ENUM;
+				return true;
+			}
 	}
+	return false;
+}
+
+/* Whether fairsynth can model a column of type typid. */
+bool
+fs_type_supported(Oid typid)
+{
+	FsType		t;
+
+	return fs_type_lookup(typid, &t);
+}
+
+/* The encoding of a column of type typid; an error for unsupported types. */
+FsType
+fs_type_of(Oid typid, const char *colname)
+{
+	FsType		t;
+
+	if (fs_type_lookup(typid, &t))
+		return t;
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 errmsg("column \"%s\" has type %s, which fairsynth does not support",
