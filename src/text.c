@@ -78,6 +78,24 @@
 /* A group with fewer fitted texts than this is generated from all rows. */
 #define FS_TEXT_MIN_GROUP_ROWS 20
 
+/*
+ * A rare token of at least FS_TEXT_SHAPE_MIN_DIGITS digits only (a phone
+ * number, a code) is learned as its shape: its whitespace, first digit and
+ * number of digits.  A shape of at least rare_threshold rows is a token whose
+ * every emission is a fresh number of that shape (never a rare number of the
+ * fitted rows), so spam keeps its numbers without repeating anyone's.
+ */
+#define FS_TEXT_SHAPE_MIN_DIGITS 3
+/* Rare words longer than this have no shape: they are dropped. */
+#define FS_TEXT_MAX_PATTERN 24
+/* Spellings of a fresh word tried before the word is left out. */
+#define FS_TEXT_FRESH_RETRIES 16
+/*
+ * Lengths: a text is generated towards a length drawn from its group's
+ * FS_TEXT_LEN_POINTS quantile points of byte lengths (the k-th shortest to
+ * the k-th longest): the end token is refused before it (up to
+ * FS_TEXT_TOKEN_RETRIES draws) and the text ends once it is reached.
+ */
 /* Draws of a token that would glue onto the word before it. */
 #define FS_TEXT_TOKEN_RETRIES 8
 /* Draws of a whole text that equals a rare fitted text, before an error. */
@@ -143,6 +161,33 @@ static inline uint64
 fs_text_hash(const char *s, int len)
 {
 	return fs_hash_bytes(s, len, FS_TEXT_HASH_SEED);
+}
+
+/* The hash of the term of word bytes s[0..len), lowercased. */
+static uint64
+fs_text_term_hash(const char *s, int len)
+{
+	char		small[64] = {0};
+	char	   *low = len <= 64 ? small : palloc(len);
+	uint64		h;
+
+	for (int i = 0; i < len; i++)
+		low[i] = (s[i] >= 'A' && s[i] <= 'Z') ? s[i] + ('a' - 'A') : s[i];
+	h = fs_text_hash(low, len);
+	if (low != small)
+		pfree(low);
+	return h;
+}
+
+/* The index of a letter (either case) in the letter bigrams, else -1. */
+static inline int
+fs_letter_index(unsigned char ch)
+{
+	if (ch >= 'a' && ch <= 'z')
+		return ch - 'a';
+	if (ch >= 'A' && ch <= 'Z')
+		return ch - 'A';
+	return -1;
 }
 
 /* ----------------------------------------------------------------
@@ -299,6 +344,15 @@ fs_uint64_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+static int
+fs_int32_cmp(const void *a, const void *b)
+{
+	int32		x = *(const int32 *) a;
+	int32		y = *(const int32 *) b;
+
+	return (x > y) - (x < y);
+}
+
 /* Token codes by rows having them, most first (ties: code). */
 static const int64 *fs_sort_df;
 
@@ -407,6 +461,15 @@ fs_text_fit(FsBuf *buf, FsSource *src, int c, const int32 *cls,
 	int64	   *text_count;
 	uint64	   *rare;
 	int			nrare = 0;
+	FsDict	   *shapedict;
+	int32	   *shape_of;
+	int32	   *shape_vid;
+	int			rare_terms_cap = 64;
+	uint64	   *rare_terms = palloc(sizeof(uint64) * rare_terms_cap);
+	int			nrare_terms = 0;
+	int32	   *lens;
+	float4	   *group_lens;
+	int32		letters[27 * 27] = {0};
 	FsOff		moff;
 	FsTextModel *tm;
 	int			nkept;
@@ -476,6 +539,102 @@ fs_text_fit(FsBuf *buf, FsSource *src, int c, const int32 *cls,
 			vid[code] = FS_TEXT_UNK;
 	}
 
+	/*
+	 * ---- rare words: their shapes, tokens when rows enough have them ----
+	 * A rare word is learned as its shape (the whitespace before it, and
+	 * for a number its first digit and length, else its pattern of lower and
+	 * upper case letters, digits and apostrophes); its letters go into the
+	 * letter bigrams fresh words are spelled from, its lowercase term into
+	 * the terms never emitted.
+	 */
+	shapedict = fs_dict_create(64);
+	shape_of = palloc(sizeof(int32) * Max(ncodes, 1));
+	for (int code = 0; code < ncodes; code++)
+	{
+		int			len;
+		const char *tk = fs_dict_key(tokdict, code, &len);
+		int			ws = 0;
+		bool		digits = true;
+		char		key[64 + FS_TEXT_MAX_PATTERN];
+		int			keep;
+		int			klen;
+
+		shape_of[code] = -1;
+		if (vid[code] != FS_TEXT_UNK)
+			continue;
+		while (ws < len && fs_is_space((unsigned char) tk[ws]))
+			ws++;
+		if (ws == len || !fs_is_word((unsigned char) tk[ws]))
+			continue;			/* rare punctuation or symbols: dropped */
+		for (int i = ws; i < len && digits; i++)
+			digits = tk[i] >= '0' && tk[i] <= '9';
+		/* a fresh word must never be one of these */
+		if (nrare_terms == rare_terms_cap)
+		{
+			rare_terms_cap *= 2;
+			rare_terms = repalloc_huge(rare_terms, sizeof(uint64) * rare_terms_cap);
+		}
+		rare_terms[nrare_terms++] = fs_text_term_hash(tk + ws, len - ws);
+		for (int i = ws, prev = 26; i <= len; i++)
+		{
+			int			ch = i == len ? 26 : fs_letter_index((unsigned char) tk[i]);
+
+			if (ch < 0)
+				continue;
+			letters[prev * 27 + ch]++;
+			prev = ch;
+		}
+		keep = Min(ws, 60);
+		memcpy(key, tk + ws - keep, keep);
+		if (digits && len - ws >= FS_TEXT_SHAPE_MIN_DIGITS && len - ws <= 255)
+		{
+			/* the first digit and the length */
+			key[keep] = tk[ws];
+			key[keep + 1] = (char) (len - ws);
+			key[keep + 2] = 1;
+			klen = keep + 3;
+		}
+		else if (len - ws <= FS_TEXT_MAX_PATTERN)
+		{
+			for (int i = ws; i < len; i++)
+				key[keep + i - ws] = (tk[i] >= 'a' && tk[i] <= 'z') ? 'a' :
+					(tk[i] >= 'A' && tk[i] <= 'Z') ? 'A' : tk[i] == '\'' ? '\'' : '9';
+			key[keep + len - ws] = 2;
+			klen = keep + len - ws + 1;
+		}
+		else
+			continue;
+		shape_of[code] = fs_dict_lookup(shapedict, key, klen, true);
+	}
+	{
+		int			nshapes = fs_dict_size(shapedict);
+		int32	   *sdf = palloc0(sizeof(int32) * Max(nshapes, 1));
+		int32	   *slast = palloc(sizeof(int32) * Max(nshapes, 1));
+
+		shape_vid = palloc(sizeof(int32) * Max(nshapes, 1));
+		for (int i = 0; i < nshapes; i++)
+			slast[i] = -1;
+		for (int i = 0; i < ntext; i++)
+			for (int64 t = seq_start[i]; t < seq_start[i + 1]; t++)
+			{
+				int			sh = shape_of[seq[t]];
+
+				if (sh >= 0 && slast[sh] != i)
+				{
+					sdf[sh]++;
+					slast[sh] = i;
+				}
+			}
+		for (int i = 0; i < nshapes; i++)
+			shape_vid[i] = sdf[i] >= k && nvocab < FS_TEXT_MAX_VOCAB ?
+				FS_TEXT_FIRST_TOKEN + nvocab++ : FS_TEXT_UNK;
+		for (int code = 0; code < ncodes; code++)
+			if (shape_of[code] >= 0)
+				vid[code] = shape_vid[shape_of[code]];
+		pfree(sdf);
+		pfree(slast);
+	}
+
 	/* ---- context columns: balance columns, then the most telling ---- */
 	for (int b = 0; b < src->nbalance && nctx_cols < FS_TEXT_MAX_CTX; b++)
 	{
@@ -537,6 +696,38 @@ fs_text_fit(FsBuf *buf, FsSource *src, int c, const int32 *cls,
 		group_of[r] = g;
 		(isnull ? gnulls : grows)[g]++;
 		(isnull ? gnulls : grows)[ngroups]++;
+	}
+
+	/* ---- length quantiles per group and over all rows ---- */
+	lens = palloc(sizeof(int32) * Max(ntext, 1));
+	group_lens = palloc0(sizeof(float4) * (ngroups + 1) * FS_TEXT_LEN_POINTS);
+	for (int g = 0; g <= ngroups; g++)
+	{
+		int			m = 0;
+
+		for (int i = 0; i < ntext; i++)
+			if (g == ngroups || group_of[rows_of[i]] == g)
+			{
+				int			len;
+
+				(void) fs_dict_key(col->dict, (int) src->sample[(int64) rows_of[i] * src->ncols + c], &len);
+				lens[m++] = len;
+			}
+		if (m == 0)
+			continue;
+		qsort(lens, m, sizeof(int32), fs_int32_cmp);
+		for (int j = 0; j < FS_TEXT_LEN_POINTS; j++)
+		{
+			/* from the k-th shortest to the k-th longest: no one's extreme */
+			int			lo = m >= 2 * k ? k - 1 : (m - 1) / 2;
+			int			hi = m >= 2 * k ? m - k : (m - 1) / 2;
+			double		pos = lo + (double) j * (hi - lo) / (FS_TEXT_LEN_POINTS - 1);
+			int			i0 = (int) floor(pos);
+			double		f = pos - i0;
+
+			group_lens[g * FS_TEXT_LEN_POINTS + j] = (float4)
+				(i0 + 1 <= hi ? lens[i0] * (1 - f) + lens[i0 + 1] * f : lens[i0]);
+		}
 	}
 
 	/* ---- n-grams per group and over all rows (group ngroups) ---- */
@@ -652,6 +843,44 @@ fs_text_fit(FsBuf *buf, FsSource *src, int c, const int32 *cls,
 			tok->starts_word = len > 0 && fs_is_word((unsigned char) s[0]);
 			tok->ends_word = len > 0 && fs_is_word((unsigned char) s[len - 1]);
 		}
+	for (int sh = 0; sh < fs_dict_size(shapedict); sh++)
+		if (shape_vid[sh] >= FS_TEXT_FIRST_TOKEN)
+		{
+			int			len;
+			const char *key = fs_dict_key(shapedict, sh, &len);
+			FsTextToken *tok;
+
+			bool		number = key[len - 1] == 1;
+			int			klen = number ? len - 2 : len - 1;
+			FsOff		koff = fs_buf_alloc(buf, klen);
+
+			memcpy(buf->data + koff, key, klen);
+			tok = FS_AT(buf->data, FS_AT(buf->data, moff, FsTextModel)->tokens, FsTextToken) + shape_vid[sh];
+			tok->key = koff;
+			tok->len = klen;
+			tok->starts_word = !fs_is_space((unsigned char) key[0]);
+			tok->ends_word = true;
+			tok->shape_len = number ? (unsigned char) key[len - 2] : -1;
+		}
+	qsort(rare_terms, nrare_terms, sizeof(uint64), fs_uint64_cmp);
+	{
+		FsOff		off = fs_buf_alloc(buf, sizeof(uint64) * Max(nrare_terms, 1));
+
+		memcpy(buf->data + off, rare_terms, sizeof(uint64) * nrare_terms);
+		tm = FS_AT(buf->data, moff, FsTextModel);
+		tm->rare_terms = off;
+		tm->nrare_terms = nrare_terms;
+		off = fs_buf_alloc(buf, sizeof(int32) * 27 * 27);
+		tm = FS_AT(buf->data, moff, FsTextModel);
+		tm->letters = off;
+		/* cumulative per row: the letter after letter r (26: a word's edge) */
+		for (int r = 0; r < 27; r++)
+			for (int ch = 0, acc = 0; ch < 27; ch++)
+			{
+				acc += letters[r * 27 + ch];
+				FS_AT(buf->data, off, int32)[r * 27 + ch] = acc;
+			}
+	}
 	{
 		FsTextGroup *groups;
 
@@ -662,6 +891,8 @@ fs_text_fit(FsBuf *buf, FsSource *src, int c, const int32 *cls,
 			groups[g].rows = grows[g];
 			groups[g].null_share = grows[g] + gnulls[g] > 0 ?
 				(float4) gnulls[g] / (grows[g] + gnulls[g]) : 0;
+			memcpy(groups[g].len_q, group_lens + g * FS_TEXT_LEN_POINTS,
+				   sizeof(float4) * FS_TEXT_LEN_POINTS);
 		}
 		tm->nctx_cols = nctx_cols;
 		for (int j = 0; j < nctx_cols; j++)
@@ -750,6 +981,11 @@ fs_text_fit(FsBuf *buf, FsSource *src, int c, const int32 *cls,
 	pfree(ng);
 	pfree(text_count);
 	pfree(rare);
+	pfree(rare_terms);
+	pfree(shape_of);
+	pfree(shape_vid);
+	pfree(lens);
+	pfree(group_lens);
 	return moff;
 }
 
@@ -832,13 +1068,12 @@ fs_text_next(const FsModel *m, const FsTextModel *tm, int32 g, int32 w1,
 	return last != NULL ? fs_text_pick(m, tm, last, rng) : FS_TEXT_END;
 }
 
-/* Whether hash is that of a text fewer than rare_threshold rows have. */
+/* Whether hash is one of the n ascending hashes at rare. */
 static bool
-fs_text_is_rare(const FsModel *m, const FsTextModel *tm, uint64 hash)
+fs_text_is_rare(const uint64 *rare, int n, uint64 hash)
 {
-	const uint64 *rare = FS_AT(m, tm->rare, uint64);
 	int			lo = 0,
-				hi = tm->nrare;
+				hi = n;
 
 	while (lo < hi)
 	{
@@ -849,7 +1084,88 @@ fs_text_is_rare(const FsModel *m, const FsTextModel *tm, uint64 hash)
 		else
 			hi = mid;
 	}
-	return lo < tm->nrare && rare[lo] == hash;
+	return lo < n && rare[lo] == hash;
+}
+
+/* A letter after letter prev by the letter bigrams of the rare words. */
+static int
+fs_text_letter(const int32 *cum, int prev, pg_prng_state *rng)
+{
+	const int32 *row = cum + prev * 27;
+	int32		u;
+	int			ch = 0;
+
+	/* a letter, never the edge (26): the length is the shape's */
+	if (row[25] == 0)
+		row = cum + 26 * 27;
+	if (row[25] == 0)
+		return (int) pg_prng_uint64_range(rng, 0, 25);
+	u = (int32) pg_prng_uint64_range(rng, 0, row[25] - 1);
+	while (row[ch] <= u)
+		ch++;
+	return ch;
+}
+
+/*
+ * Append token tok to out: its bytes, or for a shape a fresh word of that
+ * shape that is no rare term of the fitted rows (a number: the first digit,
+ * then random digits; a word: letters from the letter bigrams in the
+ * pattern's case).  False, with out unchanged, if no such word was found.
+ */
+static bool
+fs_text_emit(const FsModel *m, const FsTextModel *tm, const FsTextToken *tok,
+			 StringInfo out, pg_prng_state *rng)
+{
+	const char *key = (const char *) m + tok->key;
+	const int32 *cum = FS_AT(m, tm->letters, int32);
+	int			start = out->len;
+	int			ws = 0;
+
+	if (tok->shape_len == 0)
+	{
+		appendBinaryStringInfo(out, key, tok->len);
+		return true;
+	}
+	while (ws < tok->len && fs_is_space((unsigned char) key[ws]))
+		ws++;
+	for (int attempt = 0; attempt < FS_TEXT_FRESH_RETRIES; attempt++)
+	{
+		out->len = start;
+		out->data[start] = '\0';
+		appendBinaryStringInfo(out, key, ws);
+		if (tok->shape_len > 0)
+		{
+			appendStringInfoChar(out, key[ws]);
+			for (int i = 1; i < tok->shape_len; i++)
+				appendStringInfoChar(out, (char) ('0' + pg_prng_uint64_range(rng, 0, 9)));
+		}
+		else
+		{
+			int			prev = 26;
+
+			for (int i = ws; i < tok->len; i++)
+			{
+				char		p = key[i];
+
+				if (p == 'a' || p == 'A')
+				{
+					prev = fs_text_letter(cum, prev, rng);
+					appendStringInfoChar(out, (char) ((p == 'a' ? 'a' : 'A') + prev));
+				}
+				else if (p == '9')
+					appendStringInfoChar(out, (char) ('0' + pg_prng_uint64_range(rng, 0, 9)));
+				else
+					appendStringInfoChar(out, p);
+			}
+		}
+		if (!fs_text_is_rare(FS_AT(m, tm->rare_terms, uint64), tm->nrare_terms,
+							 fs_text_term_hash(out->data + start + ws,
+											   out->len - start - ws)))
+			return true;
+	}
+	out->len = start;
+	out->data[start] = '\0';
+	return false;
 }
 
 /*
@@ -890,40 +1206,52 @@ fs_text_draw(FsSource *src, const FsModel *m, int c, const int32 *cls,
 		int32		w1 = FS_TEXT_BOS,
 					w2 = FS_TEXT_BOS;
 		int			chars = 0;
+		double		u = fs_rand01(rng) * (FS_TEXT_LEN_POINTS - 1);
+		int			j = Min((int) u, FS_TEXT_LEN_POINTS - 2);
+		/* the length this text is generated towards */
+		double		target = groups[g].len_q[j] +
+			(u - j) * (groups[g].len_q[j + 1] - groups[g].len_q[j]);
 
 		resetStringInfo(&out);
-		for (int ntok = 0; ntok < FS_TEXT_MAX_TOKENS; ntok++)
+		for (int ntok = 0; ntok < FS_TEXT_MAX_TOKENS && out.len < target; ntok++)
 		{
 			int32		t = FS_TEXT_END;
 			const FsTextToken *tok = NULL;
 
-			/* never glue a word onto the word before it: that is a new term */
 			for (int tries = 0; tries < FS_TEXT_TOKEN_RETRIES; tries++)
 			{
 				t = fs_text_next(m, tm, g, w1, w2, rng);
-				if (t == FS_TEXT_END)
-					break;
-				tok = &tokens[t];
-				if (!(tok->starts_word && out.len > 0 && w2 >= FS_TEXT_FIRST_TOKEN &&
-					  tokens[w2].ends_word))
-					break;
-				t = FS_TEXT_END;
+				tok = t == FS_TEXT_END ? NULL : &tokens[t];
+				/* not ending before the length, unless nothing else comes */
+				if (t == FS_TEXT_END && tries + 1 < FS_TEXT_TOKEN_RETRIES)
+					continue;
+				/* never glue a word onto the word before it: a new term */
+				if (tok != NULL && tok->starts_word && w2 >= FS_TEXT_FIRST_TOKEN &&
+					tokens[w2].ends_word)
+				{
+					t = FS_TEXT_END;
+					continue;
+				}
+				break;
 			}
 			if (t == FS_TEXT_END)
 				break;
 			if (tm->max_chars >= 0)
 			{
-				int			add = pg_mbstrlen_with_len((const char *) m + tok->key, tok->len);
+				int			add = pg_mbstrlen_with_len((const char *) m + tok->key, tok->len) +
+					Max(tok->shape_len - 1, 0);
 
 				if (chars + add > tm->max_chars)
 					break;
 				chars += add;
 			}
-			appendBinaryStringInfo(&out, (const char *) m + tok->key, tok->len);
+			if (!fs_text_emit(m, tm, tok, &out, rng))
+				continue;
 			w1 = w2;
 			w2 = t;
 		}
-		if (!fs_text_is_rare(m, tm, fs_text_hash(out.data, out.len)))
+		if (!fs_text_is_rare(FS_AT(m, tm->rare, uint64), tm->nrare,
+							 fs_text_hash(out.data, out.len)))
 			break;
 		if (attempt >= FS_TEXT_RETRIES)
 			ereport(ERROR,

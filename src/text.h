@@ -23,6 +23,9 @@
 #define FS_TEXT_UNK 2
 #define FS_TEXT_FIRST_TOKEN 3
 
+/* Quantile points of a group's text lengths (text.c). */
+#define FS_TEXT_LEN_POINTS 33
+
 /* One token of the vocabulary: its bytes (leading whitespace included). */
 typedef struct FsTextToken
 {
@@ -30,6 +33,11 @@ typedef struct FsTextToken
 	int32		len;
 	int32		starts_word;	/* first byte a word character (no space before) */
 	int32		ends_word;		/* last byte a word character */
+	int32		shape_len;		/* a rare number's shape: digits to emit,
+								 * the first the key's last byte; -1: a rare
+								 * word's shape, its pattern (a: lower, A:
+								 * upper, 9: digit) after the whitespace;
+								 * else 0 */
 } FsTextToken;
 
 /* One n-gram context: group, order and history; its successors. */
@@ -57,6 +65,7 @@ typedef struct FsTextGroup
 {
 	int32		rows;			/* fitted rows with a text */
 	float4		null_share;		/* share of its rows whose text is NULL */
+	float4		len_q[FS_TEXT_LEN_POINTS];	/* byte lengths, equal-mass points */
 } FsTextGroup;
 
 typedef struct FsTextModel
@@ -77,6 +86,11 @@ typedef struct FsTextModel
 	int32		nrare;
 	FsOff		rare;			/* uint64[nrare] ascending: hashes of texts
 								 * fewer than rare_threshold rows have */
+	int32		nrare_terms;
+	FsOff		rare_terms;		/* uint64[nrare_terms] ascending: hashes of
+								 * the rare terms, never emitted */
+	FsOff		letters;		/* int32[27 * 27]: letter bigrams of rare
+								 * words, cumulative per row (26: edge) */
 	int32		max_chars;		/* varchar(n) / char(n): n, else -1 */
 } FsTextModel;
 
