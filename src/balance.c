@@ -28,6 +28,7 @@
 
 #include "fairsynth.h"
 #include "progress.h"
+#include "text.h"
 
 PG_FUNCTION_INFO_V1(fairsynth_balance_typed);
 PG_FUNCTION_INFO_V1(fairsynth_balance_named);
@@ -46,6 +47,7 @@ typedef struct FsRequest
 	int64		seed;
 	char	   *outcome;		/* outcome column for parity, or NULL */
 	bool		impute;			/* synthetic rows carry no NULL */
+	ArrayType  *free_text;		/* free-text columns, NULL: detected */
 	bool		named;			/* output follows a column definition list */
 } FsRequest;
 
@@ -196,7 +198,8 @@ fs_model_key(FsSource *src, FsModelKey *key)
 						 src->cols[c].typid, src->cols[c].typmod,
 						 (int) src->cols[c].described_kind, src->cols[c].balance_pos,
 						 (int) src->cols[c].notnull);
-	appendStringInfo(&shape, "outcome %d", src->outcome);
+	appendStringInfo(&shape, "outcome %d free_text %d", src->outcome,
+					 (int) src->free_text_given);
 	key->shape = shape.data;
 }
 
@@ -247,6 +250,7 @@ fs_run(FunctionCallInfo fcinfo, FsRequest *req)
 
 	fs_seed_rng(&rng, req->seed_isnull, req->seed);
 	fs_describe_relation(&src, req->relid, req->columns, req->outcome);
+	fs_text_choose(&src, req->free_text);
 	if (req->additive && req->num_rows_given)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -275,6 +279,7 @@ fs_run(FunctionCallInfo fcinfo, FsRequest *req)
 	if (model == NULL && expected)
 	{
 		fs_describe_relation(&src, req->relid, req->columns, req->outcome);
+		fs_text_choose(&src, req->free_text);
 		fs_scan_relation(&src, true);
 		key.fingerprint = src.fingerprint;
 		key.nrows = src.nrows;
@@ -336,6 +341,7 @@ fs_balance_args(FunctionCallInfo fcinfo, FsRequest *req)
 	req->outcome = PG_ARGISNULL(6) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(6));
 	fs_require_arg(fcinfo, 7, "impute");
 	req->impute = PG_GETARG_BOOL(7);
+	req->free_text = PG_NARGS() > 8 && !PG_ARGISNULL(8) ? PG_GETARG_ARRAYTYPE_P(8) : NULL;
 }
 
 /* fairsynth_balance(relation anyelement, ...) RETURNS SETOF anyelement */
@@ -377,5 +383,6 @@ fairsynth_synthesize_typed(PG_FUNCTION_ARGS)
 	req.seed = req.seed_isnull ? 0 : PG_GETARG_INT64(2);
 	fs_require_arg(fcinfo, 3, "impute");
 	req.impute = PG_GETARG_BOOL(3);
+	req.free_text = PG_NARGS() > 4 && !PG_ARGISNULL(4) ? PG_GETARG_ARRAYTYPE_P(4) : NULL;
 	return fs_run(fcinfo, &req);
 }

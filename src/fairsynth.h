@@ -37,7 +37,8 @@ typedef enum FsKind
 {
 	FS_CAT,						/* categorical: a dictionary of values */
 	FS_NUM,						/* numeric, date or time: bins, smoothed */
-	FS_KEY						/* key: not modelled, fresh values */
+	FS_KEY,						/* key: not modelled, fresh values */
+	FS_TEXTFREE					/* free text: token n-grams (text.c) */
 } FsKind;
 
 /* The storage type of a column, which fixes how values are encoded. */
@@ -124,6 +125,7 @@ typedef struct FsSource
 	int		   *balance;		/* column index of each balance column; the
 								 * outcome, if any, is the last of them */
 	int			outcome;		/* column index of the outcome, or -1 */
+	bool		free_text_given;	/* free text named by the call (text.c) */
 	int64		nrows;			/* rows of the whole relation */
 	uint64		fingerprint;	/* hash of every row read, in order */
 	int			nsample;		/* rows kept in the sample */
@@ -282,7 +284,8 @@ typedef struct FsModelColumn
 	int32		rare_class;		/* class that merges rare values, or -1 */
 	int32		is_integer;		/* numeric values must be whole */
 	FsOff		classes;		/* categorical: FsCategory[nclass];
-								 * numeric: FsBin[nclass] */
+								 * numeric: FsBin[nclass]; free text: its
+								 * FsTextModel (text.h) */
 	FsOff		frequent;		/* categorical: float4 cumulative shares of
 								 * the frequent classes, for the rare class */
 	FsTree		tree;			/* nnodes 0 for balance and key columns */

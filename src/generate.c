@@ -21,6 +21,7 @@
 
 #include "fairsynth.h"
 #include "progress.h"
+#include "text.h"
 
 /* How often a row that copies a source row is drawn again. */
 #define FS_COPY_RETRIES 32
@@ -500,7 +501,7 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 
 		/* (a key column's one class is never fixed: its values are fresh) */
 		fixed[c] = palloc0(sizeof(FsFixedValue) * Max(mc->nclass, 1));
-		if (mc->kind == FS_KEY)
+		if (mc->kind == FS_KEY || mc->kind == FS_TEXTFREE)
 			continue;
 		for (int j = 0; j < mc->nclass; j++)
 		{
@@ -597,6 +598,8 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 					sig[c] = 0;
 					if (col->kind == FS_KEY)
 						colval[c] = fs_fresh_key(col, done + r, run, rng);
+					else if (col->kind == FS_TEXTFREE)
+						colnull[c] = !fs_text_draw(src, m, c, cls, impute, rng, &colval[c]);
 					else if (fixed[c][cls[c]].fixed)
 					{
 						colval[c] = fixed[c][cls[c]].value;

@@ -18,6 +18,7 @@
 #include "miscadmin.h"
 
 #include "fairsynth.h"
+#include "text.h"
 
 /*
  * Numeric columns get at most this many bins, plus FS_MAX_CUTS: coarser for
@@ -642,8 +643,8 @@ fs_fit_guard(FsBuf *buf, FsSource *src, const int32 *cls)
 		{
 			double		v = src->sample[(int64) r * src->ncols + c];
 
-			if (src->cols[c].kind == FS_KEY)
-				sig[c] = 0;
+			if (src->cols[c].kind == FS_KEY || src->cols[c].kind == FS_TEXTFREE)
+				sig[c] = 0;		/* free text has a guard of its own (text.c) */
 			else if (isnan(v))
 				sig[c] = FS_SIG_NULL;
 			else if (src->cols[c].kind == FS_CAT)
@@ -1020,7 +1021,8 @@ fs_model_fit(FsSource *src, const bool *impute)
 	for (int b = 0; b < src->nbalance; b++)
 		order[norder++] = src->balance[b];
 	for (int c = 0; c < ncols; c++)
-		if (src->cols[c].balance_pos < 0 && src->cols[c].kind != FS_KEY)
+		if (src->cols[c].balance_pos < 0 && src->cols[c].kind != FS_KEY &&
+			src->cols[c].kind != FS_TEXTFREE)
 			order[norder++] = c;
 
 	for (int c = 0; c < ncols; c++)
@@ -1144,6 +1146,15 @@ fs_model_fit(FsSource *src, const bool *impute)
 		mc->tree = tree;
 	}
 
+	/* free-text columns: token models conditioned on the row (text.c) */
+	for (int c = 0; c < ncols; c++)
+		if (src->cols[c].kind == FS_TEXTFREE)
+		{
+			FsOff		toff = fs_text_fit(&buf, src, c, cls, nclass);
+
+			FS_AT(buf.data, cols_off, FsModelColumn)[c].classes = toff;
+		}
+
 	/* outcome parity: a binary outcome balanced with other columns */
 	FS_AT(buf.data, 0, FsModel)->parity_col = -1;
 	if (impute == NULL && src->outcome >= 0 && src->nbalance >= 2 &&
@@ -1184,7 +1195,7 @@ fs_model_class_of(const FsModel *m, FsSource *src, int col, Datum value,
 	const FsModelColumn *mc = FS_AT(m, m->cols, FsModelColumn) + col;
 	FsColumn   *c = &src->cols[col];
 
-	if (isnull)
+	if (isnull || mc->kind == FS_TEXTFREE)
 		return mc->null_class >= 0 ? mc->null_class : 0;
 	if (mc->kind == FS_CAT)
 	{

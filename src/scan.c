@@ -31,6 +31,7 @@
 
 #include "fairsynth.h"
 #include "progress.h"
+#include "text.h"
 
 #define FS_FETCH_ROWS 1000
 #define FS_MIN_ROWS_FOR_DISTINCT_KEY 20
@@ -702,4 +703,7 @@ fs_scan_relation(FsSource *src, bool sample)
 			fs_all_distinct(src, i))
 			col->kind = FS_KEY;
 	}
+	/* mostly distinct, multi-word text columns are free text (text.c) */
+	if (sample)
+		fs_text_detect(src);
 }

@@ -1,0 +1,1266 @@
+/*
+ * text.c: free-text columns, learned and generated token by token.
+ *
+ * A text column whose values are mostly distinct and multi-word (messages,
+ * notes, reviews) would be a dictionary of rare values to the category model,
+ * every one of them merged away.  Instead its values are split into tokens (a
+ * run of word characters [A-Za-z0-9'] or of other non-space bytes, with the
+ * whitespace before it, so that concatenating tokens gives the text back) and
+ * a word trigram model with Witten-Bell back-off (trigram, bigram, unigram)
+ * is counted per group of the row's context columns: the balance columns and
+ * the label-like columns that change the text's words most.  A group backs
+ * off to the unigrams of all rows, and a group with too few rows uses all
+ * rows' model.  A generated text starts at two start tokens and stops at the
+ * end token, so lengths follow the learned ones.
+ *
+ * Privacy: a token seen in fewer than fairsynth.rare_threshold fitted rows is
+ * not in the vocabulary and is never emitted (phone numbers, codes, names); a
+ * token is never glued to a word before it (which could spell a rare term);
+ * and a text equal to one that fewer than rare_threshold fitted rows have is
+ * drawn again.  Texts many rows share may recur at their natural rate.
+ *
+ * Everything the generator needs is one FsTextModel inside the model block,
+ * addressed by offsets (no pointers), so the model can be copied to shared
+ * memory as is.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+
+#include "fairsynth.h"
+#include "text.h"
+
+/* ----------------------------------------------------------------
+ * Limits and tuning
+ * ---------------------------------------------------------------- */
+
+/*
+ * Automatic detection: a text column is free text when, over its non-NULL
+ * sampled values, at least this share is distinct and the values have at
+ * least this many words on average, with at least FS_TEXT_MIN_ROWS values.
+ */
+#define FS_TEXT_MIN_DISTINCT 0.5
+#define FS_TEXT_MIN_WORDS 2.0
+#define FS_TEXT_MIN_ROWS 20
+
+/*
+ * Memory bounds.  Texts are learned and generated up to FS_TEXT_MAX_TOKENS
+ * tokens (longer fitted texts are learned from their start); the fit reads at
+ * most FS_TEXT_MAX_FIT_TOKENS tokens in all (4 bytes each); the vocabulary
+ * keeps the FS_TEXT_MAX_VOCAB tokens most rows have; and the n-gram table
+ * keeps at most FS_TEXT_MAX_NGRAMS successor entries (8 bytes each, plus
+ * their contexts): past it, the rarest trigram, then bigram entries are
+ * pruned and their mass goes to the lower order.  A model is then at most a
+ * few tens of MB whatever the texts, typically far less (sms: about 2 MB).
+ */
+#define FS_TEXT_MAX_TOKENS 400
+#define FS_TEXT_MAX_FIT_TOKENS (4 * 1024 * 1024)
+#define FS_TEXT_MAX_VOCAB 16384
+#define FS_TEXT_MAX_NGRAMS (512 * 1024)
+
+/*
+ * Context columns: candidates have 2 to FS_TEXT_MAX_CTX_CLASSES classes; the
+ * product of the chosen columns' classes stays within FS_TEXT_MAX_GROUPS; a
+ * non-balance column is chosen when it moves the distribution of the text's
+ * FS_TEXT_SCORE_TOKENS most common tokens by at least FS_TEXT_MIN_SCORE
+ * (row-weighted total variation between a class and all rows).
+ */
+#define FS_TEXT_MAX_CTX_CLASSES 24
+#define FS_TEXT_MAX_GROUPS 64
+#define FS_TEXT_SCORE_TOKENS 256
+#define FS_TEXT_MIN_SCORE 0.10
+/* A group with fewer fitted texts than this is generated from all rows. */
+#define FS_TEXT_MIN_GROUP_ROWS 20
+
+/*
+ * A rare token of at least FS_TEXT_SHAPE_MIN_DIGITS digits only (a phone
+ * number, a code) is learned as its shape: its whitespace, first digit and
+ * number of digits.  A shape of at least rare_threshold rows is a token whose
+ * every emission is a fresh number of that shape (never a rare number of the
+ * fitted rows), so spam keeps its numbers without repeating anyone's.
+ */
+#define FS_TEXT_SHAPE_MIN_DIGITS 3
+/* Rare words longer than this have no shape: they are dropped. */
+#define FS_TEXT_MAX_PATTERN 24
+/* Spellings of a fresh word tried before the word is left out. */
+#define FS_TEXT_FRESH_RETRIES 16
+/*
+ * Lengths: a text is generated towards a length drawn from its group's
+ * FS_TEXT_LEN_POINTS quantile points of byte lengths (the k-th shortest to
+ * the k-th longest): the end token is refused before it (up to
+ * FS_TEXT_TOKEN_RETRIES draws) and the text ends once it is reached.
+ */
+/* Draws of a token that would glue onto the word before it. */
+#define FS_TEXT_TOKEN_RETRIES 8
+/* Draws of a whole text that equals a rare fitted text, before an error. */
+#define FS_TEXT_RETRIES 64
+
+#define FS_TEXT_HASH_SEED UINT64CONST(0x74657874)	/* "text" */
+
+/* ----------------------------------------------------------------
+ * Tokens
+ * ---------------------------------------------------------------- */
+
+static inline bool
+fs_is_space(unsigned char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' ||
+		ch == '\v' || ch == '\f';
+}
+
+/* A term character of the reference measures: [A-Za-z0-9']. */
+static inline bool
+fs_is_word(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		(ch >= '0' && ch <= '9') || ch == '\'';
+}
+
+/*
+ * The end of the token starting at pos of s[0..len): the whitespace before
+ * it, then a run of word bytes or a run of other non-space bytes (multibyte
+ * characters are never split: their bytes are all "other").  Trailing
+ * whitespace is a token of its own.
+ */
+static int
+fs_token_end(const char *s, int len, int pos)
+{
+	const unsigned char *u = (const unsigned char *) s;
+	bool		word;
+
+	while (pos < len && fs_is_space(u[pos]))
+		pos++;
+	if (pos == len)
+		return pos;
+	word = fs_is_word(u[pos]);
+	while (pos < len && !fs_is_space(u[pos]) && fs_is_word(u[pos]) == word)
+		pos++;
+	return pos;
+}
+
+/* Words (runs of non-space bytes) of s[0..len). */
+static int
+fs_count_words(const char *s, int len)
+{
+	int			n = 0;
+
+	for (int i = 0; i < len; i++)
+		if (!fs_is_space((unsigned char) s[i]) &&
+			(i == 0 || fs_is_space((unsigned char) s[i - 1])))
+			n++;
+	return n;
+}
+
+static inline uint64
+fs_text_hash(const char *s, int len)
+{
+	return fs_hash_bytes(s, len, FS_TEXT_HASH_SEED);
+}
+
+/* The hash of the term of word bytes s[0..len), lowercased. */
+static uint64
+fs_text_term_hash(const char *s, int len)
+{
+	char		small[64] = {0};
+	char	   *low = len <= 64 ? small : palloc(len);
+	uint64		h;
+
+	for (int i = 0; i < len; i++)
+		low[i] = (s[i] >= 'A' && s[i] <= 'Z') ? s[i] + ('a' - 'A') : s[i];
+	h = fs_text_hash(low, len);
+	if (low != small)
+		pfree(low);
+	return h;
+}
+
+/* The index of a letter (either case) in the letter bigrams, else -1. */
+static inline int
+fs_letter_index(unsigned char ch)
+{
+	if (ch >= 'a' && ch <= 'z')
+		return ch - 'a';
+	if (ch >= 'A' && ch <= 'Z')
+		return ch - 'A';
+	return -1;
+}
+
+/* ----------------------------------------------------------------
+ * Which columns are free text
+ * ---------------------------------------------------------------- */
+
+/*
+ * Apply the free_text argument of a call, right after the relation is
+ * described: NULL leaves the choice to the data (fs_text_detect); an array
+ * makes exactly the columns it names free text.  Errors name the column.
+ */
+void
+fs_text_choose(FsSource *src, ArrayType *free_text)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+
+	src->free_text_given = free_text != NULL;
+	if (free_text == NULL)
+		return;
+	if (ARR_NDIM(free_text) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("free_text must be a one-dimensional array")));
+	deconstruct_array(free_text, TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, &n);
+	for (int j = 0; j < n; j++)
+	{
+		char	   *name;
+		int			c = -1;
+
+		if (nulls[j])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("free_text must not contain NULL (element %d)", j + 1)));
+		name = TextDatumGetCString(elems[j]);
+		for (int i = 0; i < src->ncols && c < 0; i++)
+			if (strcmp(src->cols[i].name, name) == 0)
+				c = i;
+		if (c < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("free_text column \"%s\" does not exist in relation %s",
+							name, src->relname)));
+		if (src->cols[c].type != FS_TEXT)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("free_text column \"%s\" has type %s, not a text type",
+							name, format_type_be(src->cols[c].typid)),
+					 errhint("Only text, varchar and char columns can be free text.")));
+		if (src->cols[c].balance_pos >= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("free_text column \"%s\" is also a balance column or the outcome",
+							name),
+					 errhint("Balance columns are categories; leave the column out of free_text.")));
+		src->cols[c].kind = FS_TEXTFREE;
+		src->cols[c].described_kind = FS_TEXTFREE;
+	}
+}
+
+/*
+ * After the read, without a free_text argument: make every text column whose
+ * sampled values are mostly distinct and multi-word free text (also one the
+ * read made a key for being all distinct; a declared key stays a key).
+ */
+void
+fs_text_detect(FsSource *src)
+{
+	/* a column named in free_text stays free text, even if all distinct */
+	for (int c = 0; c < src->ncols; c++)
+		if (src->cols[c].described_kind == FS_TEXTFREE)
+			src->cols[c].kind = FS_TEXTFREE;
+	if (src->free_text_given)
+		return;
+	for (int c = 0; c < src->ncols; c++)
+	{
+		FsColumn   *col = &src->cols[c];
+		int			ncodes;
+		bool	   *seen;
+		int			values = 0;
+		int			distinct = 0;
+		double		words = 0;
+
+		if (col->type != FS_TEXT || col->balance_pos >= 0 || col->dict == NULL ||
+			col->described_kind == FS_KEY || col->kind == FS_TEXTFREE)
+			continue;
+		ncodes = fs_dict_size(col->dict);
+		seen = palloc0(sizeof(bool) * Max(ncodes, 1));
+		for (int r = 0; r < src->nsample; r++)
+		{
+			double		x = src->sample[(int64) r * src->ncols + c];
+			int			len;
+			const char *s;
+
+			if (isnan(x))
+				continue;
+			values++;
+			if (!seen[(int) x])
+			{
+				seen[(int) x] = true;
+				distinct++;
+			}
+			s = fs_dict_key(col->dict, (int) x, &len);
+			words += fs_count_words(s, len);
+		}
+		pfree(seen);
+		if (values >= FS_TEXT_MIN_ROWS &&
+			distinct >= FS_TEXT_MIN_DISTINCT * values &&
+			words >= FS_TEXT_MIN_WORDS * values)
+			col->kind = FS_TEXTFREE;
+	}
+}
+
+/* ----------------------------------------------------------------
+ * Fitting
+ * ---------------------------------------------------------------- */
+
+/* An n-gram while counting: context, successor, occurrences. */
+typedef struct FsNgram
+{
+	int32		group;
+	int32		order;
+	int32		w1;
+	int32		w2;
+	int32		next;
+	int32		count;
+} FsNgram;
+
+static int
+fs_ngram_cmp(const void *a, const void *b)
+{
+	const FsNgram *x = (const FsNgram *) a;
+	const FsNgram *y = (const FsNgram *) b;
+
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
+	if (x->order != y->order)
+		return x->order < y->order ? -1 : 1;
+	if (x->w1 != y->w1)
+		return x->w1 < y->w1 ? -1 : 1;
+	if (x->w2 != y->w2)
+		return x->w2 < y->w2 ? -1 : 1;
+	return (x->next > y->next) - (x->next < y->next);
+}
+
+static int
+fs_uint64_cmp(const void *a, const void *b)
+{
+	uint64		x = *(const uint64 *) a;
+	uint64		y = *(const uint64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+static int
+fs_int32_cmp(const void *a, const void *b)
+{
+	int32		x = *(const int32 *) a;
+	int32		y = *(const int32 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* Token codes by rows having them, most first (ties: code). */
+static const int64 *fs_sort_df;
+
+static int
+fs_df_cmp(const void *a, const void *b)
+{
+	int			x = *(const int *) a;
+	int			y = *(const int *) b;
+
+	if (fs_sort_df[x] != fs_sort_df[y])
+		return fs_sort_df[x] > fs_sort_df[y] ? -1 : 1;
+	return (x > y) - (x < y);
+}
+
+/* The slot of a context in the model's hash table. */
+static inline uint32
+fs_ctx_hash(int32 group, int32 order, int32 w1, int32 w2)
+{
+	int32		key[4] = {group, order, w1, w2};
+
+	return (uint32) fs_hash_bytes(key, sizeof(key), 0);
+}
+
+/*
+ * Score of candidate context column x: how much its classes move the
+ * distribution of the top tokens (row-weighted total variation distance).
+ */
+static double
+fs_ctx_score(const int32 *xcls, int nclass, const int32 *rows_of, int nrows,
+			 const int32 *seq, const int64 *seq_start, const int32 *vid,
+			 int ntop)
+{
+	double	   *cnt = palloc0(sizeof(double) * (nclass + 1) * ntop);
+	double	   *tot = palloc0(sizeof(double) * (nclass + 1));
+	int		   *nr = palloc0(sizeof(int) * (nclass + 1));
+	double		score = 0;
+
+	for (int i = 0; i < nrows; i++)
+	{
+		int			b = xcls[rows_of[i]];
+
+		nr[b]++;
+		for (int64 t = seq_start[i]; t < seq_start[i + 1]; t++)
+		{
+			int			v = vid[seq[t]] - FS_TEXT_FIRST_TOKEN;
+
+			if (v >= 0 && v < ntop)
+			{
+				cnt[b * ntop + v]++;
+				cnt[nclass * ntop + v]++;
+				tot[b]++;
+				tot[nclass]++;
+			}
+		}
+	}
+	for (int b = 0; b < nclass && tot[nclass] > 0; b++)
+	{
+		double		d = 0;
+
+		if (tot[b] == 0)
+			continue;
+		for (int v = 0; v < ntop; v++)
+			d += fabs(cnt[b * ntop + v] / tot[b] - cnt[nclass * ntop + v] / tot[nclass]);
+		score += (double) nr[b] / nrows * 0.5 * d;
+	}
+	pfree(cnt);
+	pfree(tot);
+	pfree(nr);
+	return score;
+}
+
+/*
+ * Fit the text model of free-text column c on the sample (cls: every
+ * column's class per sampled row, column-major, as model.c has them; nclass
+ * per column) into buf; returns its offset.
+ */
+FsOff
+fs_text_fit(FsBuf *buf, FsSource *src, int c, const int32 *cls,
+			const int32 *nclass)
+{
+	FsColumn   *col = &src->cols[c];
+	int			n = src->nsample;
+	int			k = fairsynth_rare_threshold;
+	FsDict	   *tokdict = fs_dict_create(1024);
+	int64		df_cap = 1024;
+	int64	   *df = palloc0(sizeof(int64) * df_cap);
+	int32	   *last_row = palloc(sizeof(int32) * df_cap);
+	int64		seq_cap = 4096;
+	int32	   *seq = palloc(sizeof(int32) * seq_cap);	/* token codes */
+	int64	   *seq_start = palloc(sizeof(int64) * (n + 1));
+	int32	   *rows_of = palloc(sizeof(int32) * Max(n, 1));	/* text rows */
+	int			ntext = 0;
+	int			ncodes;
+	int		   *order;
+	int32	   *vid;
+	int			nvocab;
+	int			ctx_cols[FS_TEXT_MAX_CTX];
+	int			nctx_cols = 0;
+	int			ngroups = 1;
+	int32	   *group_of;
+	int32	   *grows;
+	int32	   *gnulls;
+	FsDict	   *ngrams;
+	FsNgram    *ng;
+	int			nng;
+	int64	   *text_count;
+	uint64	   *rare;
+	int			nrare = 0;
+	FsDict	   *shapedict;
+	int32	   *shape_of;
+	int32	   *shape_vid;
+	int			rare_terms_cap = 64;
+	uint64	   *rare_terms = palloc(sizeof(uint64) * rare_terms_cap);
+	int			nrare_terms = 0;
+	int32	   *lens;
+	float4	   *group_lens;
+	int32		letters[27 * 27] = {0};
+	FsOff		moff;
+	FsTextModel *tm;
+	int			nkept;
+	int			nctx;
+
+	/* ---- tokenize every sampled text; rows having each token ---- */
+	seq_start[0] = 0;
+	for (int r = 0; r < n; r++)
+	{
+		double		x = src->sample[(int64) r * src->ncols + c];
+		const char *s;
+		int			len;
+		int			ntok = 0;
+
+		if (isnan(x))
+			continue;
+		s = fs_dict_key(col->dict, (int) x, &len);
+		for (int pos = 0; pos < len && ntok < FS_TEXT_MAX_TOKENS &&
+			 seq_start[ntext] + ntok < FS_TEXT_MAX_FIT_TOKENS;)
+		{
+			int			end = fs_token_end(s, len, pos);
+			int			code = fs_dict_lookup(tokdict, s + pos, end - pos, true);
+
+			if (code >= df_cap)
+			{
+				df = repalloc_huge(df, sizeof(int64) * df_cap * 2);
+				memset(df + df_cap, 0, sizeof(int64) * df_cap);
+				last_row = repalloc_huge(last_row, sizeof(int32) * df_cap * 2);
+				df_cap *= 2;
+			}
+			if (df[code] == 0 || last_row[code] != r)
+			{
+				df[code]++;
+				last_row[code] = r;
+			}
+			if (seq_start[ntext] + ntok >= seq_cap)
+			{
+				seq_cap *= 2;
+				seq = repalloc_huge(seq, sizeof(int32) * seq_cap);
+			}
+			seq[seq_start[ntext] + ntok++] = code;
+			pos = end;
+		}
+		rows_of[ntext] = r;
+		seq_start[ntext + 1] = seq_start[ntext] + ntok;
+		ntext++;
+		if (ntext % 1024 == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+
+	/* ---- vocabulary: tokens of at least k rows, the most common first ---- */
+	ncodes = fs_dict_size(tokdict);
+	order = palloc(sizeof(int) * Max(ncodes, 1));
+	for (int i = 0; i < ncodes; i++)
+		order[i] = i;
+	fs_sort_df = df;
+	qsort(order, ncodes, sizeof(int), fs_df_cmp);
+	vid = palloc(sizeof(int32) * Max(ncodes, 1));
+	nvocab = 0;
+	for (int i = 0; i < ncodes; i++)
+	{
+		int			code = order[i];
+
+		if (df[code] >= k && nvocab < FS_TEXT_MAX_VOCAB)
+			vid[code] = FS_TEXT_FIRST_TOKEN + nvocab++;
+		else
+			vid[code] = FS_TEXT_UNK;
+	}
+
+	/*
+	 * ---- rare words: their shapes, tokens when rows enough have them ----
+	 * A rare word is learned as its shape (the whitespace before it, and
+	 * for a number its first digit and length, else its pattern of lower and
+	 * upper case letters, digits and apostrophes); its letters go into the
+	 * letter bigrams fresh words are spelled from, its lowercase term into
+	 * the terms never emitted.
+	 */
+	shapedict = fs_dict_create(64);
+	shape_of = palloc(sizeof(int32) * Max(ncodes, 1));
+	for (int code = 0; code < ncodes; code++)
+	{
+		int			len;
+		const char *tk = fs_dict_key(tokdict, code, &len);
+		int			ws = 0;
+		bool		digits = true;
+		char		key[64 + FS_TEXT_MAX_PATTERN];
+		int			keep;
+		int			klen;
+
+		shape_of[code] = -1;
+		if (vid[code] != FS_TEXT_UNK)
+			continue;
+		while (ws < len && fs_is_space((unsigned char) tk[ws]))
+			ws++;
+		if (ws == len || !fs_is_word((unsigned char) tk[ws]))
+			continue;			/* rare punctuation or symbols: dropped */
+		for (int i = ws; i < len && digits; i++)
+			digits = tk[i] >= '0' && tk[i] <= '9';
+		/* a fresh word must never be one of these */
+		if (nrare_terms == rare_terms_cap)
+		{
+			rare_terms_cap *= 2;
+			rare_terms = repalloc_huge(rare_terms, sizeof(uint64) * rare_terms_cap);
+		}
+		rare_terms[nrare_terms++] = fs_text_term_hash(tk + ws, len - ws);
+		for (int i = ws, prev = 26; i <= len; i++)
+		{
+			int			ch = i == len ? 26 : fs_letter_index((unsigned char) tk[i]);
+
+			if (ch < 0)
+				continue;
+			letters[prev * 27 + ch]++;
+			prev = ch;
+		}
+		keep = Min(ws, 60);
+		memcpy(key, tk + ws - keep, keep);
+		if (digits && len - ws >= FS_TEXT_SHAPE_MIN_DIGITS && len - ws <= 255)
+		{
+			/* the first digit and the length */
+			key[keep] = tk[ws];
+			key[keep + 1] = (char) (len - ws);
+			key[keep + 2] = 1;
+			klen = keep + 3;
+		}
+		else if (len - ws <= FS_TEXT_MAX_PATTERN)
+		{
+			for (int i = ws; i < len; i++)
+				key[keep + i - ws] = (tk[i] >= 'a' && tk[i] <= 'z') ? 'a' :
+					(tk[i] >= 'A' && tk[i] <= 'Z') ? 'A' : tk[i] == '\'' ? '\'' : '9';
+			key[keep + len - ws] = 2;
+			klen = keep + len - ws + 1;
+		}
+		else
+			continue;
+		shape_of[code] = fs_dict_lookup(shapedict, key, klen, true);
+	}
+	{
+		int			nshapes = fs_dict_size(shapedict);
+		int32	   *sdf = palloc0(sizeof(int32) * Max(nshapes, 1));
+		int32	   *slast = palloc(sizeof(int32) * Max(nshapes, 1));
+
+		shape_vid = palloc(sizeof(int32) * Max(nshapes, 1));
+		for (int i = 0; i < nshapes; i++)
+			slast[i] = -1;
+		for (int i = 0; i < ntext; i++)
+			for (int64 t = seq_start[i]; t < seq_start[i + 1]; t++)
+			{
+				int			sh = shape_of[seq[t]];
+
+				if (sh >= 0 && slast[sh] != i)
+				{
+					sdf[sh]++;
+					slast[sh] = i;
+				}
+			}
+		for (int i = 0; i < nshapes; i++)
+			shape_vid[i] = sdf[i] >= k && nvocab < FS_TEXT_MAX_VOCAB ?
+				FS_TEXT_FIRST_TOKEN + nvocab++ : FS_TEXT_UNK;
+		for (int code = 0; code < ncodes; code++)
+			if (shape_of[code] >= 0)
+				vid[code] = shape_vid[shape_of[code]];
+		pfree(sdf);
+		pfree(slast);
+	}
+
+	/* ---- context columns: balance columns, then the most telling ---- */
+	for (int b = 0; b < src->nbalance && nctx_cols < FS_TEXT_MAX_CTX; b++)
+	{
+		int			x = src->balance[b];
+
+		if (nclass[x] >= 2 && ngroups * nclass[x] <= FS_TEXT_MAX_GROUPS)
+		{
+			ctx_cols[nctx_cols++] = x;
+			ngroups *= nclass[x];
+		}
+	}
+	for (;;)
+	{
+		int			best = -1;
+		double		best_score = FS_TEXT_MIN_SCORE;
+
+		if (nctx_cols == FS_TEXT_MAX_CTX || ntext == 0)
+			break;
+		for (int x = 0; x < src->ncols; x++)
+		{
+			bool		chosen = false;
+			double		score;
+
+			if (x == c || src->cols[x].balance_pos >= 0 ||
+				(src->cols[x].kind != FS_CAT && src->cols[x].kind != FS_NUM) ||
+				nclass[x] < 2 || nclass[x] > FS_TEXT_MAX_CTX_CLASSES ||
+				ngroups * nclass[x] > FS_TEXT_MAX_GROUPS)
+				continue;
+			for (int j = 0; j < nctx_cols; j++)
+				chosen = chosen || ctx_cols[j] == x;
+			if (chosen)
+				continue;
+			score = fs_ctx_score(cls + (int64) x * n, nclass[x], rows_of, ntext,
+								 seq, seq_start, vid,
+								 Min(nvocab, FS_TEXT_SCORE_TOKENS));
+			if (score >= best_score)
+			{
+				best = x;
+				best_score = score;
+			}
+		}
+		if (best < 0)
+			break;
+		ctx_cols[nctx_cols++] = best;
+		ngroups *= nclass[best];
+	}
+
+	/* ---- group of every sampled row; texts and NULLs per group ---- */
+	group_of = palloc(sizeof(int32) * Max(n, 1));
+	grows = palloc0(sizeof(int32) * (ngroups + 1));
+	gnulls = palloc0(sizeof(int32) * (ngroups + 1));
+	for (int r = 0; r < n; r++)
+	{
+		int			g = 0;
+		bool		isnull = isnan(src->sample[(int64) r * src->ncols + c]);
+
+		for (int j = 0; j < nctx_cols; j++)
+			g = g * nclass[ctx_cols[j]] + cls[(int64) ctx_cols[j] * n + r];
+		group_of[r] = g;
+		(isnull ? gnulls : grows)[g]++;
+		(isnull ? gnulls : grows)[ngroups]++;
+	}
+
+	/* ---- length quantiles per group and over all rows ---- */
+	lens = palloc(sizeof(int32) * Max(ntext, 1));
+	group_lens = palloc0(sizeof(float4) * (ngroups + 1) * FS_TEXT_LEN_POINTS);
+	for (int g = 0; g <= ngroups; g++)
+	{
+		int			m = 0;
+
+		for (int i = 0; i < ntext; i++)
+			if (g == ngroups || group_of[rows_of[i]] == g)
+			{
+				int			len;
+
+				(void) fs_dict_key(col->dict, (int) src->sample[(int64) rows_of[i] * src->ncols + c], &len);
+				lens[m++] = len;
+			}
+		if (m == 0)
+			continue;
+		qsort(lens, m, sizeof(int32), fs_int32_cmp);
+		for (int j = 0; j < FS_TEXT_LEN_POINTS; j++)
+		{
+			/* from the k-th shortest to the k-th longest: no one's extreme */
+			int			lo = m >= 2 * k ? k - 1 : (m - 1) / 2;
+			int			hi = m >= 2 * k ? m - k : (m - 1) / 2;
+			double		pos = lo + (double) j * (hi - lo) / (FS_TEXT_LEN_POINTS - 1);
+			int			i0 = (int) floor(pos);
+			double		f = pos - i0;
+
+			group_lens[g * FS_TEXT_LEN_POINTS + j] = (float4)
+				(i0 + 1 <= hi ? lens[i0] * (1 - f) + lens[i0 + 1] * f : lens[i0]);
+		}
+	}
+
+	/* ---- n-grams per group and over all rows (group ngroups) ---- */
+	ngrams = fs_dict_create(4096);
+	for (int i = 0; i < ntext; i++)
+	{
+		int			g = group_of[rows_of[i]];
+		int32		w1 = FS_TEXT_BOS,
+					w2 = FS_TEXT_BOS;
+
+		for (int64 t = seq_start[i]; t <= seq_start[i + 1]; t++)
+		{
+			int32		next = t < seq_start[i + 1] ? vid[seq[t]] : FS_TEXT_END;
+
+			/* a rare token is never a successor; contexts with one are never met */
+			if (next != FS_TEXT_UNK && w1 != FS_TEXT_UNK && w2 != FS_TEXT_UNK)
+			{
+				for (int pass = 0; pass < 2; pass++)
+				{
+					int32		gg = pass == 0 ? g : ngroups;
+
+					for (int order3 = 1; order3 <= 3; order3++)
+					{
+						int32		key[5] = {gg, order3, order3 == 3 ? w1 : -1,
+						order3 >= 2 ? w2 : -1, next};
+
+						fs_dict_lookup(ngrams, (const char *) key, sizeof(key), true);
+					}
+					if (nctx_cols == 0)
+						break;	/* one group: it is all rows */
+				}
+			}
+			w1 = w2;
+			w2 = next;
+		}
+		if (i % 256 == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	nng = fs_dict_size(ngrams);
+	ng = palloc(sizeof(FsNgram) * Max(nng, 1));
+	for (int i = 0; i < nng; i++)
+	{
+		int			len;
+		const int32 *key = (const int32 *) fs_dict_key(ngrams, i, &len);
+
+		ng[i].group = key[0] == ngroups || nctx_cols == 0 ? ngroups : key[0];
+		ng[i].order = key[1];
+		ng[i].w1 = key[2];
+		ng[i].w2 = key[3];
+		ng[i].next = key[4];
+		ng[i].count = (int32) fs_dict_counts(ngrams)[i];
+	}
+	qsort(ng, nng, sizeof(FsNgram), fs_ngram_cmp);
+
+	/*
+	 * Bound the table: drop the rarest trigram, then bigram, then group
+	 * unigram entries until it fits (count <= t marked by a negative count;
+	 * their contexts keep their totals, so the mass goes to lower orders).
+	 */
+	nkept = nng;
+	for (int t = 1; nkept > FS_TEXT_MAX_NGRAMS; t++)
+		for (int ord = 3; ord >= 1 && nkept > FS_TEXT_MAX_NGRAMS; ord--)
+			for (int i = 0; i < nng; i++)
+				if (ng[i].order == ord && ng[i].count > 0 && ng[i].count <= t &&
+					!(ord == 1 && ng[i].group == ngroups))
+				{
+					ng[i].count = -ng[i].count;
+					nkept--;
+				}
+
+	/* ---- texts fewer than k rows have: never generated ---- */
+	text_count = palloc0(sizeof(int64) * Max(fs_dict_size(col->dict), 1));
+	for (int i = 0; i < ntext; i++)
+		text_count[(int) src->sample[(int64) rows_of[i] * src->ncols + c]]++;
+	rare = palloc(sizeof(uint64) * Max(ntext, 1));
+	for (int code = 0; code < fs_dict_size(col->dict); code++)
+		if (text_count[code] > 0 && text_count[code] < k)
+		{
+			int			len;
+			const char *s = fs_dict_key(col->dict, code, &len);
+
+			rare[nrare++] = fs_text_hash(s, len);
+		}
+	qsort(rare, nrare, sizeof(uint64), fs_uint64_cmp);
+
+	/* ---- write the model ---- */
+	moff = fs_buf_alloc(buf, sizeof(FsTextModel));
+	{
+		FsOff		toff = fs_buf_alloc(buf, sizeof(FsTextToken) * (FS_TEXT_FIRST_TOKEN + nvocab));
+		FsOff		goff = fs_buf_alloc(buf, sizeof(FsTextGroup) * (ngroups + 1));
+		FsOff		roff = fs_buf_alloc(buf, sizeof(uint64) * Max(nrare, 1));
+
+		tm = FS_AT(buf->data, moff, FsTextModel);
+		tm->ntokens = FS_TEXT_FIRST_TOKEN + nvocab;
+		tm->tokens = toff;
+		tm->groups = goff;
+		tm->rare = roff;
+		tm->nrare = nrare;
+		memcpy(buf->data + roff, rare, sizeof(uint64) * nrare);
+	}
+	for (int code = 0; code < ncodes; code++)
+		if (vid[code] >= FS_TEXT_FIRST_TOKEN)
+		{
+			int			len;
+			const char *s = fs_dict_key(tokdict, code, &len);
+			FsOff		koff = fs_buf_alloc(buf, len);
+			FsTextToken *tok;
+
+			memcpy(buf->data + koff, s, len);
+			tok = FS_AT(buf->data, FS_AT(buf->data, moff, FsTextModel)->tokens, FsTextToken) + vid[code];
+			tok->key = koff;
+			tok->len = len;
+			tok->starts_word = len > 0 && fs_is_word((unsigned char) s[0]);
+			tok->ends_word = len > 0 && fs_is_word((unsigned char) s[len - 1]);
+		}
+	for (int sh = 0; sh < fs_dict_size(shapedict); sh++)
+		if (shape_vid[sh] >= FS_TEXT_FIRST_TOKEN)
+		{
+			int			len;
+			const char *key = fs_dict_key(shapedict, sh, &len);
+			FsTextToken *tok;
+
+			bool		number = key[len - 1] == 1;
+			int			klen = number ? len - 2 : len - 1;
+			FsOff		koff = fs_buf_alloc(buf, klen);
+
+			memcpy(buf->data + koff, key, klen);
+			tok = FS_AT(buf->data, FS_AT(buf->data, moff, FsTextModel)->tokens, FsTextToken) + shape_vid[sh];
+			tok->key = koff;
+			tok->len = klen;
+			tok->starts_word = !fs_is_space((unsigned char) key[0]);
+			tok->ends_word = true;
+			tok->shape_len = number ? (unsigned char) key[len - 2] : -1;
+		}
+	qsort(rare_terms, nrare_terms, sizeof(uint64), fs_uint64_cmp);
+	{
+		FsOff		off = fs_buf_alloc(buf, sizeof(uint64) * Max(nrare_terms, 1));
+
+		memcpy(buf->data + off, rare_terms, sizeof(uint64) * nrare_terms);
+		tm = FS_AT(buf->data, moff, FsTextModel);
+		tm->rare_terms = off;
+		tm->nrare_terms = nrare_terms;
+		off = fs_buf_alloc(buf, sizeof(int32) * 27 * 27);
+		tm = FS_AT(buf->data, moff, FsTextModel);
+		tm->letters = off;
+		/* cumulative per row: the letter after letter r (26: a word's edge) */
+		for (int r = 0; r < 27; r++)
+			for (int ch = 0, acc = 0; ch < 27; ch++)
+			{
+				acc += letters[r * 27 + ch];
+				FS_AT(buf->data, off, int32)[r * 27 + ch] = acc;
+			}
+	}
+	{
+		FsTextGroup *groups;
+
+		tm = FS_AT(buf->data, moff, FsTextModel);
+		groups = FS_AT(buf->data, tm->groups, FsTextGroup);
+		for (int g = 0; g <= ngroups; g++)
+		{
+			groups[g].rows = grows[g];
+			groups[g].null_share = grows[g] + gnulls[g] > 0 ?
+				(float4) gnulls[g] / (grows[g] + gnulls[g]) : 0;
+			memcpy(groups[g].len_q, group_lens + g * FS_TEXT_LEN_POINTS,
+				   sizeof(float4) * FS_TEXT_LEN_POINTS);
+		}
+		tm->nctx_cols = nctx_cols;
+		for (int j = 0; j < nctx_cols; j++)
+		{
+			tm->ctx_cols[j] = ctx_cols[j];
+			tm->ctx_nclass[j] = nclass[ctx_cols[j]];
+		}
+		tm->ngroups = ngroups;
+		tm->max_chars = (col->typid == VARCHAROID || col->typid == BPCHAROID) &&
+			col->typmod >= (int32) VARHDRSZ ? col->typmod - (int32) VARHDRSZ : -1;
+	}
+
+	/* contexts and their kept successors, in sorted order */
+	nctx = 0;
+	for (int i = 0; i < nng; i++)
+		if (i == 0 || fs_ngram_cmp(&(FsNgram) {ng[i].group, ng[i].order, ng[i].w1, ng[i].w2, 0, 0},
+								   &(FsNgram) {ng[i - 1].group, ng[i - 1].order, ng[i - 1].w1, ng[i - 1].w2, 0, 0}) != 0)
+			nctx++;
+	{
+		FsOff		coff = fs_buf_alloc(buf, sizeof(FsTextCtx) * Max(nctx, 1));
+		FsOff		soff = fs_buf_alloc(buf, sizeof(FsTextSucc) * Max(nkept, 1));
+		int			nslots = 16;
+		FsOff		sloff;
+		FsTextCtx  *ctx;
+		FsTextSucc *succ;
+		int32	   *slots;
+		int			ci = -1;
+		int			si = 0;
+
+		while (nslots < 2 * nctx)
+			nslots *= 2;
+		sloff = fs_buf_alloc(buf, sizeof(int32) * nslots);
+		tm = FS_AT(buf->data, moff, FsTextModel);
+		tm->ctx = coff;
+		tm->nctx = nctx;
+		tm->succ = soff;
+		tm->slots = sloff;
+		tm->nslots = nslots;
+		ctx = FS_AT(buf->data, coff, FsTextCtx);
+		succ = FS_AT(buf->data, soff, FsTextSucc);
+		slots = FS_AT(buf->data, sloff, int32);
+		for (int s = 0; s < nslots; s++)
+			slots[s] = -1;
+		for (int i = 0; i < nng; i++)
+		{
+			int			cnt = ng[i].count;
+
+			if (ci < 0 || ctx[ci].group != ng[i].group || ctx[ci].order != ng[i].order ||
+				ctx[ci].w1 != ng[i].w1 || ctx[ci].w2 != ng[i].w2)
+			{
+				uint32		h;
+
+				ci++;
+				ctx[ci].group = ng[i].group;
+				ctx[ci].order = ng[i].order;
+				ctx[ci].w1 = ng[i].w1;
+				ctx[ci].w2 = ng[i].w2;
+				ctx[ci].first = si;
+				h = fs_ctx_hash(ng[i].group, ng[i].order, ng[i].w1, ng[i].w2) & (nslots - 1);
+				while (slots[h] >= 0)
+					h = (h + 1) & (nslots - 1);
+				slots[h] = ci;
+			}
+			ctx[ci].total += Abs(cnt);
+			ctx[ci].types++;
+			if (cnt > 0)
+			{
+				succ[si].tok = ng[i].next;
+				succ[si].cum = (ctx[ci].nsucc > 0 ? succ[si - 1].cum : 0) + cnt;
+				ctx[ci].nsucc++;
+				si++;
+			}
+		}
+	}
+
+	pfree(df);
+	pfree(last_row);
+	pfree(seq);
+	pfree(seq_start);
+	pfree(rows_of);
+	pfree(order);
+	pfree(vid);
+	pfree(group_of);
+	pfree(grows);
+	pfree(gnulls);
+	pfree(ng);
+	pfree(text_count);
+	pfree(rare);
+	pfree(rare_terms);
+	pfree(shape_of);
+	pfree(shape_vid);
+	pfree(lens);
+	pfree(group_lens);
+	return moff;
+}
+
+/* ----------------------------------------------------------------
+ * Generation
+ * ---------------------------------------------------------------- */
+
+/* The context of group, order and history, or NULL. */
+static const FsTextCtx *
+fs_text_ctx(const FsModel *m, const FsTextModel *tm, int32 group, int32 order,
+			int32 w1, int32 w2)
+{
+	const int32 *slots = FS_AT(m, tm->slots, int32);
+	const FsTextCtx *ctx = FS_AT(m, tm->ctx, FsTextCtx);
+	uint32		h = fs_ctx_hash(group, order, w1, w2) & (tm->nslots - 1);
+
+	while (slots[h] >= 0)
+	{
+		const FsTextCtx *x = &ctx[slots[h]];
+
+		if (x->group == group && x->order == order && x->w1 == w1 && x->w2 == w2)
+			return x;
+		h = (h + 1) & (tm->nslots - 1);
+	}
+	return NULL;
+}
+
+/* A successor of ctx drawn by its counts. */
+static int32
+fs_text_pick(const FsModel *m, const FsTextModel *tm, const FsTextCtx *ctx,
+			 pg_prng_state *rng)
+{
+	const FsTextSucc *s = FS_AT(m, tm->succ, FsTextSucc) + ctx->first;
+	int32		u = (int32) pg_prng_uint64_range(rng, 0, s[ctx->nsucc - 1].cum - 1);
+	int			lo = 0,
+				hi = ctx->nsucc - 1;
+
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (s[mid].cum <= u)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return s[lo].tok;
+}
+
+/*
+ * The next token after w1 w2 in group g: Witten-Bell back-off, drawn as the
+ * mixture it is (at each order, a successor seen after the context with
+ * probability kept / (total + types), else the next lower order), trigram,
+ * bigram and unigram of the group, then the unigrams of all rows.
+ */
+static int32
+fs_text_next(const FsModel *m, const FsTextModel *tm, int32 g, int32 w1,
+			 int32 w2, pg_prng_state *rng)
+{
+	int32		levels[4][4] = {
+		{g, 3, w1, w2}, {g, 2, -1, w2}, {g, 1, -1, -1}, {tm->ngroups, 1, -1, -1}
+	};
+	const FsTextCtx *last = NULL;
+
+	for (int l = 0; l < 4; l++)
+	{
+		const FsTextCtx *ctx;
+
+		if (l == 3 && g == tm->ngroups)
+			break;
+		ctx = fs_text_ctx(m, tm, levels[l][0], levels[l][1], levels[l][2], levels[l][3]);
+		if (ctx == NULL || ctx->nsucc == 0)
+			continue;
+		last = ctx;
+		if (fs_rand01(rng) * (ctx->total + ctx->types) <
+			FS_AT(m, tm->succ, FsTextSucc)[ctx->first + ctx->nsucc - 1].cum)
+			return fs_text_pick(m, tm, ctx, rng);
+	}
+	/* the lowest order reached takes the rest of the mass */
+	return last != NULL ? fs_text_pick(m, tm, last, rng) : FS_TEXT_END;
+}
+
+/* Whether hash is one of the n ascending hashes at rare. */
+static bool
+fs_text_is_rare(const uint64 *rare, int n, uint64 hash)
+{
+	int			lo = 0,
+				hi = n;
+
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (rare[mid] < hash)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && rare[lo] == hash;
+}
+
+/* A letter after letter prev by the letter bigrams of the rare words. */
+static int
+fs_text_letter(const int32 *cum, int prev, pg_prng_state *rng)
+{
+	const int32 *row = cum + prev * 27;
+	int32		u;
+	int			ch = 0;
+
+	/* a letter, never the edge (26): the length is the shape's */
+	if (row[25] == 0)
+		row = cum + 26 * 27;
+	if (row[25] == 0)
+		return (int) pg_prng_uint64_range(rng, 0, 25);
+	u = (int32) pg_prng_uint64_range(rng, 0, row[25] - 1);
+	while (row[ch] <= u)
+		ch++;
+	return ch;
+}
+
+/*
+ * Append token tok to out: its bytes, or for a shape a fresh word of that
+ * shape that is no rare term of the fitted rows (a number: the first digit,
+ * then random digits; a word: letters from the letter bigrams in the
+ * pattern's case).  False, with out unchanged, if no such word was found.
+ */
+static bool
+fs_text_emit(const FsModel *m, const FsTextModel *tm, const FsTextToken *tok,
+			 StringInfo out, pg_prng_state *rng)
+{
+	const char *key = (const char *) m + tok->key;
+	const int32 *cum = FS_AT(m, tm->letters, int32);
+	int			start = out->len;
+	int			ws = 0;
+
+	if (tok->shape_len == 0)
+	{
+		appendBinaryStringInfo(out, key, tok->len);
+		return true;
+	}
+	while (ws < tok->len && fs_is_space((unsigned char) key[ws]))
+		ws++;
+	for (int attempt = 0; attempt < FS_TEXT_FRESH_RETRIES; attempt++)
+	{
+		out->len = start;
+		out->data[start] = '\0';
+		appendBinaryStringInfo(out, key, ws);
+		if (tok->shape_len > 0)
+		{
+			appendStringInfoChar(out, key[ws]);
+			for (int i = 1; i < tok->shape_len; i++)
+				appendStringInfoChar(out, (char) ('0' + pg_prng_uint64_range(rng, 0, 9)));
+		}
+		else
+		{
+			int			prev = 26;
+
+			for (int i = ws; i < tok->len; i++)
+			{
+				char		p = key[i];
+
+				if (p == 'a' || p == 'A')
+				{
+					prev = fs_text_letter(cum, prev, rng);
+					appendStringInfoChar(out, (char) ((p == 'a' ? 'a' : 'A') + prev));
+				}
+				else if (p == '9')
+					appendStringInfoChar(out, (char) ('0' + pg_prng_uint64_range(rng, 0, 9)));
+				else
+					appendStringInfoChar(out, p);
+			}
+		}
+		if (!fs_text_is_rare(FS_AT(m, tm->rare_terms, uint64), tm->nrare_terms,
+							 fs_text_term_hash(out->data + start + ws,
+											   out->len - start - ws)))
+			return true;
+	}
+	out->len = start;
+	out->data[start] = '\0';
+	return false;
+}
+
+/*
+ * Draw the value of free-text column c for a row whose other columns have
+ * classes cls (one row of FS_CLASS_STRIDE(ncols)); false if NULL (never with
+ * impute, unless the column was NULL in every fitted row).
+ */
+bool
+fs_text_draw(FsSource *src, const FsModel *m, int c, const int32 *cls,
+			 bool impute, pg_prng_state *rng, Datum *value)
+{
+	const FsModelColumn *mc = FS_AT(m, m->cols, FsModelColumn) + c;
+	const FsTextModel *tm = FS_AT(m, mc->classes, FsTextModel);
+	const FsTextGroup *groups = FS_AT(m, tm->groups, FsTextGroup);
+	const FsTextToken *tokens = FS_AT(m, tm->tokens, FsTextToken);
+	int32		g = 0;
+	StringInfoData out;
+
+	for (int j = 0; j < tm->nctx_cols && g >= 0; j++)
+	{
+		int32		x = cls[tm->ctx_cols[j]];
+
+		g = x >= 0 && x < tm->ctx_nclass[j] ? g * tm->ctx_nclass[j] + x : -1;
+	}
+	/* without context columns, every n-gram is counted under all rows */
+	if (tm->nctx_cols == 0)
+		g = tm->ngroups;
+	/* a group too small to learn from (or never seen): all rows */
+	if (g < 0 || groups[g].rows < FS_TEXT_MIN_GROUP_ROWS)
+		g = tm->ngroups;
+	if (groups[tm->ngroups].rows == 0 ||
+		(!impute && fs_rand01(rng) < groups[g].null_share))
+		return false;
+
+	initStringInfo(&out);
+	for (int attempt = 0;; attempt++)
+	{
+		int32		w1 = FS_TEXT_BOS,
+					w2 = FS_TEXT_BOS;
+		int			chars = 0;
+		double		u = fs_rand01(rng) * (FS_TEXT_LEN_POINTS - 1);
+		int			j = Min((int) u, FS_TEXT_LEN_POINTS - 2);
+		/* the length this text is generated towards */
+		double		target = groups[g].len_q[j] +
+			(u - j) * (groups[g].len_q[j + 1] - groups[g].len_q[j]);
+
+		resetStringInfo(&out);
+		for (int ntok = 0; ntok < FS_TEXT_MAX_TOKENS && out.len < target; ntok++)
+		{
+			int32		t = FS_TEXT_END;
+			const FsTextToken *tok = NULL;
+
+			for (int tries = 0; tries < FS_TEXT_TOKEN_RETRIES; tries++)
+			{
+				t = fs_text_next(m, tm, g, w1, w2, rng);
+				tok = t == FS_TEXT_END ? NULL : &tokens[t];
+				/* not ending before the length, unless nothing else comes */
+				if (t == FS_TEXT_END && tries + 1 < FS_TEXT_TOKEN_RETRIES)
+					continue;
+				/* never glue a word onto the word before it: a new term */
+				if (tok != NULL && tok->starts_word && w2 >= FS_TEXT_FIRST_TOKEN &&
+					tokens[w2].ends_word)
+				{
+					t = FS_TEXT_END;
+					continue;
+				}
+				break;
+			}
+			if (t == FS_TEXT_END)
+				break;
+			if (tm->max_chars >= 0)
+			{
+				int			add = pg_mbstrlen_with_len((const char *) m + tok->key, tok->len) +
+					Max(tok->shape_len - 1, 0);
+
+				if (chars + add > tm->max_chars)
+					break;
+				chars += add;
+			}
+			if (!fs_text_emit(m, tm, tok, &out, rng))
+				continue;
+			w1 = w2;
+			w2 = t;
+		}
+		if (!fs_text_is_rare(FS_AT(m, tm->rare, uint64), tm->nrare,
+							 fs_text_hash(out.data, out.len)))
+			break;
+		if (attempt >= FS_TEXT_RETRIES)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("could not draw a text for column \"%s\" unlike the rare texts of relation %s in %d draws",
+							src->cols[c].name, src->relname, FS_TEXT_RETRIES + 1),
+					 errhint("The column's texts are too few or too short to recombine; leave it out of free_text, or lower fairsynth.rare_threshold if the data is not personal.")));
+		CHECK_FOR_INTERRUPTS();
+	}
+	*value = fs_key_to_datum(out.data, out.len, &src->cols[c]);
+	return true;
+}
