@@ -100,7 +100,7 @@ fs_parse_mode(FunctionCallInfo fcinfo, int argno)
  * Map every attribute of the output descriptor to a source column; in the
  * named form the column definition list must match the relation.
  */
-static int *
+int *
 fs_output_map(FsSource *src, TupleDesc outdesc, bool named)
 {
 	int		   *map = palloc(sizeof(int) * Max(outdesc->natts, 1));
@@ -180,7 +180,7 @@ fs_cpu_seconds(void)
  * function of the rows, which the fingerprint covers, so the key can be made
  * (without fingerprint) before the read.
  */
-static void
+void
 fs_model_key(FsSource *src, FsModelKey *key)
 {
 	StringInfoData shape;
@@ -208,7 +208,7 @@ fs_model_key(FsSource *src, FsModelKey *key)
  * columns are keys, numeric scales and timestamp units (the same as a read
  * with the sample would find: the model's rows are these rows).
  */
-static void
+void
 fs_adopt_model_columns(FsSource *src, const FsModel *m)
 {
 	for (int c = 0; c < src->ncols; c++)

@@ -158,6 +158,7 @@ extern void fs_error_missing_columns(FsSource *src, char **names, int n,
 extern Oid	fs_relation_of_row_type(FunctionCallInfo fcinfo);
 extern void fs_require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 extern FsType fs_type_of(Oid typid, const char *colname);
+extern int *fs_output_map(FsSource *src, TupleDesc outdesc, bool named);
 extern bool fs_type_supported(Oid typid);
 
 /* Value conversion (value.c). */
@@ -422,6 +423,10 @@ extern bool fs_cache_expects(const FsModelKey *key);
 extern void fs_cache_bet(const FsModelKey *key, bool won);
 extern void fs_cache_store(const FsModelKey *key, const FsModel *model);
 
+/* The cache key of src's model, and a kept model's columns (balance.c). */
+extern void fs_model_key(FsSource *src, FsModelKey *key);
+extern void fs_adopt_model_columns(FsSource *src, const FsModel *m);
+
 /* The same models in shared memory, for every session (store.c). */
 extern int	fairsynth_model_store_size;
 extern void fs_store_init(void);
@@ -437,6 +442,8 @@ typedef struct FsPlan
 	int64		total;
 	int			unseen;			/* combinations absent from the source */
 	bool		additive;		/* rows to append to the source */
+	int64	   *whole_counts;	/* one part of a plan (sample.c): the whole
+								 * plan's counts; NULL: counts */
 } FsPlan;
 
 extern FsPlan *fs_plan_make(FsSource *src, bool additive, int64 num_rows,

@@ -389,7 +389,8 @@ fs_parity_prepare(FsSource *src, const FsModel *m, const FsPlan *plan)
 		if (plan->additive)
 		{
 			for (int y = 0; y < par->ny; y++)
-				added += plan->counts[f * par->ny + y];
+				added += (plan->whole_counts ? plan->whole_counts :
+						  plan->counts)[f * par->ny + y];
 			par->boost[f] = added > 0 ? (n0[f] + n1[f]) / added : 0;
 		}
 	}
