@@ -31,8 +31,5 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
 # the regression outputs
 installcheck: export PGOPTIONS += -c fairsynth.progress_interval=0
 
-# Every object depends on the shared header.
-$(OBJS): src/fairsynth.h src/progress.h
-
-# The quality wing (src/quality*.c) shares its own header too.
-$(filter src/quality%.o,$(OBJS)): src/quality.h
+# Every object depends on every header (few, small, and often shared).
+$(OBJS): $(wildcard src/*.h)
