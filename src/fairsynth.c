@@ -51,5 +51,6 @@ _PG_init(void)
 							&fairsynth_max_sample_rows, 100000, 100, 10000000,
 							PGC_SUSET, 0, NULL, NULL, NULL);
 	fs_store_init();
+	fs_asan_init();
 	MarkGUCPrefixReserved("fairsynth");
 }
