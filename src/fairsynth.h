@@ -32,6 +32,9 @@ extern int	fairsynth_sample_rows;
 extern int	fairsynth_max_sample_rows;
 extern void fs_check_settings(void);
 
+/* sanitizer build support (asan.c; empty unless built with make ASAN=1) */
+extern void fs_asan_init(void);
+
 /* How a column takes part in the model. */
 typedef enum FsKind
 {
