@@ -27,6 +27,7 @@
 #include "utils/varlena.h"
 
 #include "fairsynth.h"
+#include "model.h"
 #include "progress.h"
 #include "text.h"
 
@@ -308,7 +309,7 @@ fs_run(FunctionCallInfo fcinfo, FsRequest *req)
 			(errmsg("fairsynth: read " INT64_FORMAT " rows%s in %.3f s, %s %d rows in %.3f s, model %u bytes (CPU time)",
 					src.nrows, !expected ? "" : cached ? " without a sample" : " twice (no kept model matched them)",
 					tscan - t0, cached ? "reused the model of" : "fitted on",
-					model->nguard, t1 - tscan, model->size)));
+					model->nfitted, t1 - tscan, model->size)));
 
 	fs_progress_phase(FS_PHASE_GENERATE, plan->total);
 	fs_generate(&src, model, plan, req->impute, rsinfo->setDesc, outmap,

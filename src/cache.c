@@ -33,6 +33,7 @@
 #include "utils/memutils.h"
 
 #include "fairsynth.h"
+#include "model.h"
 
 #define FS_CACHE_ENTRIES 4
 

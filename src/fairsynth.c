@@ -117,5 +117,6 @@ _PG_init(void)
 							PGC_SUSET, 0);
 	fs_store_init();
 	fs_progress_init();
+	fs_asan_init();
 	MarkGUCPrefixReserved("fairsynth");
 }

@@ -19,7 +19,7 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
-#include "fairsynth.h"
+#include "model.h"
 #include "progress.h"
 #include "text.h"
 
@@ -326,120 +326,8 @@ fs_check_imputable(FsSource *src, const FsModel *m)
 	}
 }
 
-/*
- * Outcome parity (model.c, fs_fit_parity): how the outcome of a row is
- * decided after its other columns.
- */
-typedef struct FsParity
-{
-	int			col;			/* the outcome column */
-	int			ny;				/* its values (2) */
-	double	   *rate;			/* per facet: the source's share of code 1 */
-	double	   *boost;			/* per facet, additive mode: source rows per
-								 * added row (the added rows must move the
-								 * union, not only themselves) */
-	const float4 *q;			/* per facet and leaf: mapped probability */
-} FsParity;
-
 /* Tries to find a row whose drawn outcome is the planned one. */
 #define FS_PARITY_TRIES 64
-
-static FsParity *
-fs_parity_prepare(FsSource *src, const FsModel *m, const FsPlan *plan)
-{
-	FsParity   *par;
-	double	   *n0,
-			   *n1;
-	double		t0 = 0,
-				t1 = 0;
-	int32	   *codes = palloc(sizeof(int32) * Max(src->nbalance, 1));
-
-	if (m->parity_col < 0)
-		return NULL;
-	par = palloc0(sizeof(FsParity));
-	par->col = m->parity_col;
-	par->ny = fs_dict_size(src->cols[par->col].dict);
-	par->rate = palloc0(sizeof(double) * m->nfacet);
-	par->boost = palloc0(sizeof(double) * m->nfacet);
-	par->q = FS_AT(m, m->parity_q, float4);
-	n0 = palloc0(sizeof(double) * m->nfacet);
-	n1 = palloc0(sizeof(double) * m->nfacet);
-	for (int i = 0; i < src->ncombos; i++)
-	{
-		int			combo = fs_combo_encode(src, &src->combo_codes[i * src->nbalance]);
-
-		if (combo < 0)
-			continue;
-		if (combo % par->ny == 1)
-			n1[combo / par->ny] += src->combo_counts[i];
-		else
-			n0[combo / par->ny] += src->combo_counts[i];
-	}
-	for (int f = 0; f < m->nfacet; f++)
-	{
-		t0 += n0[f];
-		t1 += n1[f];
-	}
-	for (int f = 0; f < m->nfacet; f++)
-	{
-		double		added = 0;
-
-		par->rate[f] = n0[f] + n1[f] > 0 ? n1[f] / (n0[f] + n1[f]) :
-			(t0 + t1 > 0 ? t1 / (t0 + t1) : 0.5);
-		if (plan->additive)
-		{
-			for (int y = 0; y < par->ny; y++)
-				added += (plan->whole_counts ? plan->whole_counts :
-						  plan->counts)[f * par->ny + y];
-			par->boost[f] = added > 0 ? (n0[f] + n1[f]) / added : 0;
-		}
-	}
-	pfree(n0);
-	pfree(n1);
-	pfree(codes);
-	return par;
-}
-
-/*
- * Before the other columns of row (combination combo) are drawn: its
- * outcome as the facet's source rows have it, so the columns follow the
- * facet's own mix.
- */
-static inline void
-fs_parity_begin(const FsParity *par, int32 *row, int stride, int combo,
-				pg_prng_state *rng)
-{
-	int			f = combo / par->ny;
-	int			y = fs_rand01(rng) < par->rate[f] ? 1 : 0;
-
-	row[par->col] = y;
-	row[stride - 1] = f * par->ny + y;
-}
-
-/*
- * After they are drawn: whether the outcome drawn from the row's mapped
- * probability is the planned one (combo's); the row is restored to combo.
- */
-static inline bool
-fs_parity_accept(const FsParity *par, const FsModel *m, int32 *row, int stride,
-				 int combo, pg_prng_state *rng)
-{
-	int			f = combo / par->ny;
-	int			leaf = fs_tree_leaf((const char *) m, &m->parity_tree, row);
-	double		q = par->q[(Size) f * m->parity_tree.nnodes + leaf];
-	int			y;
-
-	if (par->boost[f] > 0)
-	{
-		double		p = fs_tree_leaf_share((const char *) m, &m->parity_tree, leaf, 1);
-
-		q = Min(Max(q + par->boost[f] * (q - p), 0), 1);
-	}
-	y = fs_rand01(rng) < q ? 1 : 0;
-	row[par->col] = combo % par->ny;
-	row[stride - 1] = combo;
-	return y == combo % par->ny;
-}
 
 /*
  * Generate plan->total rows into store, with outdesc's attribute i taken from
@@ -480,7 +368,7 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 	double	   *sig = palloc(sizeof(double) * ncols);
 	int			nmodelled = 0;	/* columns drawn after the balance columns */
 	FsChecks   *checks = fs_checks_prepare(src);
-	FsParity   *parity = impute ? NULL : fs_parity_prepare(src, m, plan);
+	FsParity   *parity = impute ? NULL : fs_model_parity_prepare(src, m, plan);
 
 	if (impute)
 		fs_check_imputable(src, m);
@@ -555,7 +443,7 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 		/* every other column in generation order, for the whole batch */
 		if (parity)
 			for (int i = 0; i < n; i++)
-				fs_parity_begin(parity, &classes[i * stride], stride,
+				fs_model_parity_begin(parity, &classes[i * stride], stride,
 								dealt[i].combo, rng);
 		for (int j = src->nbalance; j < ncols && order[j] >= 0; j++)
 			fs_model_draw_classes(m, order[j], classes, n, impute, rng);
@@ -564,21 +452,21 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 		{
 			int32	   *row = &classes[i * stride];
 			int			combo = dealt[i].combo;
-			bool		ok = fs_parity_accept(parity, m, row, stride, combo, rng);
+			bool		ok = fs_model_parity_accept(parity, m, row, stride, combo, rng);
 
 			for (int tries = 0; !ok; tries++)
 			{
 				if (tries < FS_PARITY_TRIES)
-					fs_parity_begin(parity, row, stride, combo, rng);
+					fs_model_parity_begin(parity, row, stride, combo, rng);
 				for (int j = src->nbalance; j < ncols && order[j] >= 0; j++)
 					fs_model_draw_classes(m, order[j], row, 1, impute, rng);
 				/* out of tries: the row as its combination has it */
 				ok = tries >= FS_PARITY_TRIES ||
-					fs_parity_accept(parity, m, row, stride, combo, rng);
+					fs_model_parity_accept(parity, m, row, stride, combo, rng);
 			}
 		}
 		/* parity: the outcome's consequences follow the outcome decided */
-		for (int j = parity ? m->parity_from : ncols; j < ncols && order[j] >= 0; j++)
+		for (int j = parity ? fs_model_parity_from(m) : ncols; j < ncols && order[j] >= 0; j++)
 			fs_model_draw_classes(m, order[j], classes, n, impute, rng);
 
 		oldctx = MemoryContextSwitchTo(rowctx);

@@ -22,6 +22,7 @@
 #include "utils/memutils.h"
 
 #include "fairsynth.h"
+#include "model.h"
 #include "progress.h"
 
 PG_FUNCTION_INFO_V1(fairsynth_impute_typed);

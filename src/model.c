@@ -17,7 +17,8 @@
 
 #include "miscadmin.h"
 
-#include "fairsynth.h"
+#include "model.h"
+#include "tree.h"
 #include "text.h"
 
 /*
@@ -81,30 +82,6 @@
 #define FS_IMPUTE_MIN_LEAF 8
 #define FS_IMPUTE_SMOOTHING 1.0
 #define FS_IMPUTE_MAX_DEPTH 24
-
-/* Reserve size bytes (8-aligned, zeroed) in buf; returns their offset. */
-FsOff
-fs_buf_alloc(FsBuf *buf, Size size)
-{
-	Size		off = MAXALIGN(buf->len);
-
-	size = MAXALIGN(Max(size, 1));
-	if (off + size > buf->cap)
-	{
-		Size		newcap = Max(buf->cap * 2, off + size);
-
-		buf->data = repalloc_huge(buf->data, newcap);
-		buf->cap = newcap;
-	}
-	if (off + size > PG_UINT32_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("fairsynth model would exceed 4 GB"),
-				 errhint("Lower fairsynth.sample_rows.")));
-	memset(buf->data + off, 0, size);
-	buf->len = off + size;
-	return (FsOff) off;
-}
 
 /* Order doubles ascending. */
 static int
@@ -979,6 +956,125 @@ fs_fit_parity(FsBuf *buf, FsSource *src, const int32 *cls, const int32 *nclass,
 }
 
 /*
+ * Outcome parity at generation (fs_fit_parity above): how the outcome of a
+ * row is decided after its other columns.
+ */
+struct FsParity
+{
+	int			col;			/* the outcome column */
+	int			ny;				/* its values (2) */
+	double	   *rate;			/* per facet: the source's share of code 1 */
+	double	   *boost;			/* per facet, additive mode: source rows per
+								 * added row (the added rows must move the
+								 * union, not only themselves) */
+	const float4 *q;			/* per facet and leaf: mapped probability */
+};
+
+FsParity *
+fs_model_parity_prepare(FsSource *src, const FsModel *m, const FsPlan *plan)
+{
+	FsParity   *par;
+	double	   *n0,
+			   *n1;
+	double		t0 = 0,
+				t1 = 0;
+	int32	   *codes = palloc(sizeof(int32) * Max(src->nbalance, 1));
+
+	if (m->parity_col < 0)
+		return NULL;
+	par = palloc0(sizeof(FsParity));
+	par->col = m->parity_col;
+	par->ny = fs_dict_size(src->cols[par->col].dict);
+	par->rate = palloc0(sizeof(double) * m->nfacet);
+	par->boost = palloc0(sizeof(double) * m->nfacet);
+	par->q = FS_AT(m, m->parity_q, float4);
+	n0 = palloc0(sizeof(double) * m->nfacet);
+	n1 = palloc0(sizeof(double) * m->nfacet);
+	for (int i = 0; i < src->ncombos; i++)
+	{
+		int			combo = fs_combo_encode(src, &src->combo_codes[i * src->nbalance]);
+
+		if (combo < 0)
+			continue;
+		if (combo % par->ny == 1)
+			n1[combo / par->ny] += src->combo_counts[i];
+		else
+			n0[combo / par->ny] += src->combo_counts[i];
+	}
+	for (int f = 0; f < m->nfacet; f++)
+	{
+		t0 += n0[f];
+		t1 += n1[f];
+	}
+	for (int f = 0; f < m->nfacet; f++)
+	{
+		double		added = 0;
+
+		par->rate[f] = n0[f] + n1[f] > 0 ? n1[f] / (n0[f] + n1[f]) :
+			(t0 + t1 > 0 ? t1 / (t0 + t1) : 0.5);
+		if (plan->additive)
+		{
+			for (int y = 0; y < par->ny; y++)
+				added += (plan->whole_counts ? plan->whole_counts :
+						  plan->counts)[f * par->ny + y];
+			par->boost[f] = added > 0 ? (n0[f] + n1[f]) / added : 0;
+		}
+	}
+	pfree(n0);
+	pfree(n1);
+	pfree(codes);
+	return par;
+}
+
+/*
+ * Before the other columns of row (combination combo) are drawn: its
+ * outcome as the facet's source rows have it, so the columns follow the
+ * facet's own mix.
+ */
+void
+fs_model_parity_begin(const FsParity *par, int32 *row, int stride, int combo,
+				pg_prng_state *rng)
+{
+	int			f = combo / par->ny;
+	int			y = fs_rand01(rng) < par->rate[f] ? 1 : 0;
+
+	row[par->col] = y;
+	row[stride - 1] = f * par->ny + y;
+}
+
+/*
+ * After they are drawn: whether the outcome drawn from the row's mapped
+ * probability is the planned one (combo's); the row is restored to combo.
+ */
+bool
+fs_model_parity_accept(const FsParity *par, const FsModel *m, int32 *row, int stride,
+				 int combo, pg_prng_state *rng)
+{
+	int			f = combo / par->ny;
+	int			leaf = fs_tree_leaf((const char *) m, &m->parity_tree, row);
+	double		q = par->q[(Size) f * m->parity_tree.nnodes + leaf];
+	int			y;
+
+	if (par->boost[f] > 0)
+	{
+		double		p = fs_tree_leaf_share((const char *) m, &m->parity_tree, leaf, 1);
+
+		q = Min(Max(q + par->boost[f] * (q - p), 0), 1);
+	}
+	y = fs_rand01(rng) < q ? 1 : 0;
+	row[par->col] = combo % par->ny;
+	row[stride - 1] = combo;
+	return y == combo % par->ny;
+}
+
+/* Position in the generation order from which columns follow the outcome. */
+int
+fs_model_parity_from(const FsModel *m)
+{
+	return m->parity_col >= 0 ? m->parity_from : m->ncols;
+}
+
+/*
  * Fit the synthesizer to the sample of src.  Normally every non-balance
  * column gets a tree on the columns before it; for imputation (impute not
  * NULL) each column with impute[c] gets a tree on every other column, fitted
@@ -1008,9 +1104,7 @@ fs_model_fit(FsSource *src, const bool *impute)
 	FsOff		order_off;
 	FsModel    *m;
 
-	buf.cap = 8192;
-	buf.len = 0;
-	buf.data = palloc(buf.cap);
+	fs_buf_init(&buf, 8192);
 	moff = fs_buf_alloc(&buf, sizeof(FsModel));
 	if (moff != 0)
 		elog(ERROR, "fairsynth model header must start the block");
@@ -1170,6 +1264,7 @@ fs_model_fit(FsSource *src, const bool *impute)
 	m->ncols = ncols;
 	m->nbalance = src->nbalance;
 	m->ncombos = ncombos;
+	m->nfitted = src->nsample;
 	m->smoothing = smoothing;
 	memcpy(FS_AT(buf.data, m->order, int32), order, sizeof(int32) * norder);
 	for (int j = norder; j < ncols; j++)

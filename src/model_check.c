@@ -15,6 +15,8 @@
 #include "postgres.h"
 
 #include "fairsynth.h"
+#include "model.h"
+#include "tree.h"
 #include "serial.h"
 #include "text.h"
 

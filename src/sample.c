@@ -32,6 +32,8 @@
 #include "utils/memutils.h"
 
 #include "fairsynth.h"
+#include "model.h"
+#include "tree.h"
 #include "progress.h"
 #include "serial.h"
 #include "text.h"

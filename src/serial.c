@@ -42,6 +42,8 @@
 #include "utils/typcache.h"
 
 #include "fairsynth.h"
+#include "model.h"
+#include "tree.h"
 #include "serial.h"
 #include "text.h"
 
@@ -61,8 +63,25 @@ typedef struct FsValueHeader
 	uint32		length;			/* of the whole value, header included */
 	uint32		model_magic;	/* FS_MODEL_MAGIC of the block */
 	int32		encoding;		/* server encoding of text keys */
-	uint32		reserved;
+	uint32		layout;			/* fs_block_layout(): the block's struct sizes */
 } FsValueHeader;
+
+/*
+ * A hash of the sizes of every struct inside a model block: a layout change
+ * that forgot to bump FS_MODEL_MAGIC is still caught.
+ */
+static uint32
+fs_block_layout(void)
+{
+	uint32		sizes[] = {
+		sizeof(FsModel), sizeof(FsModelColumn), sizeof(FsTree), sizeof(FsNode),
+		sizeof(FsCategory), sizeof(FsBin), sizeof(FsDraw), sizeof(FsAlias),
+		sizeof(FsStart), sizeof(FsRule), sizeof(FsTextModel), sizeof(FsTextToken),
+		sizeof(FsTextCtx), sizeof(FsTextSucc), sizeof(FsTextGroup)
+	};
+
+	return (uint32) fs_hash_bytes(sizes, sizeof(sizes), 0);
+}
 
 /* A bounds-checked reader over the bytes after the header. */
 typedef struct FsReader
@@ -280,6 +299,7 @@ fs_value_write(FsSource *src, const FsModel *m, bool impute)
 	hdr.length = s.len;
 	hdr.model_magic = FS_MODEL_MAGIC;
 	hdr.encoding = GetDatabaseEncoding();
+	hdr.layout = fs_block_layout();
 	INIT_CRC32C(hdr.crc);
 	COMP_CRC32C(hdr.crc, s.data + sizeof(hdr), s.len - sizeof(hdr));
 	FIN_CRC32C(hdr.crc);
@@ -379,7 +399,8 @@ fs_value_open(bytea *value)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("fairsynth model was made on a machine of another byte order"),
 				 errhint("Fit the model again on this machine with fairsynth_fit().")));
-	if (hdr.version != FS_VALUE_VERSION || hdr.model_magic != FS_MODEL_MAGIC)
+	if (hdr.version != FS_VALUE_VERSION || hdr.model_magic != FS_MODEL_MAGIC ||
+		hdr.layout != fs_block_layout())
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("fairsynth model has format version %u (model block 0x%08x); this fairsynth reads version %u (model block 0x%08x)",

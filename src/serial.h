@@ -14,6 +14,7 @@
 #define FAIRSYNTH_SERIAL_H
 
 #include "fairsynth.h"
+#include "model.h"
 
 /* The first bytes of a model value: "FSMV". */
 #define FS_VALUE_MAGIC 0x564D5346

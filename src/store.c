@@ -44,6 +44,7 @@
 #include "utils/timestamp.h"
 
 #include "fairsynth.h"
+#include "model.h"
 
 /* Models the store can hold, whatever their sizes. */
 #define FS_STORE_ENTRIES 64

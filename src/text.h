@@ -12,7 +12,7 @@
 #ifndef FAIRSYNTH_TEXT_H
 #define FAIRSYNTH_TEXT_H
 
-#include "fairsynth.h"
+#include "model.h"
 
 /* Context columns a text is conditioned on, at most. */
 #define FS_TEXT_MAX_CTX 3

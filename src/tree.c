@@ -21,7 +21,7 @@
 
 #include "miscadmin.h"
 
-#include "fairsynth.h"
+#include "tree.h"
 
 
 /* Rows walked down a tree together. */
