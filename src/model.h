@@ -18,7 +18,7 @@
  *
  * The block (block.h), from offset 0:
  *
- *   FsModel                 header: magic "FSM5", size, counts, offsets
+ *   FsModel                 header: magic "FSM6", size, counts, offsets
  *   FsModelColumn[ncols]    per column: kind, classes, its FsTree
  *   int32[ncols]            generation order (-1 past the modelled columns)
  *   per column              FsCategory[] + value bytes, or FsBin[];
@@ -128,7 +128,7 @@ fs_guard_key(const double *sig, int ncols)
 #define FS_GROUP_COL(ncols) (ncols)
 #define FS_CLASS_STRIDE(ncols) ((ncols) + 1)
 
-#define FS_MODEL_MAGIC 0x46534D35	/* "FSM5" */
+#define FS_MODEL_MAGIC 0x46534D36	/* "FSM6" */
 
 /* Where the walks of one balance combination start in a tree. */
 typedef struct FsStart
