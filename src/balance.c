@@ -27,6 +27,7 @@
 #include "utils/varlena.h"
 
 #include "fairsynth.h"
+#include "args.h"
 #include "model.h"
 #include "progress.h"
 #include "text.h"
@@ -51,51 +52,6 @@ typedef struct FsRequest
 	ArrayType  *free_text;		/* free-text columns, NULL: detected */
 	bool		named;			/* output follows a column definition list */
 } FsRequest;
-
-/* Error out if argument argno is NULL. */
-void
-fs_require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be NULL", name)));
-}
-
-/* The relation whose row type is the type of argument 0 (a typed NULL). */
-Oid
-fs_relation_of_row_type(FunctionCallInfo fcinfo)
-{
-	Oid			typid = get_fn_expr_argtype(fcinfo->flinfo, 0);
-	Oid			relid = OidIsValid(typid) ? get_typ_typrelid(typid) : InvalidOid;
-
-	if (!OidIsValid(relid) || get_rel_relkind(relid) == RELKIND_COMPOSITE_TYPE)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("relation argument has type %s, which is not the row type of a table or view",
-						OidIsValid(typid) ? format_type_be(typid) : "unknown"),
-				 errhint("Pass a NULL cast to the relation's row type, e.g. NULL::patients.")));
-	return relid;
-}
-
-/* Parse the mode argument. */
-static bool
-fs_parse_mode(FunctionCallInfo fcinfo, int argno)
-{
-	char	   *mode;
-
-	fs_require_arg(fcinfo, argno, "mode");
-	mode = text_to_cstring(PG_GETARG_TEXT_PP(argno));
-	if (strcmp(mode, "full") == 0)
-		return false;
-	if (strcmp(mode, "additive") == 0)
-		return true;
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("mode must be 'full' or 'additive', not '%s'", mode),
-			 errhint("'full' returns a whole balanced table; 'additive' returns only the rows to append to the source.")));
-	return false;
-}
 
 /*
  * Map every attribute of the output descriptor to a source column; in the
@@ -351,7 +307,7 @@ fairsynth_balance_typed(PG_FUNCTION_ARGS)
 {
 	FsRequest	req = {0};
 
-	req.relid = fs_relation_of_row_type(fcinfo);
+	req.relid = fs_relation_of_arg(fcinfo, 0);
 	fs_balance_args(fcinfo, &req);
 	return fs_run(fcinfo, &req);
 }
@@ -377,7 +333,7 @@ fairsynth_synthesize_typed(PG_FUNCTION_ARGS)
 {
 	FsRequest	req = {0};
 
-	req.relid = fs_relation_of_row_type(fcinfo);
+	req.relid = fs_relation_of_arg(fcinfo, 0);
 	req.num_rows_given = !PG_ARGISNULL(1);
 	req.num_rows = req.num_rows_given ? PG_GETARG_INT64(1) : 0;
 	req.seed_isnull = PG_ARGISNULL(2);

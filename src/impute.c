@@ -22,6 +22,7 @@
 #include "utils/memutils.h"
 
 #include "fairsynth.h"
+#include "args.h"
 #include "model.h"
 #include "progress.h"
 
@@ -214,7 +215,7 @@ Datum
 fairsynth_impute_typed(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Oid			relid = fs_relation_of_row_type(fcinfo);
+	Oid			relid = fs_relation_of_arg(fcinfo, 0);
 	MemoryContext workctx;
 	MemoryContext oldctx;
 	FsSource	src;

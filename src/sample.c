@@ -32,6 +32,7 @@
 #include "utils/memutils.h"
 
 #include "fairsynth.h"
+#include "args.h"
 #include "model.h"
 #include "tree.h"
 #include "progress.h"
@@ -41,7 +42,6 @@
 PG_FUNCTION_INFO_V1(fairsynth_fit);
 PG_FUNCTION_INFO_V1(fairsynth_sample);
 
-static Oid	fs_relation_of_arg(FunctionCallInfo fcinfo, int argno);
 static ArrayType *fs_names_array(char **names, int n);
 static void fs_plan_part(FsPlan *plan, int part, int parts, int64 *first);
 
@@ -49,22 +49,6 @@ static void fs_plan_part(FsPlan *plan, int part, int parts, int64 *first);
  * Helpers
  * ---------------------------------------------------------------------------
  */
-
-/* The relation whose row type is the type of argument argno (a typed NULL). */
-static Oid
-fs_relation_of_arg(FunctionCallInfo fcinfo, int argno)
-{
-	Oid			typid = get_fn_expr_argtype(fcinfo->flinfo, argno);
-	Oid			relid = OidIsValid(typid) ? get_typ_typrelid(typid) : InvalidOid;
-
-	if (!OidIsValid(relid) || get_rel_relkind(relid) == RELKIND_COMPOSITE_TYPE)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("relation argument has type %s, which is not the row type of a table or view",
-						OidIsValid(typid) ? format_type_be(typid) : "unknown"),
-				 errhint("Pass a NULL cast to the relation's row type, e.g. NULL::patients.")));
-	return relid;
-}
 
 /* A text[] of n names. */
 static ArrayType *
@@ -188,7 +172,6 @@ fairsynth_sample(PG_FUNCTION_ARGS)
 	bytea	   *value;
 	bool		num_rows_given = !PG_ARGISNULL(2);
 	int64		num_rows = num_rows_given ? PG_GETARG_INT64(2) : 0;
-	char	   *mode;
 	bool		additive;
 	Jsonb	   *target = PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4);
 	bool		seed_isnull = PG_ARGISNULL(5);
@@ -207,7 +190,7 @@ fairsynth_sample(PG_FUNCTION_ARGS)
 
 	fs_require_arg(fcinfo, 0, "model");
 	relid = fs_relation_of_arg(fcinfo, 1);
-	fs_require_arg(fcinfo, 3, "mode");
+	additive = fs_parse_mode(fcinfo, 3);
 	fs_require_arg(fcinfo, 6, "part");
 	fs_require_arg(fcinfo, 7, "parts");
 	part = PG_GETARG_INT32(6);
@@ -217,16 +200,6 @@ fairsynth_sample(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("part %d of %d parts is not a part: part must be between 1 and parts, parts at least 1",
 						part, parts)));
-	mode = text_to_cstring(PG_GETARG_TEXT_PP(3));
-	if (strcmp(mode, "full") == 0)
-		additive = false;
-	else if (strcmp(mode, "additive") == 0)
-		additive = true;
-	else
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("mode must be 'full' or 'additive', not '%s'", mode),
-				 errhint("'full' returns a whole balanced table; 'additive' returns only the rows to append to the source.")));
 	if (additive && num_rows_given)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -1,0 +1,57 @@
+/*
+ * args.c: argument checks shared by the SQL-callable generators
+ * (balance.c, impute.c, sample.c): one message per mistake, everywhere.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_class.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "args.h"
+
+/* Error out if argument argno is NULL. */
+void
+fs_require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", name)));
+}
+
+/* The relation whose row type is the type of argument argno (a typed NULL). */
+Oid
+fs_relation_of_arg(FunctionCallInfo fcinfo, int argno)
+{
+	Oid			typid = get_fn_expr_argtype(fcinfo->flinfo, argno);
+	Oid			relid = OidIsValid(typid) ? get_typ_typrelid(typid) : InvalidOid;
+
+	if (!OidIsValid(relid) || get_rel_relkind(relid) == RELKIND_COMPOSITE_TYPE)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("relation argument has type %s, which is not the row type of a table or view",
+						OidIsValid(typid) ? format_type_be(typid) : "unknown"),
+				 errhint("Pass a NULL cast to the relation's row type, e.g. NULL::patients.")));
+	return relid;
+}
+
+/* The mode argument argno: false for 'full', true for 'additive'. */
+bool
+fs_parse_mode(FunctionCallInfo fcinfo, int argno)
+{
+	char	   *mode;
+
+	fs_require_arg(fcinfo, argno, "mode");
+	mode = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	if (strcmp(mode, "full") == 0)
+		return false;
+	if (strcmp(mode, "additive") == 0)
+		return true;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("mode must be 'full' or 'additive', not '%s'", mode),
+			 errhint("'full' returns a whole balanced table; 'additive' returns only the rows to append to the source.")));
+	return false;
+}
