@@ -582,7 +582,7 @@ for (my $b = 0; $b < @calls; $b += $batch_size)
 		next unless defined $kind && $id =~ /^\d+$/;
 		$seen{$id} = 1;
 		print $calllog "$line\t$calls[$id][0]\n" if $calllog;
-		(my $fn = $calls[$id][0]) =~ s/^SELECT (?:\* FROM )?(\w+).*/$1/s;
+		(my $fn = $calls[$id][0]) =~ s/^SELECT (?:\* FROM )?(?:fairsynth_internal\.)?(\w+).*/$1/s;
 		$by_fn{$fn}++;
 		if ($kind eq 'ok')
 		{
