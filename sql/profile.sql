@@ -32,8 +32,8 @@ SELECT value, count, bar FROM fairsynth_profile('profile_compas', ARRAY['c_charg
      WITH ORDINALITY p ORDER BY ordinality LIMIT 4;
 
 -- bars: 20 characters = share 1.0, eighth blocks
-SELECT s, fairsynth_bar(s) AS bar, length(fairsynth_bar(s)) AS chars
-FROM unnest(ARRAY[0, 0.0001, 0.05, 0.1234, 0.5, 0.99, 1]::float8[]) s;
+SELECT s, fairsynth_internal.fairsynth_bar(s) AS bar, length(fairsynth_internal.fairsynth_bar(s)) AS chars
+FROM unnest(ARRAY[0, 0.0001, 0.05, 0.1234, 0.5, 0.99, 1, 1.5, 1e308, 'Infinity', '-Infinity', 'NaN', -1]::float8[]) s;
 
 -- date/time columns are binned too; columns with <= 20 distinct values are not
 CREATE TABLE profile_dates AS
@@ -70,10 +70,10 @@ WHERE column_name IN ('id', 'uid', 'code', 'sex');
 SELECT count(*) AS uuid_rows FROM fairsynth_profile('profile_patients') WHERE value ~ '^[0-9a-f]{8}-';
 -- numeric ranges in value order, with short labels (3 significant digits)
 SELECT value, count FROM fairsynth_profile('profile_patients', ARRAY['cost']);
-SELECT fairsynth_short_number(121.04156902546833) AS a, fairsynth_short_number(-0.0012345) AS b,
-       fairsynth_short_number(102127) AS c, fairsynth_short_number(0) AS d,
-       fairsynth_short_labels(ARRAY[1.0001, 1.0002, 2.5]::float8[]) AS e,
-       fairsynth_short_labels(ARRAY['2024-01-01']::date[]) AS f;
+SELECT fairsynth_internal.fairsynth_short_number(121.04156902546833) AS a, fairsynth_internal.fairsynth_short_number(-0.0012345) AS b,
+       fairsynth_internal.fairsynth_short_number(102127) AS c, fairsynth_internal.fairsynth_short_number(0) AS d,
+       fairsynth_internal.fairsynth_short_labels(ARRAY[1.0001, 1.0002, 2.5]::float8[]) AS e,
+       fairsynth_internal.fairsynth_short_labels(ARRAY['2024-01-01']::date[]) AS f;
 DROP TABLE profile_patients;
 
 -- errors (with their SQLSTATE)

@@ -85,7 +85,7 @@ INSERT INTO report_nan
   SELECT CASE WHEN g % 7 = 0 THEN 'NaN' WHEN g % 11 = 0 THEN 'Infinity' ELSE g::float8 END
   FROM generate_series(1, 100) g;
 CREATE TABLE report_nan2 AS SELECT "X y" * 2 AS "X y" FROM report_nan;
-SELECT * FROM fairsynth_bins('report_nan', 'report_nan2', 'X y');
+SELECT * FROM fairsynth_internal.fairsynth_bins('report_nan', 'report_nan2', 'X y');
 SELECT report_count(html, '<title>NaN</title>') AS nan_bars, html LIKE '%, NaN]%' AS nan_bound
 FROM fairsynth_report('report_nan', 'report_nan2') html;
 DROP TABLE report_nan, report_nan2;
@@ -141,7 +141,7 @@ FROM report_run, regexp_matches(html, '<tr><td>(African-American</td>.*?)</tr>',
 SELECT regexp_replace(m[1], '<[^>]+>', ' ', 'g') AS combination_row
 FROM report_run, regexp_matches(html, '<tr><td>(African-American × Male</td>.*?)</tr>', 'g') m LIMIT 1;
 -- numeric ranges in value order with short labels, open at both ends
-SELECT label FROM fairsynth_bins('report_keyed', 'report_balanced', 'priors_count') ORDER BY ord;
+SELECT label FROM fairsynth_internal.fairsynth_bins('report_keyed', 'report_balanced', 'priors_count') ORDER BY ord;
 SELECT fairsynth_report('report_train', 'report_syn', balance => ARRAY['nope']);
 \echo :LAST_ERROR_SQLSTATE
 SELECT fairsynth_report('report_train', 'report_syn', balance => ARRAY['race'], outcome => 'race');

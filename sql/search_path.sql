@@ -16,6 +16,12 @@ FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
 JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'fairsynth'
 GROUP BY l.lanname ORDER BY l.lanname;
+-- the helpers are in fairsynth_internal, not in fs_ext
+SELECT n.nspname, count(*) AS functions
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'fairsynth'
+GROUP BY n.nspname ORDER BY n.nspname;
 
 CREATE ROLE regress_fairsynth_mallory;
 CREATE SCHEMA shared AUTHORIZATION regress_fairsynth_mallory;

@@ -5,21 +5,22 @@
 
 -- Internal: a Unicode bar for a share in [0, 1]; 20 characters = share 1.0, in
 -- eighths of a character; any non-zero share gets at least one eighth.
-CREATE FUNCTION fairsynth_bar(share float8)
+CREATE FUNCTION fairsynth_internal.fairsynth_bar(share float8)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $$
   SELECT repeat('█', e / 8) || (ARRAY['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'])[e % 8 + 1]
-  FROM (SELECT CASE WHEN share > 0 THEN greatest(1, least(160, round(share * 160)::int))
+  FROM (SELECT CASE WHEN share = 'NaN' THEN 0   -- no share: no bar
+                    WHEN share > 0 THEN greatest(1, round(least(share, 1) * 160)::int)
                     ELSE 0 END AS e) s
 $$;
 
-COMMENT ON FUNCTION fairsynth_bar(float8) IS
-'Unicode bar for a share between 0 and 1: 20 characters (full blocks and eighth blocks) = 1.0; any non-zero share shows at least one eighth block.';
+COMMENT ON FUNCTION fairsynth_internal.fairsynth_bar(float8) IS
+'Internal: Unicode bar for a share between 0 and 1: 20 characters (full blocks and eighth blocks) = 1.0; any non-zero share shows at least one eighth block; a share above 1 (Infinity too) is a full bar, NaN and shares <= 0 none.';
 
 -- Internal: a number rounded to a few significant digits, as a short label
 -- (121.04156902546833 -> 121, 0.0012345 -> 0.00123, 102127 -> 102000).
-CREATE FUNCTION fairsynth_short_number(x float8, digits int DEFAULT 3)
+CREATE FUNCTION fairsynth_internal.fairsynth_short_number(x float8, digits int DEFAULT 3)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $$
@@ -29,13 +30,13 @@ AS $$
                      digits - 1 - floor(log(abs(x::numeric)))::int))::text END
 $$;
 
-COMMENT ON FUNCTION fairsynth_short_number(float8, int) IS
+COMMENT ON FUNCTION fairsynth_internal.fairsynth_short_number(float8, int) IS
 'Internal: x rounded to digits significant digits (default 3), without trailing zeros, as text: a short label for a bin bound.';
 
 -- Internal: short labels for sorted, distinct bin bounds: numbers with 3
 -- significant digits, more only where two bounds would read alike; other
 -- types (dates, times) as they print.
-CREATE FUNCTION fairsynth_short_labels(bounds anyarray)
+CREATE FUNCTION fairsynth_internal.fairsynth_short_labels(bounds anyarray)
 RETURNS text[]
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
 AS $$
@@ -49,7 +50,7 @@ BEGIN
     RETURN bounds::text[];
   END IF;
   FOR d IN 3..17 LOOP
-    l := ARRAY(SELECT fairsynth_short_number(x::float8, d)
+    l := ARRAY(SELECT fairsynth_internal.fairsynth_short_number(x::float8, d)
                FROM unnest(bounds) WITH ORDINALITY u(x, o) ORDER BY o);
     EXIT WHEN (SELECT count(DISTINCT x) FROM unnest(l) x) = cardinality(l);
   END LOOP;
@@ -57,13 +58,13 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION fairsynth_short_labels(anyarray) IS
+COMMENT ON FUNCTION fairsynth_internal.fairsynth_short_labels(anyarray) IS
 'Internal: labels for sorted bin bounds: numbers with 3 significant digits (more only where two bounds would read alike), other types as they print.';
 
 -- Internal: the key columns of a relation, as the quality functions see them:
 -- columns with a single-column primary key or unique index, and (given the
 -- row count) columns whose values are all distinct and non-NULL.
-CREATE FUNCTION fairsynth_key_columns(relation regclass)
+CREATE FUNCTION fairsynth_internal.fairsynth_key_columns(relation regclass)
 RETURNS text[]
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
 AS $$
@@ -99,12 +100,12 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION fairsynth_key_columns(regclass) IS
+COMMENT ON FUNCTION fairsynth_internal.fairsynth_key_columns(regclass) IS
 'Internal: key columns of a relation (single-column primary key or unique index, or all values distinct and non-NULL in at least 2 rows): they carry no distribution, so profile, quality and report leave them out.';
 
 -- Internal: checks a list of column names against a relation and returns them
 -- as (name, attnum, type, binnable) in the order given (all columns when NULL).
-CREATE FUNCTION fairsynth_columns(relation regclass, columns text[])
+CREATE FUNCTION fairsynth_internal.fairsynth_columns(relation regclass, columns text[])
 RETURNS TABLE(ord int, column_name text, attnum int2, type_name text, binnable boolean)
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 AS $$
@@ -138,7 +139,7 @@ BEGIN
     END IF;
     IF NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = relation AND a.attname = c
                    AND a.attnum > 0 AND NOT a.attisdropped) THEN
-      RAISE EXCEPTION 'column "%" of relation "%" does not exist', c, relation
+      RAISE EXCEPTION 'column "%" of relation % does not exist', c, relation
         USING ERRCODE = '42703',
               HINT = coalesce('Columns of ' || relation::text || ': ' ||
                       (SELECT string_agg(a.attname::text, ', ' ORDER BY a.attnum) FROM pg_attribute a
@@ -160,7 +161,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION fairsynth_columns(regclass, text[]) IS
+COMMENT ON FUNCTION fairsynth_internal.fairsynth_columns(regclass, text[]) IS
 'Internal: validates column names of a relation (42703 unknown, 22023 empty/duplicate, 22004 NULL) and lists them in the order given, or all columns in attnum order when NULL; binnable = numeric or date/time type.';
 
 -- Distribution of every value of the chosen columns, with one '(imbalance)' row
@@ -181,10 +182,10 @@ BEGIN
     RAISE EXCEPTION 'relation must not be NULL' USING ERRCODE = '22004';
   END IF;
   -- validate before touching the data
-  PERFORM fairsynth_columns(relation, columns);
+  PERFORM fairsynth_internal.fairsynth_columns(relation, columns);
   IF columns IS NULL AND NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = relation
                                      AND a.attnum > 0 AND NOT a.attisdropped) THEN
-    RAISE EXCEPTION 'relation "%" has no columns', relation
+    RAISE EXCEPTION 'relation % has no columns', relation
       USING ERRCODE = '42703', HINT = 'There is no column to profile.';
   END IF;
   -- VOLATILE, so every query below takes a fresh snapshot; this one takes
@@ -192,9 +193,9 @@ BEGIN
   -- waited for and its rows are seen, as by a SELECT, not missed
   EXECUTE format('SELECT FROM %s LIMIT 0', relation);
   EXECUTE format('SELECT count(*) FROM %s', relation) INTO total;
-  keys := fairsynth_key_columns(relation);
+  keys := fairsynth_internal.fairsynth_key_columns(relation);
 
-  FOR col IN SELECT * FROM fairsynth_columns(relation, columns) c ORDER BY c.ord LOOP
+  FOR col IN SELECT * FROM fairsynth_internal.fairsynth_columns(relation, columns) c ORDER BY c.ord LOOP
     IF total = 0 THEN
       RETURN QUERY SELECT col.column_name, '(imbalance)'::text, 0::bigint, NULL::float8, 'no rows'::text;
       CONTINUE;
@@ -216,7 +217,7 @@ BEGIN
       -- is left out of the breaks and shown as the group 'NaN', after the ranges.
       q := format($q$
         WITH br AS (
-          SELECT b, fairsynth_short_labels(b) AS l
+          SELECT b, fairsynth_internal.fairsynth_short_labels(b) AS l
           FROM (SELECT ARRAY(SELECT DISTINCT x FROM unnest(p) x ORDER BY x) AS b
           FROM (SELECT percentile_disc(ARRAY[0, .1, .2, .3, .4, .5, .6, .7, .8, .9, 1])
                        WITHIN GROUP (ORDER BY %1$I) AS p FROM %2$s
@@ -253,7 +254,7 @@ BEGIN
                          FROM big, small), 'all NULL') AS b,
                -1 AS o
         UNION ALL
-        SELECT %L::text, coalesce(g.v, '(null)'), g.n, g.n::float8 / %s, fairsynth_bar(g.n::float8 / %s), g.o
+        SELECT %L::text, coalesce(g.v, '(null)'), g.n, g.n::float8 / %s, fairsynth_internal.fairsynth_bar(g.n::float8 / %s), g.o
         FROM g) r
       ORDER BY r.o$q$,
       q, col.column_name,

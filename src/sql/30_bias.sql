@@ -4,7 +4,7 @@
 -- ---------------------------------------------------------------------------
 
 -- Internal: raises 42703 unless name is a (non-dropped, user) column of relation.
-CREATE FUNCTION fairsynth_check_column(relation regclass, name text, argname text)
+CREATE FUNCTION fairsynth_internal.fairsynth_check_column(relation regclass, name text, argname text)
 RETURNS void
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 AS $$
@@ -14,7 +14,7 @@ BEGIN
   END IF;
   IF NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = relation AND a.attname = name
                  AND a.attnum > 0 AND NOT a.attisdropped) THEN
-    RAISE EXCEPTION 'column "%" of relation "%" does not exist (argument %)', name, relation, argname
+    RAISE EXCEPTION 'column "%" of relation % does not exist (argument %)', name, relation, argname
       USING ERRCODE = '42703',
             HINT = coalesce('Columns of ' || relation::text || ': ' ||
                     (SELECT string_agg(a.attname::text, ', ' ORDER BY a.attnum) FROM pg_attribute a
@@ -24,11 +24,11 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION fairsynth_check_column(regclass, text, text) IS
+COMMENT ON FUNCTION fairsynth_internal.fairsynth_check_column(regclass, text, text) IS
 'Internal: raises 22004 if the column name is NULL and 42703 if it is not a column of the relation (argname names the offending argument in the message).';
 
 -- Internal: the default favorable label value: the least frequent non-NULL one.
-CREATE FUNCTION fairsynth_default_favorable(relation regclass, label text)
+CREATE FUNCTION fairsynth_internal.fairsynth_default_favorable(relation regclass, label text)
 RETURNS text
 LANGUAGE plpgsql STABLE STRICT PARALLEL RESTRICTED
 AS $$
@@ -36,7 +36,7 @@ DECLARE
   has_ctid boolean;
   fav text;
 BEGIN
-  PERFORM fairsynth_check_column(relation, label, 'label');
+  PERFORM fairsynth_internal.fairsynth_check_column(relation, label, 'label');
   -- ties go to the value met first in the relation, as pandas'
   -- value_counts().idxmin() does: the smallest ctid for tables and
   -- materialized views, else the smallest value in byte order.  Reading ctid
@@ -53,8 +53,8 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION fairsynth_default_favorable(regclass, text) IS
-'The default favorable value of a label column: its least frequent non-NULL value as text (NULL when there is none); ties go to the value met first '
+COMMENT ON FUNCTION fairsynth_internal.fairsynth_default_favorable(regclass, text) IS
+'Internal: the default favorable value of a label column: its least frequent non-NULL value as text (NULL when there is none); ties go to the value met first '
 'in the relation (smallest ctid, as pandas value_counts().idxmin() on the file order), or the first in byte order for relations without ctid '
 'and for callers granted SELECT on some columns only (ctid needs SELECT on the table).';
 
@@ -77,14 +77,14 @@ BEGIN
   IF relation IS NULL THEN
     RAISE EXCEPTION 'relation must not be NULL' USING ERRCODE = '22004';
   END IF;
-  PERFORM fairsynth_check_column(relation, facet, 'facet');
-  PERFORM fairsynth_check_column(relation, label, 'label');
+  PERFORM fairsynth_internal.fairsynth_check_column(relation, facet, 'facet');
+  PERFORM fairsynth_internal.fairsynth_check_column(relation, label, 'label');
   IF facet = label THEN
     RAISE EXCEPTION 'facet and label must be different columns (both are "%")', facet
       USING ERRCODE = '22023';
   END IF;
   IF group_by IS NOT NULL THEN
-    PERFORM fairsynth_check_column(relation, group_by, 'group_by');
+    PERFORM fairsynth_internal.fairsynth_check_column(relation, group_by, 'group_by');
     IF group_by IN (facet, label) THEN
       RAISE EXCEPTION 'group_by must differ from facet and label (it is "%")', group_by
         USING ERRCODE = '22023',
@@ -121,7 +121,7 @@ BEGIN
   END IF;
 
   IF fav IS NULL THEN
-    fav := fairsynth_default_favorable(relation, label);
+    fav := fairsynth_internal.fairsynth_default_favorable(relation, label);
   ELSE
     EXECUTE format('SELECT EXISTS (SELECT FROM %s WHERE %I::text = $1)', relation, label)
       USING fav INTO found_fav;

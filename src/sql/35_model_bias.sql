@@ -11,7 +11,7 @@
 
 -- Internal: the distinct non-NULL values of a column as text, at most lim of them
 -- (lim + 1 are read, so a caller can tell "more than lim").
-CREATE FUNCTION fairsynth_distinct_values(relation regclass, col text, lim int)
+CREATE FUNCTION fairsynth_internal.fairsynth_distinct_values(relation regclass, col text, lim int)
 RETURNS text[]
 LANGUAGE plpgsql STABLE STRICT PARALLEL RESTRICTED
 SET search_path = pg_catalog, @extschema@, pg_temp
@@ -27,7 +27,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION fairsynth_distinct_values(regclass, text, int) IS
+COMMENT ON FUNCTION fairsynth_internal.fairsynth_distinct_values(regclass, text, int) IS
 'Internal: up to lim + 1 distinct non-NULL values of column col as text, in byte order (an empty array when there is none).';
 
 -- Post-training bias of a model's predictions across facet, one row per facet value
@@ -50,9 +50,9 @@ BEGIN
   IF relation IS NULL THEN
     RAISE EXCEPTION 'relation must not be NULL' USING ERRCODE = '22004';
   END IF;
-  PERFORM @extschema@.fairsynth_check_column(relation, facet, 'facet');
-  PERFORM @extschema@.fairsynth_check_column(relation, label, 'label');
-  PERFORM @extschema@.fairsynth_check_column(relation, predicted, 'predicted');
+  PERFORM fairsynth_internal.fairsynth_check_column(relation, facet, 'facet');
+  PERFORM fairsynth_internal.fairsynth_check_column(relation, label, 'label');
+  PERFORM fairsynth_internal.fairsynth_check_column(relation, predicted, 'predicted');
   IF facet = label THEN
     RAISE EXCEPTION 'facet and label must be different columns (both are "%")', facet
       USING ERRCODE = '22023';
@@ -63,7 +63,7 @@ BEGIN
             HINT = 'predicted is the column holding the model''s predicted label, scored next to the observed label.';
   END IF;
   IF group_by IS NOT NULL THEN
-    PERFORM @extschema@.fairsynth_check_column(relation, group_by, 'group_by');
+    PERFORM fairsynth_internal.fairsynth_check_column(relation, group_by, 'group_by');
     IF group_by IN (facet, label, predicted) THEN
       RAISE EXCEPTION 'group_by must differ from facet, label and predicted (it is "%")', group_by
         USING ERRCODE = '22023',
@@ -72,13 +72,13 @@ BEGIN
   END IF;
 
   -- label and prediction are classes: a handful of values, the same on both sides
-  labels := @extschema@.fairsynth_distinct_values(relation, label, max_values);
+  labels := fairsynth_internal.fairsynth_distinct_values(relation, label, max_values);
   IF cardinality(labels) > max_values THEN
     RAISE EXCEPTION 'label column "%" is continuous (more than % distinct values)', label, max_values
       USING ERRCODE = '22023',
             HINT = format('Bin it into classes first, e.g. a view with CASE WHEN %I >= ... THEN ''high'' ELSE ''low'' END.', label);
   END IF;
-  preds := @extschema@.fairsynth_distinct_values(relation, predicted, max_values);
+  preds := fairsynth_internal.fairsynth_distinct_values(relation, predicted, max_values);
   IF cardinality(preds) > max_values THEN
     RAISE EXCEPTION 'predicted column "%" is continuous (more than % distinct values)', predicted, max_values
       USING ERRCODE = '22023',
@@ -100,7 +100,7 @@ BEGIN
   SELECT a.atttypid::regtype INTO label_type FROM pg_attribute a
   WHERE a.attrelid = relation AND a.attname = label AND a.attnum > 0 AND NOT a.attisdropped;
   IF fav IS NULL THEN
-    fav := @extschema@.fairsynth_default_favorable(relation, label);
+    fav := fairsynth_internal.fairsynth_default_favorable(relation, label);
   ELSE
     IF label_type = 'boolean'::regtype THEN
       -- true/false/t/f (and the other spellings boolean input accepts) name a boolean label's values

@@ -4,7 +4,7 @@
 -- ---------------------------------------------------------------------------
 
 -- Internal: escapes text for HTML element content and attribute values.
-CREATE FUNCTION fairsynth_html(s text)
+CREATE FUNCTION fairsynth_internal.fairsynth_html(s text)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $$
@@ -12,19 +12,19 @@ AS $$
                          '"', '&quot;'), '''', '&#39;')
 $$;
 
-COMMENT ON FUNCTION fairsynth_html(text) IS
+COMMENT ON FUNCTION fairsynth_internal.fairsynth_html(text) IS
 'Internal: escapes & < > " and '' for use in HTML text and attribute values.';
 
 -- Internal: a label shortened to at most n characters (with an ellipsis), escaped.
-CREATE FUNCTION fairsynth_html_short(s text, n int)
+CREATE FUNCTION fairsynth_internal.fairsynth_html_short(s text, n int)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
-  SELECT fairsynth_html(CASE WHEN s IS NULL THEN 'NULL'
+  SELECT fairsynth_internal.fairsynth_html(CASE WHEN s IS NULL THEN 'NULL'
                              WHEN length(s) > n THEN left(s, n - 1) || '…' ELSE s END)
 $$;
 
-COMMENT ON FUNCTION fairsynth_html_short(text, int) IS
+COMMENT ON FUNCTION fairsynth_internal.fairsynth_html_short(text, int) IS
 'Internal: HTML-escaped label cut to n characters with an ellipsis; NULL is shown as NULL.';
 
 -- Internal: the binning of a column of the original relation, as an SQL expression
@@ -35,7 +35,7 @@ COMMENT ON FUNCTION fairsynth_html_short(text, int) IS
 -- columns keep their topk most frequent values seen in at least
 -- fairsynth.rare_threshold rows (numbers with at most 20 values: all of them, in
 -- value order), the rest is '(other)'.
-CREATE FUNCTION fairsynth_bin_expr(original regclass, col text, topk int DEFAULT 10,
+CREATE FUNCTION fairsynth_internal.fairsynth_bin_expr(original regclass, col text, topk int DEFAULT 10,
                                    OUT expr text, OUT labels text[])
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
 AS $$
@@ -49,8 +49,16 @@ DECLARE
   has_nan boolean;
   rare int := coalesce(current_setting('fairsynth.rare_threshold', true)::int, 5);
 BEGIN
+  IF original IS NULL OR col IS NULL OR topk IS NULL THEN
+    RAISE EXCEPTION '% must not be NULL', CASE WHEN original IS NULL THEN 'original' WHEN col IS NULL THEN 'col' ELSE 'topk' END
+      USING ERRCODE = '22004';
+  END IF;
+  IF topk < 1 THEN
+    RAISE EXCEPTION 'topk must be at least 1 (it is %)', topk USING ERRCODE = '22023';
+  END IF;
+  PERFORM fairsynth_internal.fairsynth_check_column(original, col, 'col');
   SELECT c.type_name, c.binnable INTO typ, binnable
-  FROM fairsynth_columns(original, ARRAY[col]) c;
+  FROM fairsynth_internal.fairsynth_columns(original, ARRAY[col]) c;
   IF binnable THEN
     EXECUTE format('SELECT count(DISTINCT %I) FROM %s', col, original) INTO ndistinct;
   END IF;
@@ -58,7 +66,7 @@ BEGIN
     -- the quantile breaks of fairsynth_profile (NaN left out)
     EXECUTE format($q$
       SELECT ARRAY(SELECT DISTINCT x FROM unnest(p) x ORDER BY x)::text[],
-             fairsynth_short_labels(ARRAY(SELECT DISTINCT x FROM unnest(p) x ORDER BY x)),
+             fairsynth_internal.fairsynth_short_labels(ARRAY(SELECT DISTINCT x FROM unnest(p) x ORDER BY x)),
              EXISTS (SELECT FROM %2$s WHERE %1$I::text = 'NaN')
       FROM (SELECT percentile_disc(ARRAY[0, .1, .2, .3, .4, .5, .6, .7, .8, .9, 1])
                    WITHIN GROUP (ORDER BY %1$I) AS p FROM %2$s
@@ -100,7 +108,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION fairsynth_bin_expr(regclass, text, int) IS
+COMMENT ON FUNCTION fairsynth_internal.fairsynth_bin_expr(regclass, text, int) IS
 'Internal: SQL expression mapping a value of column col to its bin label, and the labels in display order. Numeric and date/time columns with more than 20 distinct values: '
 'the quantile ranges of fairsynth_profile with open outer ranges (''< b'', ''≥ b'': no real extreme is shown) and 3-significant-digit labels, NaN its own bin when the original has one; '
 'numbers with at most 20 values: each value seen in at least fairsynth.rare_threshold rows, in value order; '
@@ -108,14 +116,21 @@ COMMENT ON FUNCTION fairsynth_bin_expr(regclass, text, int) IS
 
 -- Internal: counts per bin of a column in the original and the synthetic relation,
 -- binned as fairsynth_profile bins the original, in display order.
-CREATE FUNCTION fairsynth_bins(original regclass, synthetic regclass, col text, topk int DEFAULT 10)
+CREATE FUNCTION fairsynth_internal.fairsynth_bins(original regclass, synthetic regclass, col text, topk int DEFAULT 10)
 RETURNS TABLE(ord int, label text, n_original bigint, n_synthetic bigint)
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
 AS $$
 DECLARE
   b record;
 BEGIN
-  b := fairsynth_bin_expr(original, col, topk);
+  IF original IS NULL OR synthetic IS NULL OR col IS NULL OR topk IS NULL THEN
+    RAISE EXCEPTION '% must not be NULL',
+      CASE WHEN original IS NULL THEN 'original' WHEN synthetic IS NULL THEN 'synthetic'
+           WHEN col IS NULL THEN 'col' ELSE 'topk' END
+      USING ERRCODE = '22004';
+  END IF;
+  PERFORM fairsynth_internal.fairsynth_check_column(synthetic, col, 'col');
+  b := fairsynth_internal.fairsynth_bin_expr(original, col, topk);
   RETURN QUERY EXECUTE format($q$
     WITH o AS (SELECT %1$s AS v, count(*) AS n FROM %2$s GROUP BY 1),
          s AS (SELECT %1$s AS v, count(*) AS n FROM %3$s GROUP BY 1),
@@ -129,12 +144,12 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION fairsynth_bins(regclass, regclass, text, int) IS
+COMMENT ON FUNCTION fairsynth_internal.fairsynth_bins(regclass, regclass, text, int) IS
 'Internal: rows of the original and of the synthetic relation per bin of column col (bins of fairsynth_profile on the original, see fairsynth_bin_expr), '
 'in profile order, then (other), (out of range) and NULL.';
 
 -- Internal: colour of a heat-map cell, t in [0, 1] from white to dark blue.
-CREATE FUNCTION fairsynth_heat_colour(t float8)
+CREATE FUNCTION fairsynth_internal.fairsynth_heat_colour(t float8)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $$
@@ -149,11 +164,11 @@ AS $$
            lpad(to_hex(round(214 + (107 - 214) * (least(t, 1) - 0.5) * 2)::int), 2, '0')) END
 $$;
 
-COMMENT ON FUNCTION fairsynth_heat_colour(float8) IS
+COMMENT ON FUNCTION fairsynth_internal.fairsynth_heat_colour(float8) IS
 'Internal: heat-map colour for t in [0, 1]: #f7fbff (0) through #6baed6 (0.5) to #08306b (1); exactly 0 is white.';
 
 -- Internal: a status class for the report ('good', 'warn', 'bad' or 'na').
-CREATE FUNCTION fairsynth_status(metric text, v float8)
+CREATE FUNCTION fairsynth_internal.fairsynth_status(metric text, v float8)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
@@ -168,12 +183,12 @@ AS $$
     ELSE 'na' END
 $$;
 
-COMMENT ON FUNCTION fairsynth_status(text, float8) IS
+COMMENT ON FUNCTION fairsynth_internal.fairsynth_status(text, float8) IS
 'Internal: traffic-light class of a report figure: accuracy >= 0.9 good, >= 0.8 fair; dcr_share <= 0.55 good, <= 0.6 fair; exact_match <= 1% good, <= 5% fair; '
 'nndr_p5 >= 0.5 good, >= 0.2 fair; discriminator_auc <= 0.6 good, <= 0.75 fair; DI in [0.8, 1.25] good (4/5 rule), in [0.6, 1.6] fair; |DPL| <= 0.05 good, <= 0.1 fair.';
 
 -- Internal: inline SVG bar chart of one column, original and synthetic shares per bin.
-CREATE FUNCTION fairsynth_svg_distribution(labels text[], n_original bigint[], n_synthetic bigint[])
+CREATE FUNCTION fairsynth_internal.fairsynth_svg_distribution(labels text[], n_original bigint[], n_synthetic bigint[])
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 AS $$
@@ -206,7 +221,7 @@ BEGIN
       '<text x="%s" y="%s" text-anchor="end" font-size="12" fill="%s"%s><title>%s</title>%s</text>',
       bx - 8, y + 16, CASE WHEN labels[i] IS NULL OR labels[i] LIKE '(%' THEN '#7b8794' ELSE '#323f4b' END,
       CASE WHEN labels[i] IS NULL THEN ' font-style="italic"' ELSE '' END,
-      fairsynth_html(coalesce(labels[i], 'NULL')), fairsynth_html_short(labels[i], 24))
+      fairsynth_internal.fairsynth_html(coalesce(labels[i], 'NULL')), fairsynth_internal.fairsynth_html_short(labels[i], 24))
       || format('<rect class="o" x="%s" y="%s" width="%s" height="9" rx="1.5" fill="#e8833a">'
                 '<title>original: %s rows (%s%%)</title></rect>',
                 bx, y + 3, round((bw * po / mx)::numeric, 1), n_original[i], round((po * 100)::numeric, 2))
@@ -222,13 +237,13 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION fairsynth_svg_distribution(text[], bigint[], bigint[]) IS
+COMMENT ON FUNCTION fairsynth_internal.fairsynth_svg_distribution(text[], bigint[], bigint[]) IS
 'Internal: SVG (class "dist") with one pair of horizontal bars per bin: original (orange, top) and synthetic (blue, bottom) shares, '
 'both scaled to the largest share of the two; exact counts in tooltips.';
 
 -- Internal: inline SVG of two heat maps (original, synthetic) of a column pair with
 -- a shared colour scale and its legend; cells given as row/column indexes and shares.
-CREATE FUNCTION fairsynth_svg_heatmap(row_labels text[], col_labels text[], r int[], c int[],
+CREATE FUNCTION fairsynth_internal.fairsynth_svg_heatmap(row_labels text[], col_labels text[], r int[], c int[],
                                       share_original float8[], share_synthetic float8[])
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -277,21 +292,21 @@ BEGIN
       v := CASE g WHEN 1 THEN share_original[i] ELSE share_synthetic[i] END;
       CONTINUE WHEN v IS NULL OR v <= 0;
       out := out || format('<rect x="%s" y="%s" width="%s" height="%s" fill="%s"><title>%s × %s: %s%%</title></rect>',
-                           x0 + (c[i] - 1) * cw, ty + (r[i] - 1) * ch, cw, ch, fairsynth_heat_colour(v / mx),
-                           fairsynth_html(coalesce(row_labels[r[i]], 'NULL')), fairsynth_html(coalesce(col_labels[c[i]], 'NULL')),
+                           x0 + (c[i] - 1) * cw, ty + (r[i] - 1) * ch, cw, ch, fairsynth_internal.fairsynth_heat_colour(v / mx),
+                           fairsynth_internal.fairsynth_html(coalesce(row_labels[r[i]], 'NULL')), fairsynth_internal.fairsynth_html(coalesce(col_labels[c[i]], 'NULL')),
                            round((v * 100)::numeric, 2));
     END LOOP;
     -- column labels, rotated
     FOR j IN 1 .. nc LOOP
       out := out || format('<text transform="translate(%s,%s) rotate(-50)" font-size="10" fill="#52606d"><title>%s</title>%s</text>',
-                           x0 + (j - 1) * cw + cw / 2 + 3, ty - 5, fairsynth_html(coalesce(col_labels[j], 'NULL')),
-                           fairsynth_html_short(col_labels[j], 13));
+                           x0 + (j - 1) * cw + cw / 2 + 3, ty - 5, fairsynth_internal.fairsynth_html(coalesce(col_labels[j], 'NULL')),
+                           fairsynth_internal.fairsynth_html_short(col_labels[j], 13));
     END LOOP;
   END LOOP;
   FOR i IN 1 .. nr LOOP
     out := out || format('<text x="%s" y="%s" text-anchor="end" font-size="10" fill="#52606d"><title>%s</title>%s</text>',
-                         lx - 6, ty + (i - 1) * ch + ch / 2 + 4, fairsynth_html(coalesce(row_labels[i], 'NULL')),
-                         fairsynth_html_short(row_labels[i], 18));
+                         lx - 6, ty + (i - 1) * ch + ch / 2 + 4, fairsynth_internal.fairsynth_html(coalesce(row_labels[i], 'NULL')),
+                         fairsynth_internal.fairsynth_html_short(row_labels[i], 18));
   END LOOP;
   -- colour legend
   out := out || format('<defs><linearGradient id="hg%s" x1="0" x2="1" y1="0" y2="0">'
@@ -307,13 +322,13 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION fairsynth_svg_heatmap(text[], text[], int[], int[], float8[], float8[]) IS
+COMMENT ON FUNCTION fairsynth_internal.fairsynth_svg_heatmap(text[], text[], int[], int[], float8[], float8[]) IS
 'Internal: SVG (class "heat") with the joint distribution of two binned columns in the original and the synthetic relation side by side, '
 'cells coloured on one scale (white = no rows, dark blue = the largest cell share of both), with a colour legend.';
 
 -- Internal: inline SVG dumbbell charts of DPL and DI per facet value, before
 -- (original) and after (synthetic).
-CREATE FUNCTION fairsynth_svg_bias(facet_values text[], dpl_original float8[], dpl_synthetic float8[],
+CREATE FUNCTION fairsynth_internal.fairsynth_svg_bias(facet_values text[], dpl_original float8[], dpl_synthetic float8[],
                                    di_original float8[], di_synthetic float8[])
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -374,7 +389,7 @@ BEGIN
   FOR i IN 1 .. k LOOP
     y := ty + (i - 1) * rowh + rowh / 2;
     out := out || format('<text x="%s" y="%s" text-anchor="end" font-size="12" fill="#323f4b"><title>%s</title>%s</text>',
-                         lx - 10, y + 4, fairsynth_html(facet_values[i]), fairsynth_html_short(facet_values[i], 22))
+                         lx - 10, y + 4, fairsynth_internal.fairsynth_html(facet_values[i]), fairsynth_internal.fairsynth_html_short(facet_values[i], 22))
                || format('<line x1="%s" x2="%s" y1="%s" y2="%s" stroke="#e4e7eb"/>', lx, lx + 2 * pw + gap, y, y);
     -- DPL dumbbell
     xa := lx + pw / 2.0 + greatest(-1, least(1, dpl_original[i] / m)) * pw / 2.0;
@@ -411,12 +426,12 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION fairsynth_svg_bias(text[], float8[], float8[], float8[], float8[]) IS
+COMMENT ON FUNCTION fairsynth_internal.fairsynth_svg_bias(text[], float8[], float8[], float8[], float8[]) IS
 'Internal: SVG (class "bias") with two dumbbell charts per facet value, DPL (green band |DPL| <= 0.05) and DI (green band = 4/5 rule), '
 'original in orange and synthetic in blue; values beyond the axis are drawn at its end.';
 
 -- Internal: inline SVG of the univariate accuracy of every column.
-CREATE FUNCTION fairsynth_svg_accuracy(columns text[], accuracy float8[])
+CREATE FUNCTION fairsynth_internal.fairsynth_svg_accuracy(columns text[], accuracy float8[])
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 AS $$
@@ -436,10 +451,10 @@ BEGIN
   FOR i IN 1 .. k LOOP
     y := 4 + (i - 1) * rowh;
     a := accuracy[i];
-    col := CASE fairsynth_status('accuracy', a) WHEN 'good' THEN '#2f9e77' WHEN 'warn' THEN '#e0a526'
+    col := CASE fairsynth_internal.fairsynth_status('accuracy', a) WHEN 'good' THEN '#2f9e77' WHEN 'warn' THEN '#e0a526'
                                                WHEN 'bad' THEN '#d64545' ELSE '#cbd2d9' END;
     out := out || format('<text x="%s" y="%s" text-anchor="end" font-size="12" fill="#323f4b"><title>%s</title>%s</text>',
-                         lx - 8, y + 13, fairsynth_html(columns[i]), fairsynth_html_short(columns[i], 26))
+                         lx - 8, y + 13, fairsynth_internal.fairsynth_html(columns[i]), fairsynth_internal.fairsynth_html_short(columns[i], 26))
                || format('<rect x="%s" y="%s" width="%s" height="13" rx="2" fill="#eef1f4"/>', lx, y + 2, bw)
                || format('<rect x="%s" y="%s" width="%s" height="13" rx="2" fill="%s"/>',
                          lx, y + 2, round((bw * greatest(coalesce(a, 0), 0))::numeric, 1), col)
@@ -456,11 +471,11 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION fairsynth_svg_accuracy(text[], float8[]) IS
+COMMENT ON FUNCTION fairsynth_internal.fairsynth_svg_accuracy(text[], float8[]) IS
 'Internal: SVG (class "acc") with one bar per column giving its univariate accuracy, coloured green (>= 90%), amber (>= 80%) or red.';
 
 -- Internal: the style sheet of the report.
-CREATE FUNCTION fairsynth_report_css()
+CREATE FUNCTION fairsynth_internal.fairsynth_report_css()
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $css$
@@ -510,7 +525,7 @@ footer{margin-top:40px;padding-top:12px;border-top:1px solid var(--line);font-si
 $$
 $css$;
 
-COMMENT ON FUNCTION fairsynth_report_css() IS 'Internal: the CSS of fairsynth_report(), self-contained (system fonts only).';
+COMMENT ON FUNCTION fairsynth_internal.fairsynth_report_css() IS 'Internal: the CSS of fairsynth_report(), self-contained (system fonts only).';
 
 -- An HTML report comparing a synthetic table with its original: summary, bias
 -- before and after, fidelity per column and per weakest column pair.
@@ -570,9 +585,9 @@ BEGIN
     RAISE EXCEPTION 'predicted "%" given without facet and label', predicted USING ERRCODE = '22023',
       HINT = 'The predictions are measured against the observed label across the facet: pass all three.';
   END IF;
-  SELECT array_agg(x.column_name ORDER BY x.ord) INTO cols FROM fairsynth_columns(original, NULL) x;
+  SELECT array_agg(x.column_name ORDER BY x.ord) INTO cols FROM fairsynth_internal.fairsynth_columns(original, NULL) x;
   IF cols IS NULL THEN
-    RAISE EXCEPTION 'relation "%" has no columns', original USING ERRCODE = '22023';
+    RAISE EXCEPTION 'relation % has no columns', original USING ERRCODE = '22023';
   END IF;
   -- what the run asked to change: the balance columns and the outcome
   IF cardinality(balance) = 0 THEN
@@ -580,10 +595,10 @@ BEGIN
       HINT = 'Pass the columns given to fairsynth_balance, or NULL.';
   END IF;
   FOREACH c IN ARRAY coalesce(balance, '{}') LOOP
-    PERFORM fairsynth_check_column(original, c, 'balance');
+    PERFORM fairsynth_internal.fairsynth_check_column(original, c, 'balance');
   END LOOP;
   IF outcome IS NOT NULL THEN
-    PERFORM fairsynth_check_column(original, outcome, 'outcome');
+    PERFORM fairsynth_internal.fairsynth_check_column(original, outcome, 'outcome');
     IF outcome = ANY (balance) THEN
       RAISE EXCEPTION 'outcome column "%" is also a balance column', outcome USING ERRCODE = '22023',
         HINT = 'Pass the arguments given to fairsynth_balance: the outcome is not one of the balance columns.';
@@ -591,26 +606,26 @@ BEGIN
   END IF;
   asked := coalesce(balance, '{}') || CASE WHEN outcome IS NULL THEN '{}'::text[] ELSE ARRAY[outcome] END;
   -- keys identify rows: no value of theirs is shown, and no metric covers them
-  keys := fairsynth_key_columns(original);
+  keys := fairsynth_internal.fairsynth_key_columns(original);
   cols := ARRAY(SELECT x FROM unnest(cols) WITH ORDINALITY u(x, o) WHERE x <> ALL (keys) ORDER BY o);
   IF cardinality(cols) = 0 THEN
-    RAISE EXCEPTION 'relation "%" has only key columns (%)', original, array_to_string(keys, ', ')
+    RAISE EXCEPTION 'relation % has only key columns (%)', original, array_to_string(keys, ', ')
       USING ERRCODE = '22023', HINT = 'Report on a relation with at least one column besides its keys.';
   END IF;
   other := ARRAY(SELECT x FROM unnest(cols) WITH ORDINALITY u(x, o) WHERE x <> ALL (asked) ORDER BY o);
   -- every column of the original must be in the synthetic (and holdout) relation
   FOREACH c IN ARRAY cols LOOP
-    PERFORM fairsynth_check_column(synthetic, c, 'synthetic');
+    PERFORM fairsynth_internal.fairsynth_check_column(synthetic, c, 'synthetic');
     IF holdout IS NOT NULL THEN
-      PERFORM fairsynth_check_column(holdout, c, 'holdout');
+      PERFORM fairsynth_internal.fairsynth_check_column(holdout, c, 'holdout');
     END IF;
   END LOOP;
   IF facet IS NOT NULL THEN
-    PERFORM fairsynth_check_column(original, facet, 'facet');
-    PERFORM fairsynth_check_column(original, label, 'label');
+    PERFORM fairsynth_internal.fairsynth_check_column(original, facet, 'facet');
+    PERFORM fairsynth_internal.fairsynth_check_column(original, label, 'label');
   END IF;
   IF predicted IS NOT NULL THEN
-    PERFORM fairsynth_check_column(original, predicted, 'predicted');
+    PERFORM fairsynth_internal.fairsynth_check_column(original, predicted, 'predicted');
   END IF;
 
   EXECUTE format('SELECT count(*) FROM %s', original) INTO n_o;
@@ -626,7 +641,7 @@ BEGIN
                      CASE WHEN n_o = 0 THEN 'The original' WHEN n_s = 0 THEN 'The synthetic' ELSE 'The holdout' END);
   ELSE
     IF label IS NOT NULL THEN
-      fav := coalesce(fav, fairsynth_default_favorable(original, label));
+      fav := coalesce(fav, fairsynth_internal.fairsynth_default_favorable(original, label));
     END IF;
     BEGIN
       -- with a holdout and a label, also the utility (trtr_auc, tstr_auc)
@@ -657,7 +672,7 @@ BEGIN
 
   -- bias before and after, with the original's favorable value on both sides
   IF facet IS NOT NULL THEN
-    fav := coalesce(fav, fairsynth_default_favorable(original, label));
+    fav := coalesce(fav, fairsynth_internal.fairsynth_default_favorable(original, label));
     SELECT jsonb_agg(to_jsonb(x)) INTO bias_o FROM fairsynth_bias(original, facet, label, fav) x;
     BEGIN
       SELECT jsonb_agg(to_jsonb(x)) INTO bias_s FROM fairsynth_bias(synthetic, facet, label, fav) x;
@@ -669,12 +684,12 @@ BEGIN
 
   -- ---- document head
   h := '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">'
-    || format('<title>fairsynth report: %s vs %s</title>', fairsynth_html(synthetic::text), fairsynth_html(original::text))
-    || '<style>' || fairsynth_report_css() || '</style></head><body><main>'
+    || format('<title>fairsynth report: %s vs %s</title>', fairsynth_internal.fairsynth_html(synthetic::text), fairsynth_internal.fairsynth_html(original::text))
+    || '<style>' || fairsynth_internal.fairsynth_report_css() || '</style></head><body><main>'
     || '<header><div><h1>fairsynth <span>report</span></h1>'
     || format('<div class="sub">synthetic <code>%s</code> compared with original <code>%s</code>%s</div></div>',
-              fairsynth_html(synthetic::text), fairsynth_html(original::text),
-              CASE WHEN holdout IS NULL THEN '' ELSE format(', holdout <code>%s</code>', fairsynth_html(holdout::text)) END)
+              fairsynth_internal.fairsynth_html(synthetic::text), fairsynth_internal.fairsynth_html(original::text),
+              CASE WHEN holdout IS NULL THEN '' ELSE format(', holdout <code>%s</code>', fairsynth_internal.fairsynth_html(holdout::text)) END)
     || '<div class="legend"><span><i class="sw o"></i>original</span><span><i class="sw s"></i>synthetic</span></div></header>';
 
   -- ---- summary
@@ -685,12 +700,12 @@ BEGIN
               CASE WHEN holdout IS NULL THEN '' ELSE ' · holdout ' || to_char(n_h, 'FM999,999,999,999') END,
               cardinality(cols))
     || format('<div class="card kpi %s"><div class="l">Overall accuracy</div><div class="v">%s</div><div class="n">%s%s</div></div>',
-              fairsynth_status('accuracy', acc_o), coalesce(to_char(acc_o * 100, 'FM990.0') || '%', 'n/a'),
+              fairsynth_internal.fairsynth_status('accuracy', acc_o), coalesce(to_char(acc_o * 100, 'FM990.0') || '%', 'n/a'),
               CASE WHEN cardinality(asked) > 0 THEN format('over the %s columns not asked to change · ', cardinality(other)) ELSE '' END,
               CASE WHEN ceil_ IS NOT NULL THEN 'ceiling ' || to_char(ceil_ * 100, 'FM990.0') || '% (holdout vs original)'
                    ELSE 'ceiling: needs a holdout' END)
     || format('<div class="card kpi %s"><div class="l">Univariate · bivariate</div><div class="v">%s</div><div class="n">bivariate %s</div></div>',
-              fairsynth_status('accuracy', acc_u), coalesce(to_char(acc_u * 100, 'FM990.0') || '%', 'n/a'),
+              fairsynth_internal.fairsynth_status('accuracy', acc_u), coalesce(to_char(acc_u * 100, 'FM990.0') || '%', 'n/a'),
               coalesce(to_char(acc_b * 100, 'FM990.0') || '%', 'n/a'));
   IF facet IS NOT NULL THEN
     SELECT min(CASE WHEN (x->>'di')::float8 < 1 THEN (x->>'di')::float8 ELSE 1 / nullif((x->>'di')::float8, 0) END)
@@ -700,14 +715,14 @@ BEGIN
     h := h || format('<div class="card kpi %s"><div class="l">Worst disparate impact</div>'
                      '<div class="v"><span class="%s">%s</span> <span style="font-size:18px;color:#9aa5b1">→</span> <span class="%s">%s</span></div>'
                      '<div class="n">original → synthetic; %s by %s, min(DI, 1/DI); the 4/5 rule wants ≥ 0.8</div></div>',
-                     fairsynth_status('di', worst_s),
-                     fairsynth_status('di', worst_o), coalesce(to_char(worst_o, 'FM0.00'), 'n/a'),
-                     fairsynth_status('di', worst_s), coalesce(to_char(worst_s, 'FM0.00'), 'n/a'),
-                     fairsynth_html(label), fairsynth_html(facet));
+                     fairsynth_internal.fairsynth_status('di', worst_s),
+                     fairsynth_internal.fairsynth_status('di', worst_o), coalesce(to_char(worst_o, 'FM0.00'), 'n/a'),
+                     fairsynth_internal.fairsynth_status('di', worst_s), coalesce(to_char(worst_s, 'FM0.00'), 'n/a'),
+                     fairsynth_internal.fairsynth_html(label), fairsynth_internal.fairsynth_html(facet));
   ELSIF cardinality(asked) > 0 THEN
     h := h || format('<div class="card kpi asked"><div class="l">Changed as asked</div><div class="v">%s</div><div class="n">%s; see below</div></div>',
                      cardinality(asked),
-                     fairsynth_html(array_to_string(ARRAY(SELECT format('%s', x) FROM unnest(asked) x), ', ')));
+                     fairsynth_internal.fairsynth_html(array_to_string(ARRAY(SELECT format('%s', x) FROM unnest(asked) x), ', ')));
   ELSE
     h := h || '<div class="card kpi na"><div class="l">Bias</div><div class="v">–</div><div class="n">pass facet and label to compare</div></div>';
   END IF;
@@ -718,7 +733,7 @@ BEGIN
                          t(o, metric, title, good) ORDER BY o LOOP
     SELECT (x->>'v')::float8 INTO v FROM jsonb_array_elements(q) x WHERE x->>'metric' = r.metric LIMIT 1;
     h := h || format('<div class="card kpi %s"><div class="l">%s</div><div class="v">%s</div><div class="n">%s</div></div>',
-                     fairsynth_status(r.metric, v), r.title,
+                     fairsynth_internal.fairsynth_status(r.metric, v), r.title,
                      CASE WHEN v IS NULL THEN 'n/a' WHEN r.metric = 'nndr_p5' THEN to_char(v, 'FM0.00')
                           ELSE to_char(v * 100, 'FM990.0') || '%' END,
                      CASE WHEN v IS NULL AND holdout IS NULL THEN 'needs a holdout'
@@ -735,16 +750,16 @@ BEGIN
                      CASE WHEN ut_s IS NULL OR ut_o IS NULL THEN 'na' WHEN ut_s >= ut_o - 0.02 THEN 'good'
                           WHEN ut_s >= ut_o - 0.05 THEN 'warn' ELSE 'bad' END,
                      coalesce(to_char(ut_s * 100, 'FM990.0') || '%', 'n/a'), coalesce(to_char(ut_o * 100, 'FM990.0') || '%', 'n/a'),
-                     fairsynth_html(label), fairsynth_html(fav));
+                     fairsynth_internal.fairsynth_html(label), fairsynth_internal.fairsynth_html(fav));
   END IF;
   h := h || '</div><dl class="good-means"><dt>Accuracy</dt><dd>1 − total variation distance between binned original and synthetic distributions '
          || '(univariate per column, bivariate per column pair); 90% or more is good, and no synthesizer beats the ceiling, the accuracy of a holdout sample of the original itself.</dd>'
          || '<dt>Colours</dt><dd><span class="good">green</span> good · <span class="warn">amber</span> fair · <span class="bad">red</span> weak · <span class="na">grey</span> not available</dd></dl>';
   IF q_note <> '' THEN
-    h := h || '<p class="note">' || fairsynth_html(q_note) || '</p>';
+    h := h || '<p class="note">' || fairsynth_internal.fairsynth_html(q_note) || '</p>';
   END IF;
   IF cardinality(keys) > 0 THEN
-    h := h || '<p class="note">' || fairsynth_html(format('Key columns left out (their values identify rows and are never shown): %s.',
+    h := h || '<p class="note">' || fairsynth_internal.fairsynth_html(format('Key columns left out (their values identify rows and are never shown): %s.',
                                                           array_to_string(keys, ', '))) || '</p>';
   END IF;
   h := h || '</section>';
@@ -761,14 +776,14 @@ BEGIN
              k AS (SELECT count(*) AS k, sum(n) AS t FROM o),
              st AS (SELECT sum(n) AS t FROM s)
         SELECT string_agg(format('<tr><td>%%s</td><td>%%s</td><td>%%s</td><td><span class="b">%%s</span></td></tr>',
-                                 fairsynth_html(CASE WHEN o.n >= %4$s THEN o.v ELSE '(rare)' END),
+                                 fairsynth_internal.fairsynth_html(CASE WHEN o.n >= %4$s THEN o.v ELSE '(rare)' END),
                                  to_char(100.0 * o.n / k.t, 'FM990.0') || '%%',
                                  to_char(100.0 / k.k, 'FM990.0') || '%%',
                                  coalesce(to_char(100.0 * coalesce(s.n, 0) / nullif(st.t, 0), 'FM990.0') || '%%', '–')),
                           '' ORDER BY o.n DESC, o.v COLLATE "C")
         FROM o CROSS JOIN k CROSS JOIN st LEFT JOIN s USING (v)$q$, c, original, synthetic, rare)
         INTO part;
-      h := h || format('<div class="card col"><h3><code>%s</code><span class="badge asked">balanced: changed as asked</span></h3>', fairsynth_html(c))
+      h := h || format('<div class="card col"><h3><code>%s</code><span class="badge asked">balanced: changed as asked</span></h3>', fairsynth_internal.fairsynth_html(c))
              || '<table class="m"><thead><tr><th>value</th><th>original</th><th>target</th><th>synthetic</th></tr></thead><tbody>'
              || coalesce(part, '') || '</tbody></table></div>';
     END LOOP;
@@ -785,7 +800,7 @@ BEGIN
                               sum(n) OVER (PARTITION BY combo) AS cn FROM oc) x
                     WHERE cn >= %5$s GROUP BY v)
         SELECT string_agg(format('<tr><td>%%s</td><td>%%s</td><td>%%s</td><td><span class="b">%%s</span></td></tr>',
-                                 fairsynth_html(CASE WHEN o.n >= %5$s THEN o.v ELSE '(rare)' END),
+                                 fairsynth_internal.fairsynth_html(CASE WHEN o.n >= %5$s THEN o.v ELSE '(rare)' END),
                                  to_char(100 * os.lo, 'FM990.0') || '–' || to_char(100 * os.hi, 'FM990.0') || '%%',
                                  to_char(100.0 * o.n / ot.t, 'FM990.0') || '%%',
                                  coalesce(to_char(100 * ss.lo, 'FM990.0') || '–' || to_char(100 * ss.hi, 'FM990.0') || '%%', '–')),
@@ -797,7 +812,7 @@ BEGIN
              ELSE 'ROW(' || array_to_string(ARRAY(SELECT format('%I', x) FROM unnest(balance) x), ', ') || ')::text' END,
         rare)
         INTO part, n_combos;
-      h := h || format('<div class="card col"><h3><code>%s</code><span class="badge asked">outcome: changed as asked</span></h3>', fairsynth_html(outcome))
+      h := h || format('<div class="card col"><h3><code>%s</code><span class="badge asked">outcome: changed as asked</span></h3>', fairsynth_internal.fairsynth_html(outcome))
              || format('<div class="meta">share of each value within the %s combinations of the balance columns (lowest–highest); '
                        'target: the original''s overall share in every combination; original ranges leave out combinations of fewer than %s rows</div>', coalesce(n_combos, 0), rare)
              || '<table class="m"><thead><tr><th>value</th><th>original</th><th>target</th><th>synthetic</th></tr></thead><tbody>'
@@ -812,7 +827,7 @@ BEGIN
              j AS (SELECT combo, o.n AS no, o.f AS fo, s.n AS ns, s.f AS fs FROM o FULL JOIN s USING (combo)),
              t AS (SELECT count(*) AS k, sum(ns) AS ts FROM j)
         SELECT string_agg(format('<tr><td>%%s</td><td>%%s</td><td>%%s</td><td><span class="b">%%s</span></td>%%s</tr>',
-                                 CASE WHEN coalesce(j.no, 0) >= %4$s THEN fairsynth_html(j.combo) ELSE '(rare combination)' END,
+                                 CASE WHEN coalesce(j.no, 0) >= %4$s THEN fairsynth_internal.fairsynth_html(j.combo) ELSE '(rare combination)' END,
                                  coalesce(j.no, 0), to_char(t.ts::numeric / t.k, 'FM999,999,990.0'), coalesce(j.ns, 0),
                                  CASE WHEN %6$L THEN format('<td>%%s</td><td><span class="b">%%s</span></td>',
                                         CASE WHEN coalesce(j.no, 0) >= %4$s
@@ -829,10 +844,10 @@ BEGIN
              THEN format(', count(*) FILTER (WHERE %I::text = %L) AS f', outcome, fav) ELSE ', NULL::bigint AS f' END,
         outcome IS NOT NULL AND label = outcome AND fav IS NOT NULL)
         INTO part;
-      h := h || '<div class="wide" style="margin-top:12px"><h3>Rows per combination of ' || fairsynth_html(array_to_string(balance, ' × ')) || '</h3>'
+      h := h || '<div class="wide" style="margin-top:12px"><h3>Rows per combination of ' || fairsynth_internal.fairsynth_html(array_to_string(balance, ' × ')) || '</h3>'
              || '<table class="m"><thead><tr><th>combination</th><th>original</th><th>target</th><th>synthetic</th>'
              || CASE WHEN outcome IS NOT NULL AND label = outcome AND fav IS NOT NULL
-                     THEN format('<th>%s = %s original</th><th>synthetic</th>', fairsynth_html(outcome), fairsynth_html(fav)) ELSE '' END
+                     THEN format('<th>%s = %s original</th><th>synthetic</th>', fairsynth_internal.fairsynth_html(outcome), fairsynth_internal.fairsynth_html(fav)) ELSE '' END
              || '</tr></thead><tbody>' || coalesce(part, '') || '</tbody></table>'
              || format('<p class="note">Target: equal rows per combination. Combinations of fewer than %s original rows are not named, nor their outcome share (nor in the ranges above).</p></div>', rare);
     END IF;
@@ -841,15 +856,15 @@ BEGIN
 
   -- ---- bias before and after
   IF facet IS NOT NULL THEN
-    h := h || '<section id="bias">' || format('<h2>Bias of <code>%s</code> across <code>%s</code></h2>', fairsynth_html(label), fairsynth_html(facet))
+    h := h || '<section id="bias">' || format('<h2>Bias of <code>%s</code> across <code>%s</code></h2>', fairsynth_internal.fairsynth_html(label), fairsynth_internal.fairsynth_html(facet))
            || format('<p class="lead">Each %s value (group) against all other rows; favorable label value <code>%s</code>%s. '
                      'q = share of rows with the favorable label. Dots: original (orange) and synthetic (blue); the closer to the green band, the fairer.</p>',
-                     fairsynth_html(facet), coalesce(fairsynth_html(fav), '(none: no labelled rows)'),
+                     fairsynth_internal.fairsynth_html(facet), coalesce(fairsynth_internal.fairsynth_html(fav), '(none: no labelled rows)'),
                      CASE WHEN favorable IS NULL AND fav IS NOT NULL THEN ' (the least frequent one)' ELSE '' END);
     IF bias_note <> '' THEN
-      h := h || '<p class="note">' || fairsynth_html(bias_note) || '</p>';
+      h := h || '<p class="note">' || fairsynth_internal.fairsynth_html(bias_note) || '</p>';
     END IF;
-    SELECT fairsynth_svg_bias(array_agg(o->>'facet_value' ORDER BY (o->>'n')::bigint DESC, o->>'facet_value' COLLATE "C"),
+    SELECT fairsynth_internal.fairsynth_svg_bias(array_agg(o->>'facet_value' ORDER BY (o->>'n')::bigint DESC, o->>'facet_value' COLLATE "C"),
                               array_agg((o->>'dpl')::float8 ORDER BY (o->>'n')::bigint DESC, o->>'facet_value' COLLATE "C"),
                               array_agg((s->>'dpl')::float8 ORDER BY (o->>'n')::bigint DESC, o->>'facet_value' COLLATE "C"),
                               array_agg((o->>'di')::float8 ORDER BY (o->>'n')::bigint DESC, o->>'facet_value' COLLATE "C"),
@@ -858,7 +873,7 @@ BEGIN
                              '<td><span class="a">%s</span> → <span class="b">%s</span></td><td><span class="a">%s</span> → <span class="b">%s</span></td>'
                              '<td><span class="a">%s</span> → <span class="b">%s</span></td><td><span class="a">%s</span> → <span class="b">%s</span></td>'
                              '<td><span class="a">%s</span> → <span class="b">%s</span></td><td><span class="a">%s</span> → <span class="b">%s</span></td></tr>',
-                             fairsynth_html(o->>'facet_value'), o->>'n', coalesce(s->>'n', '–'),
+                             fairsynth_internal.fairsynth_html(o->>'facet_value'), o->>'n', coalesce(s->>'n', '–'),
                              coalesce(to_char((o->>'ci')::float8, 'FM90.000'), '–'), coalesce(to_char((s->>'ci')::float8, 'FM90.000'), '–'),
                              coalesce(to_char((o->>'dpl')::float8, 'FM90.000'), '–'), coalesce(to_char((s->>'dpl')::float8, 'FM90.000'), '–'),
                              coalesce(to_char((o->>'di')::float8, 'FM990.000'), '–'), coalesce(to_char((s->>'di')::float8, 'FM990.000'), '–'),
@@ -873,19 +888,19 @@ BEGIN
     c := regexp_replace(c, '>-(0\.0+)<', '>\1<', 'g');  -- no "-0.000"
     h := h || '<div class="wide">' || coalesce(part, '<p class="note">No facet value to compare.</p>')
            || '<div class="legend"><span><i class="sw o"></i>original</span><span><i class="sw s"></i>synthetic</span><span><i class="sw g"></i>fair zone</span></div>'
-           || '<table class="m"><thead><tr><th>' || fairsynth_html(facet) || '</th><th>rows</th><th>CI</th><th>DPL</th><th>DI</th><th>KL</th><th>JS</th><th>TVD</th></tr></thead><tbody>'
+           || '<table class="m"><thead><tr><th>' || fairsynth_internal.fairsynth_html(facet) || '</th><th>rows</th><th>CI</th><th>DPL</th><th>DI</th><th>KL</th><th>JS</th><th>TVD</th></tr></thead><tbody>'
            || coalesce(c, '') || '</tbody></table>'
            || '<p class="note">CI class imbalance (n_rest − n_group)/(n_rest + n_group); DPL q_rest − q_group; DI q_group / q_rest; KL, JS, TVD divergences of the label distributions. '
            || format('Twelve largest groups shown, none of fewer than %s rows (fairsynth.rare_threshold); every figure comes from fairsynth_bias().</p></div></section>', rare);
   END IF;
   IF predicted IS NOT NULL THEN  -- the model's predictions, scored into both relations
-    h := h || fairsynth_report_model_bias(original, synthetic, facet, label, predicted, fav);
+    h := h || fairsynth_internal.fairsynth_report_model_bias(original, synthetic, facet, label, predicted, fav);
   END IF;
 
   -- ---- fidelity per column and weakest pairs
   h := h || '<section id="fidelity"><h2>Fidelity</h2><p class="lead">Univariate accuracy of every column (1 − TVD of its binned distribution)'
          || CASE WHEN cardinality(asked) > 0 THEN ' not asked to change' ELSE '' END || '.</p><div class="wide">';
-  SELECT fairsynth_svg_accuracy(array_agg(u.col ORDER BY u.o), array_agg(u.a ORDER BY u.o)) INTO part
+  SELECT fairsynth_internal.fairsynth_svg_accuracy(array_agg(u.col ORDER BY u.o), array_agg(u.a ORDER BY u.o)) INTO part
   FROM (SELECT t.col, t.o, (SELECT (x->>'v')::float8 FROM jsonb_array_elements(q) x
                             WHERE x->>'metric' = 'accuracy_univariate' AND x->>'c1' = t.col LIMIT 1) AS a
         FROM unnest(other) WITH ORDINALITY t(col, o)) u;
@@ -896,8 +911,8 @@ BEGIN
            FROM jsonb_array_elements(q) x
            WHERE x->>'metric' = 'accuracy_bivariate' AND x->>'c1' = ANY (other) AND x->>'c2' = ANY (other)
            ORDER BY (x->>'v')::float8, x->>'c1', x->>'c2' LIMIT 3 LOOP
-    e1 := fairsynth_bin_expr(original, r.c1, 8);
-    e2 := fairsynth_bin_expr(original, r.c2, 8);
+    e1 := fairsynth_internal.fairsynth_bin_expr(original, r.c1, 8);
+    e2 := fairsynth_internal.fairsynth_bin_expr(original, r.c2, 8);
     EXECUTE format($q$
       WITH o AS (SELECT %1$s AS a, %2$s AS b, count(*)::float8 / %5$s AS p FROM %3$s GROUP BY 1, 2),
            s AS (SELECT %1$s AS a, %2$s AS b, count(*)::float8 / %6$s AS p FROM %4$s GROUP BY 1, 2),
@@ -907,14 +922,14 @@ BEGIN
                              WHEN '(out of range)' THEN 100002 ELSE 100003 END))::int AS i FROM (SELECT DISTINCT a FROM j) d),
            rb AS (SELECT b, row_number() OVER (ORDER BY coalesce(array_position($2, b), CASE b WHEN '(other)' THEN 100001
                              WHEN '(out of range)' THEN 100002 ELSE 100003 END))::int AS i FROM (SELECT DISTINCT b FROM j) d)
-      SELECT fairsynth_svg_heatmap((SELECT array_agg(a ORDER BY i) FROM ra), (SELECT array_agg(b ORDER BY i) FROM rb),
+      SELECT fairsynth_internal.fairsynth_svg_heatmap((SELECT array_agg(a ORDER BY i) FROM ra), (SELECT array_agg(b ORDER BY i) FROM rb),
                                    array_agg(ra.i ORDER BY ra.i, rb.i), array_agg(rb.i ORDER BY ra.i, rb.i),
                                    array_agg(j.po ORDER BY ra.i, rb.i), array_agg(j.ps ORDER BY ra.i, rb.i))
       FROM j JOIN ra ON ra.a IS NOT DISTINCT FROM j.a JOIN rb ON rb.b IS NOT DISTINCT FROM j.b$q$,
       e1.expr, e2.expr, original, synthetic, greatest(n_o, 1), greatest(n_s, 1))
       INTO c USING e1.labels, e2.labels;
     part := part || format('<div class="wide"><h3><code>%s</code> × <code>%s</code> <span class="badge %s">bivariate accuracy %s</span></h3>',
-                           fairsynth_html(r.c1), fairsynth_html(r.c2), fairsynth_status('accuracy', r.a),
+                           fairsynth_internal.fairsynth_html(r.c1), fairsynth_internal.fairsynth_html(r.c2), fairsynth_internal.fairsynth_status('accuracy', r.a),
                            coalesce(to_char(r.a * 100, 'FM990.0') || '%', 'n/a'))
                  || c || '</div>';
   END LOOP;
@@ -926,21 +941,21 @@ BEGIN
          || format('the same bins for the synthetic rows. Values seen in fewer than %s rows are never shown.</p>', rare)
          || '<div class="legend"><span><i class="sw o"></i>original</span><span><i class="sw s"></i>synthetic</span><span>share of rows per bin</span></div><div class="cols">';
   FOREACH c IN ARRAY cols LOOP
-    SELECT fairsynth_svg_distribution(array_agg(x.label ORDER BY x.ord), array_agg(x.n_original ORDER BY x.ord),
+    SELECT fairsynth_internal.fairsynth_svg_distribution(array_agg(x.label ORDER BY x.ord), array_agg(x.n_original ORDER BY x.ord),
                                       array_agg(x.n_synthetic ORDER BY x.ord)) AS svg,
            1 - 0.5 * sum(abs(x.n_original::float8 / greatest(n_o, 1) - x.n_synthetic::float8 / greatest(n_s, 1))) AS acc
       INTO b
-    FROM fairsynth_bins(original, synthetic, c, 10) x;
+    FROM fairsynth_internal.fairsynth_bins(original, synthetic, c, 10) x;
     SELECT (x->>'v')::float8 INTO v FROM jsonb_array_elements(q) x
     WHERE x->>'metric' = 'accuracy_univariate' AND x->>'c1' = c LIMIT 1;
     IF c = ANY (asked) THEN
       h := h || format('<div class="card col"><h3><code>%s</code><span class="badge asked" title="%s">changed as asked</span></h3>',
-                       fairsynth_html(c), CASE WHEN c = outcome THEN 'the outcome of the balancing' ELSE 'a balance column' END)
+                       fairsynth_internal.fairsynth_html(c), CASE WHEN c = outcome THEN 'the outcome of the balancing' ELSE 'a balance column' END)
              || b.svg || '</div>';
       CONTINUE;
     END IF;
     h := h || format('<div class="card col"><h3><code>%s</code><span class="badge %s" title="%s">%s</span></h3>',
-                     fairsynth_html(c), fairsynth_status('accuracy', coalesce(v, b.acc)),
+                     fairsynth_internal.fairsynth_html(c), fairsynth_internal.fairsynth_status('accuracy', coalesce(v, b.acc)),
                      CASE WHEN v IS NULL THEN 'accuracy on these bins' ELSE 'univariate accuracy (fairsynth_quality)' END,
                      coalesce(to_char(coalesce(v, b.acc) * 100, 'FM990.0') || '%', 'n/a'))
            || b.svg || '</div>';

@@ -7,7 +7,7 @@
 
 -- Internal: inline SVG dumbbell charts of difference metrics per facet value,
 -- one panel per metric, before (original) and after (synthetic), on one axis.
-CREATE FUNCTION fairsynth_svg_model_bias(facet_values text[], titles text[], subtitles text[],
+CREATE FUNCTION fairsynth_internal.fairsynth_svg_model_bias(facet_values text[], titles text[], subtitles text[],
                                          v_original float8[], v_synthetic float8[])
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -47,8 +47,8 @@ BEGIN
   FOR j IN 1 .. np LOOP
     x0 := lx + (j - 1) * (pw + gap);
     xc := x0 + pw / 2.0;
-    out := out || format('<text x="%s" y="16" font-size="13" font-weight="600" fill="#323f4b">%s</text>', x0, @extschema@.fairsynth_html(titles[j]))
-               || format('<text x="%s" y="32" font-size="11" fill="#7b8794">%s</text>', x0, @extschema@.fairsynth_html(coalesce(subtitles[j], '')))
+    out := out || format('<text x="%s" y="16" font-size="13" font-weight="600" fill="#323f4b">%s</text>', x0, fairsynth_internal.fairsynth_html(titles[j]))
+               || format('<text x="%s" y="32" font-size="11" fill="#7b8794">%s</text>', x0, fairsynth_internal.fairsynth_html(coalesce(subtitles[j], '')))
                || format('<rect x="%s" y="%s" width="%s" height="%s" fill="#e3f9ee"/>',
                          round((xc - pw / 2.0 * 0.05 / m)::numeric, 1), ty, round((pw * 0.05 / m)::numeric, 1), k * rowh)
                || format('<line x1="%s" x2="%s" y1="%s" y2="%s" stroke="#9aa5b1"/>', xc, xc, ty - 4, ty + k * rowh + 4);
@@ -62,7 +62,7 @@ BEGIN
   FOR i IN 1 .. k LOOP
     y := ty + (i - 1) * rowh + rowh / 2;
     out := out || format('<text x="%s" y="%s" text-anchor="end" font-size="12" fill="#323f4b"><title>%s</title>%s</text>',
-                         lx - 10, y + 4, @extschema@.fairsynth_html(facet_values[i]), @extschema@.fairsynth_html_short(facet_values[i], 22))
+                         lx - 10, y + 4, fairsynth_internal.fairsynth_html(facet_values[i]), fairsynth_internal.fairsynth_html_short(facet_values[i], 22))
                || format('<line x1="%s" x2="%s" y1="%s" y2="%s" stroke="#e4e7eb"/>', lx, lx + np * pw + (np - 1) * gap, y, y);
     FOR j IN 1 .. np LOOP
       xc := lx + (j - 1) * (pw + gap) + pw / 2.0;
@@ -76,11 +76,11 @@ BEGIN
       END IF;
       IF xa IS NOT NULL THEN
         out := out || format('<circle cx="%s" cy="%s" r="5" fill="#e8833a"><title>original %s %s</title></circle>',
-                             round(xa::numeric, 1), y, @extschema@.fairsynth_html(titles[j]), round(va::numeric, 4));
+                             round(xa::numeric, 1), y, fairsynth_internal.fairsynth_html(titles[j]), round(va::numeric, 4));
       END IF;
       IF xb IS NOT NULL THEN
         out := out || format('<circle cx="%s" cy="%s" r="5" fill="#3d6fd6"><title>synthetic %s %s</title></circle>',
-                             round(xb::numeric, 1), y, @extschema@.fairsynth_html(titles[j]), round(vb::numeric, 4));
+                             round(xb::numeric, 1), y, fairsynth_internal.fairsynth_html(titles[j]), round(vb::numeric, 4));
       END IF;
     END LOOP;
   END LOOP;
@@ -88,14 +88,14 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION fairsynth_svg_model_bias(text[], text[], text[], float8[], float8[]) IS
+COMMENT ON FUNCTION fairsynth_internal.fairsynth_svg_model_bias(text[], text[], text[], float8[], float8[]) IS
 'Internal: SVG (class "model-bias") with one dumbbell panel per difference metric (titles), one row per facet value, '
 'original in orange and synthetic in blue, all panels on one axis centred on 0 with the fair zone |x| <= 0.05 in green; '
 'values are given facet value by facet value (v[(i - 1) * #titles + j]); values beyond the axis are drawn at its end, NULL ones not at all.';
 
 -- Internal: the report's section on the bias of a model's predictions (column
 -- predicted, scored into both relations) across facet, original and synthetic.
-CREATE FUNCTION fairsynth_report_model_bias(original regclass, synthetic regclass, facet text, label text,
+CREATE FUNCTION fairsynth_internal.fairsynth_report_model_bias(original regclass, synthetic regclass, facet text, label text,
                                             predicted text, fav text)
 RETURNS text
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
@@ -126,12 +126,12 @@ BEGIN
   v AS (                 -- the charted metrics, facet value by facet value
     SELECT g.i, mt.j, (g.o->>mt.k)::float8 AS vo, (g.s->>mt.k)::float8 AS vs
     FROM g CROSS JOIN (VALUES (1, 'dppl'), (2, 'rd'), (3, 'sd'), (4, 'ad')) mt(j, k))
-  SELECT @extschema@.fairsynth_svg_model_bias(
+  SELECT fairsynth_internal.fairsynth_svg_model_bias(
            (SELECT array_agg(g.o->>'facet_value' ORDER BY g.i) FROM g),
            ARRAY['DPPL', 'Recall (RD)', 'Specificity (SD)', 'Accuracy (AD)'],
            ARRAY['predicted q(rest) − q(group)', 'TPR(rest) − TPR(group)', 'TNR(group) − TNR(rest)', 'ACC(rest) − ACC(group)'],
            (SELECT array_agg(v.vo ORDER BY v.i, v.j) FROM v), (SELECT array_agg(v.vs ORDER BY v.i, v.j) FROM v)),
-         (SELECT string_agg('<tr><td>' || @extschema@.fairsynth_html(g.o->>'facet_value') || '</td>'
+         (SELECT string_agg('<tr><td>' || fairsynth_internal.fairsynth_html(g.o->>'facet_value') || '</td>'
                             || format(fmt, g.o->>'n', coalesce(g.s->>'n', '–'))
                             || (SELECT string_agg(format(fmt,
                                         coalesce(to_char((g.o->>mt.k)::float8, mt.f), '–'),
@@ -145,15 +145,15 @@ BEGIN
 
   RETURN '<section id="model-bias">'
       || format('<h2>Bias of the predictions <code>%s</code> across <code>%s</code></h2>',
-                @extschema@.fairsynth_html(predicted), @extschema@.fairsynth_html(facet))
+                fairsynth_internal.fairsynth_html(predicted), fairsynth_internal.fairsynth_html(facet))
       || format('<p class="lead">A model''s predicted %s (column %s) against the observed one, each %s value (group) against all other rows; '
                 'favorable value <code>%s</code>; 0 = parity. Dots: original (orange) and synthetic (blue); the closer to the green band, the fairer.</p>',
-                @extschema@.fairsynth_html(label), @extschema@.fairsynth_html(predicted), @extschema@.fairsynth_html(facet),
-                coalesce(@extschema@.fairsynth_html(fav), '(none: no labelled rows)'))
-      || CASE WHEN note <> '' THEN '<p class="note">' || @extschema@.fairsynth_html(note) || '</p>' ELSE '' END
+                fairsynth_internal.fairsynth_html(label), fairsynth_internal.fairsynth_html(predicted), fairsynth_internal.fairsynth_html(facet),
+                coalesce(fairsynth_internal.fairsynth_html(fav), '(none: no labelled rows)'))
+      || CASE WHEN note <> '' THEN '<p class="note">' || fairsynth_internal.fairsynth_html(note) || '</p>' ELSE '' END
       || '<div class="wide">' || coalesce(svg, '<p class="note">No facet value to compare.</p>')
       || '<div class="legend"><span><i class="sw o"></i>original</span><span><i class="sw s"></i>synthetic</span><span><i class="sw g"></i>fair zone</span></div>'
-      || '<table class="m"><thead><tr><th>' || @extschema@.fairsynth_html(facet)
+      || '<table class="m"><thead><tr><th>' || fairsynth_internal.fairsynth_html(facet)
       || '</th><th>rows</th><th>DPPL</th><th>DIP</th><th>RD</th><th>SD</th><th>AD</th><th>DAR</th><th>DRR</th><th>DCA</th><th>DCR</th><th>TE</th></tr></thead><tbody>'
       || coalesce(rows_, '') || '</tbody></table>'
       || '<p class="note">DPPL q̂_rest − q̂_group (q̂ share predicted favorable); DIP q̂_group / q̂_rest; RD recall, SD specificity, AD accuracy, '
@@ -162,7 +162,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION fairsynth_report_model_bias(regclass, regclass, text, text, text, text) IS
+COMMENT ON FUNCTION fairsynth_internal.fairsynth_report_model_bias(regclass, regclass, text, text, text, text) IS
 'Internal: the HTML section of fairsynth_report() on the post-training bias of the predictions in column predicted across facet '
 '(fairsynth_model_bias of the original and of the synthetic relation, favorable value fav): dumbbell charts of DPPL, RD, SD and AD with the fair zone, '
 'and a table of every figure, for the twelve largest groups of the original. Every text written into the page is HTML-escaped.';

@@ -11,9 +11,14 @@
 -- relation with the caller's search_path, as a SELECT would, and their own
 -- queries use qualified names only.
 --
+-- The internal helpers (schema fairsynth_internal, src/sql/01_internal_schema.sql)
+-- are not on this path: every call of one is qualified,
+-- fairsynth_internal.f(...), so a look-alike can never stand in for it and a
+-- helper can never be found by a caller's unqualified name.
+--
 -- This file comes last in the install script and pins every SQL and plpgsql
--- function the script created, so a function added later is pinned too
--- (sql/search_path.sql checks it).
+-- function the script created, in either schema, so a function added later is
+-- pinned too (sql/search_path.sql checks it).
 -- ---------------------------------------------------------------------------
 
 DO $pin$

@@ -396,19 +396,23 @@ sub jq
 # ---------------------------------------------------------------------------
 my @functions;
 for my $line (split /\n/, $node->safe_psql('postgres', q{
-	SELECT p.oid || E'\t' || p.proname || E'\t' || p.prorettype::regtype || E'\t' || p.proretset || E'\t' ||
+	SELECT p.oid || E'\t' || p.proname || E'\t' || quote_ident(n.nspname) || E'\t' || p.prorettype::regtype || E'\t' || p.proretset || E'\t' ||
 	       coalesce(array_to_string(p.proargnames[1:p.pronargs], ','), '') || E'\t' ||
 	       coalesce((SELECT string_agg(format_type(t, NULL), ',' ORDER BY o)
 	                 FROM unnest(p.proargtypes::oid[]) WITH ORDINALITY u(t, o)), '')
 	FROM pg_proc p
+	JOIN pg_namespace n ON n.oid = p.pronamespace
 	JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
 	JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'fairsynth'
 	WHERE NOT 'internal'::regtype = ANY (p.proargtypes::oid[])
 	ORDER BY p.proname, p.oid}))
 {
-	my ($oid, $name, $ret, $retset, $argnames, $argtypes) = split /\t/, $line, -1;
+	my ($oid, $name, $schema, $ret, $retset, $argnames, $argtypes) = split /\t/, $line, -1;
 	push @functions, {
 		name => $name,
+		# the helpers in fairsynth_internal are called qualified (the schema
+		# is on no search_path); the public functions as a user calls them
+		call => $schema eq 'fairsynth_internal' ? "$schema.$name" : $name,
 		ret => $ret,
 		retset => $retset eq 't',
 		argnames => [ split /,/, $argnames ],
@@ -512,7 +516,7 @@ sub make_call
 		pop @parts;
 		pop @vals;
 	}
-	my $call = "$f->{name}(" . join(', ', @parts) . ')';
+	my $call = "$f->{call}(" . join(', ', @parts) . ')';
 	my $sql;
 	if ($named)
 	{
@@ -578,7 +582,7 @@ for (my $b = 0; $b < @calls; $b += $batch_size)
 		next unless defined $kind && $id =~ /^\d+$/;
 		$seen{$id} = 1;
 		print $calllog "$line\t$calls[$id][0]\n" if $calllog;
-		(my $fn = $calls[$id][0]) =~ s/^SELECT (?:\* FROM )?(\w+).*/$1/s;
+		(my $fn = $calls[$id][0]) =~ s/^SELECT (?:\* FROM )?(?:fairsynth_internal\.)?(\w+).*/$1/s;
 		$by_fn{$fn}++;
 		if ($kind eq 'ok')
 		{
