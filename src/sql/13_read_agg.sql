@@ -2,22 +2,23 @@
 -- counts, an order-independent fingerprint and a bottom-k sample, in parallel
 -- workers or on Citus shards (partial aggregates).
 
-CREATE FUNCTION fairsynth_read_sfunc(internal, anyelement, text[]) RETURNS internal
+CREATE FUNCTION fairsynth_internal.fairsynth_read_sfunc(internal, anyelement, text[]) RETURNS internal
 AS 'MODULE_PATHNAME', 'fairsynth_read_sfunc' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
-CREATE FUNCTION fairsynth_read_combine(internal, internal) RETURNS internal
+CREATE FUNCTION fairsynth_internal.fairsynth_read_combine(internal, internal) RETURNS internal
 AS 'MODULE_PATHNAME', 'fairsynth_read_combine' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
-CREATE FUNCTION fairsynth_read_serialize(internal) RETURNS bytea
+CREATE FUNCTION fairsynth_internal.fairsynth_read_serialize(internal) RETURNS bytea
 AS 'MODULE_PATHNAME', 'fairsynth_read_serialize' LANGUAGE C STRICT PARALLEL SAFE;
-CREATE FUNCTION fairsynth_read_deserialize(bytea, internal) RETURNS internal
+CREATE FUNCTION fairsynth_internal.fairsynth_read_deserialize(bytea, internal) RETURNS internal
 AS 'MODULE_PATHNAME', 'fairsynth_read_deserialize' LANGUAGE C STRICT PARALLEL SAFE;
-CREATE FUNCTION fairsynth_read_final(internal, anyelement, text[]) RETURNS jsonb
+CREATE FUNCTION fairsynth_internal.fairsynth_read_final(internal, anyelement, text[]) RETURNS jsonb
 AS 'MODULE_PATHNAME', 'fairsynth_read_final' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
 
 CREATE AGGREGATE fairsynth_read(relation_row anyelement, columns text[]) (
-  SFUNC = fairsynth_read_sfunc, STYPE = internal,
-  COMBINEFUNC = fairsynth_read_combine,
-  SERIALFUNC = fairsynth_read_serialize, DESERIALFUNC = fairsynth_read_deserialize,
-  FINALFUNC = fairsynth_read_final, FINALFUNC_EXTRA,
+  SFUNC = fairsynth_internal.fairsynth_read_sfunc, STYPE = internal,
+  COMBINEFUNC = fairsynth_internal.fairsynth_read_combine,
+  SERIALFUNC = fairsynth_internal.fairsynth_read_serialize,
+  DESERIALFUNC = fairsynth_internal.fairsynth_read_deserialize,
+  FINALFUNC = fairsynth_internal.fairsynth_read_final, FINALFUNC_EXTRA,
   PARALLEL = SAFE);
 
 COMMENT ON AGGREGATE fairsynth_read(anyelement, text[]) IS
