@@ -16,7 +16,8 @@ LANGUAGE sql AS $$
   SELECT 'member', pg_describe_object(m.classid, m.objid, 0), NULL FROM m
   UNION ALL
   SELECT 'function', p.oid::regprocedure::text,
-         pg_get_functiondef(p.oid) || E'\nacl: ' || coalesce(p.proacl::text, 'default')
+         CASE WHEN p.prokind = 'a' THEN 'aggregate' ELSE pg_get_functiondef(p.oid) END
+           || E'\nacl: ' || coalesce(p.proacl::text, 'default')
            || E'\ncomment: ' || coalesce(obj_description(p.oid, 'pg_proc'), '-')
   FROM m JOIN pg_proc p ON m.classid = 'pg_proc'::regclass AND p.oid = m.objid
   UNION ALL

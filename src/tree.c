@@ -962,19 +962,18 @@ fs_breaks_rule(const char *base, const FsRule *rules, int nrules, int nclass,
 
 /*
  * A class of leaf's distribution that breaks no rule for the row (other than
- * skip): up to 16 draws, then the likeliest permitted class; cls (the first
- * draw) if the leaf has none.
+ * skip): up to 16 draws from the leaf; then a draw among the permitted
+ * classes of the leaf's distribution, in their proportions, or if it has
+ * none, of the nearest ancestor's that has (a small combination's leaf may
+ * lack the one class a rule leaves: a row without the flag needs the note a
+ * row without the flag has); cls (the first draw) if no node has one.
  */
 static int
-fs_draw_within_rules(const char *base, const FsNode *leaf, const FsRule *rules,
-					 int nrules, int nclass, const int32 *row, int skip,
-					 int cls, pg_prng_state *rng)
+fs_draw_within_rules(const char *base, const FsNode *nodes, const FsNode *leaf,
+					 const FsRule *rules, int nrules, int nclass,
+					 const int32 *row, int skip, int cls, pg_prng_state *rng)
 {
 	const FsAlias *alias = (const FsAlias *) (base + leaf->alias);
-	const FsDraw *d = (const FsDraw *) (base + leaf->dist);
-	double		best = 0,
-				prev = 0;
-	int			found = cls;
 
 	for (int tries = 0; tries < 16; tries++)
 	{
@@ -983,19 +982,42 @@ fs_draw_within_rules(const char *base, const FsNode *leaf, const FsRule *rules,
 		if (c != skip && !fs_breaks_rule(base, rules, nrules, nclass, row, c))
 			return c;
 	}
-	for (int j = 0; j < leaf->ndist; j++)
+	for (const FsNode *node = leaf;; node = &nodes[node->parent])
 	{
-		double		p = d[j].cum - prev;
+		const FsDraw *d = (const FsDraw *) (base + node->dist);
+		double		permitted = 0,
+					prev = 0,
+					u;
 
-		prev = d[j].cum;
-		if (d[j].cls != skip && p > best &&
-			!fs_breaks_rule(base, rules, nrules, nclass, row, d[j].cls))
+		for (int j = 0; j < node->ndist; j++)
 		{
-			best = p;
-			found = d[j].cls;
+			if (d[j].cls != skip &&
+				!fs_breaks_rule(base, rules, nrules, nclass, row, d[j].cls))
+				permitted += d[j].cum - prev;
+			prev = d[j].cum;
 		}
+		if (permitted > 0)
+		{
+			u = fs_rand01(rng) * permitted;
+			prev = 0;
+			for (int j = 0; j < node->ndist; j++)
+			{
+				double		p = d[j].cum - prev;
+
+				prev = d[j].cum;
+				if (d[j].cls == skip ||
+					fs_breaks_rule(base, rules, nrules, nclass, row, d[j].cls))
+					continue;
+				if (u < p)
+					return d[j].cls;
+				u -= p;
+				cls = d[j].cls; /* rounding: the last permitted one */
+			}
+			return cls;
+		}
+		if (node->parent < 0)
+			return cls;
 	}
-	return found;
 }
 
 /*
@@ -1070,7 +1092,7 @@ fs_tree_draw_batch(const char *base, const FsTree *tree, int32 *classes,
 			if (tree->nrules > 0 && cls >= 0 &&
 				fs_breaks_rule(base, rules, tree->nrules, tree->nclass,
 							   rows + r * stride, cls))
-				cls = fs_draw_within_rules(base, leaf, rules, tree->nrules,
+				cls = fs_draw_within_rules(base, nodes, leaf, rules, tree->nrules,
 										   tree->nclass, rows + r * stride,
 										   skip, cls, rng);
 			rows[r * stride + target] = cls >= 0 ? cls : skip;
