@@ -25,6 +25,8 @@
 
 /* How often a row that copies a source row is drawn again. */
 #define FS_COPY_RETRIES 32
+/* Of those, the first draw new values within the row's classes only. */
+#define FS_VALUE_RETRIES 8
 #define FS_CHECK_RETRIES 1000	/* draws of a row violating a CHECK constraint */
 
 /* A value known before drawing: a category's, or a single-value bin's. */
@@ -478,6 +480,7 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 			{
 				uint64		key;
 				const char *violated;
+				bool		free_values = false;	/* a value drawn within a bin */
 
 				for (int c = 0; c < ncols; c++)
 				{
@@ -495,8 +498,12 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 						sig[c] = fixed[c][cls[c]].sig;
 					}
 					else
+					{
 						colnull[c] = !fs_value_and_signature(src, m, c, cls[c], rng,
 															 &colval[c], &sig[c]);
+						free_values = free_values ||
+							(col->kind == FS_NUM && !colnull[c]);
+					}
 				}
 				fs_fill_generated(src, colval, colnull);
 				/*
@@ -522,10 +529,17 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 					  (attempt == 0 || !fs_guard_holds(&guard.common, key)))))
 					break;
 				/*
-				 * draw again from a random column of the generation order on,
-				 * so the redraws that leave a rare row do not pile onto
-				 * the common profiles of the first columns
+				 * First new values within the same classes (a number drawn
+				 * again within its bin): every class's share stays as drawn,
+				 * so a spike that a rare row happens to hold (an amount of 0
+				 * on a given day) keeps its share.  Only a row whose classes
+				 * alone make it a copy draws classes again: from a random
+				 * column of the generation order on, so the redraws that
+				 * leave a rare row do not pile onto the common profiles of
+				 * the first columns.
 				 */
+				if (free_values && attempt < FS_VALUE_RETRIES)
+					continue;
 				for (int j = src->nbalance +
 					 (int) pg_prng_uint64_range(rng, 0, Max(nmodelled - 1, 0));
 					 j < ncols && order[j] >= 0; j++)
