@@ -64,6 +64,7 @@ typedef struct FsqTextReceiver
 	FsqState   *st;
 	int			rel;
 	FsqTextPass pass;
+	MemoryContext cxt;			/* where the counters live and grow */
 	MemoryContext rowcxt;
 	int64		rows;
 } FsqTextReceiver;
@@ -360,7 +361,7 @@ fsq_text_receive(TupleTableSlot *slot, DestReceiver *self)
 			s = VARDATA_ANY(v);
 			len = VARSIZE_ANY_EXHDR(v);
 		}
-		MemoryContextSwitchTo(oldcxt);
+		MemoryContextSwitchTo(r->cxt);
 		fsq_text_row(r->st, &r->st->texts[k], r->rel, r->pass, s, len);
 		MemoryContextSwitchTo(r->rowcxt);
 	}
@@ -407,6 +408,7 @@ fsq_text_scan(FsqState *st, int rel, FsqTextPass pass)
 	r.st = st;
 	r.rel = rel;
 	r.pass = pass;
+	r.cxt = CurrentMemoryContext;
 	r.rowcxt = AllocSetContextCreate(CurrentMemoryContext, "fairsynth_quality text row",
 									 ALLOCSET_SMALL_SIZES);
 	memset(&opts, 0, sizeof(opts));
