@@ -192,7 +192,7 @@ BEGIN
     || array_to_string(ARRAY(SELECT format('coalesce(%I::text, ''NULL'')', x) FROM unnest(balance) x), ', ') || ')';
   EXECUTE format('SELECT array_agg(k ORDER BY n DESC, k COLLATE "C"), array_agg(n ORDER BY n DESC, k COLLATE "C") '
                  'FROM (SELECT %1$s AS k, count(*) AS n FROM %2$s GROUP BY 1 HAVING count(*) >= %3$s '
-                 'ORDER BY 2 DESC, 1 COLLATE "C" LIMIT %4$s) s',
+                 'ORDER BY count(*) DESC, %1$s COLLATE "C" LIMIT %4$s) s',
                  combo_expr, original, greatest(min_rows, rare), max_combos)
     INTO combos, counts;
   IF combos IS NULL THEN
