@@ -140,6 +140,16 @@ FROM report_run, regexp_matches(html, '<tr><td>(African-American</td>.*?)</tr>',
 -- rows per combination: target against achieved
 SELECT regexp_replace(m[1], '<[^>]+>', ' ', 'g') AS combination_row
 FROM report_run, regexp_matches(html, '<tr><td>(African-American × Male</td>.*?)</tr>', 'g') m LIMIT 1;
+-- accuracy per combination: at most the 12 largest of >= 30 original rows,
+-- over the columns not asked to change (a synthetic copy of the original: 1)
+SELECT combo, n_original, round(accuracy::numeric, 3) AS accuracy
+FROM fairsynth_internal.fairsynth_combo_accuracy('report_keyed', 'report_balanced', ARRAY['race', 'sex'],
+                                                 ARRAY['age', 'priors_count', 'c_charge_degree']);
+SELECT count(*) AS combos, min(n_original) >= 30 AS large, bool_and(accuracy = 1) AS copy_is_exact
+FROM fairsynth_internal.fairsynth_combo_accuracy('report_keyed', 'report_keyed', ARRAY['race', 'sex'],
+                                                 ARRAY['age', 'priors_count'], max_combos => 3);
+SELECT * FROM fairsynth_internal.fairsynth_combo_accuracy('report_keyed', 'report_balanced', ARRAY['race'], ARRAY['nope']);
+SELECT * FROM fairsynth_internal.fairsynth_combo_accuracy('report_keyed', 'report_balanced', ARRAY['race'], NULL);
 -- numeric ranges in value order with short labels, open at both ends
 SELECT label FROM fairsynth_internal.fairsynth_bins('report_keyed', 'report_balanced', 'priors_count') ORDER BY ord;
 SELECT fairsynth_report('report_train', 'report_syn', balance => ARRAY['nope']);

@@ -8,7 +8,9 @@
  *   quality_scan.c     describe relations and stream their rows;
  *   quality_bin.c      binning on the original and accuracy (1 - TVD);
  *   quality_privacy.c  DCR share, exact matches and NNDR on samples;
- *   quality_gb.c       the gradient-boosted classifier and the discriminator.
+ *   quality_gb.c       the gradient-boosted classifier and the discriminator;
+ *   quality_utility.c  trtr_auc / tstr_auc;
+ *   quality_text.c     measures of free-text columns (text_*).
  * They share src/quality.h.  A new metric goes in the file of its concern (or
  * a new one) and is emitted here.
  *
@@ -150,12 +152,13 @@ fairsynth_quality(PG_FUNCTION_ARGS)
 		else
 			fsq_distinct_top(col);
 	}
+	fsq_text_detect(&st);
 	fsq_sql_breaks(&st);
 	for (c = 0; c < st.ncols; c++)
 	{
 		FsqColumn  *col = &st.cols[c];
 
-		if (col->numeric || col->dist != NULL || col->key)
+		if (col->numeric || col->dist != NULL || col->key || col->freetext)
 			continue;
 		/* a key found in SQL needs no most frequent values */
 		if (fsq_sql_all_distinct(&st, col))
@@ -180,6 +183,8 @@ fairsynth_quality(PG_FUNCTION_ARGS)
 		fsq_scan(&st, rel, FSQ_PASS_BIN);
 	}
 
+	fsq_text_measure(&st, has_holdout);
+
 	/* accuracy of the synthetic relation */
 	for (c = 0; c < st.ncols; c++)
 		fsq_emit(rsinfo, "accuracy_univariate", st.cols[c].name, NULL,
@@ -198,6 +203,21 @@ fairsynth_quality(PG_FUNCTION_ARGS)
 	fsq_emit(rsinfo, "accuracy_univariate", NULL, NULL, mu, false);
 	fsq_emit(rsinfo, "accuracy_bivariate", NULL, NULL, mb, false);
 	fsq_emit(rsinfo, "accuracy_overall", NULL, NULL, overall, false);
+
+	/* free-text columns */
+	for (c = 0; c < st.ntexts; c++)
+	{
+		FsqTextCol *t = &st.texts[c];
+
+		fsq_emit(rsinfo, "text_term_accuracy", t->name, NULL, t->term_accuracy, false);
+		fsq_emit(rsinfo, "text_char_accuracy", t->name, NULL, t->char_accuracy, false);
+		fsq_emit(rsinfo, "text_length_accuracy", t->name, NULL, t->length_accuracy, false);
+		fsq_emit(rsinfo, "text_cooc_error", t->name, NULL, t->cooc_error, t->cooc_null);
+		fsq_emit(rsinfo, "text_exact_match", t->name, NULL, t->exact_match, false);
+		if (has_holdout)
+			fsq_emit(rsinfo, "text_exact_match_holdout", t->name, NULL,
+					 t->exact_match_holdout, false);
+	}
 
 	if (has_holdout)
 	{

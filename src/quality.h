@@ -30,6 +30,8 @@
 #define FSQ_MEM_TOTAL	(1 << 20)	/* ... over all columns together */
 #define FSQ_MEM_BYTES	(32 * 1024 * 1024)	/* ... and their text */
 #define FSQ_MAX_COLUMNS	200		/* pair counters grow with its square */
+#define FSQ_TEXT_TOP_TERMS 200	/* free text: terms of text_term_accuracy */
+#define FSQ_TEXT_TOP_PAIRS 20	/* ... and of text_cooc_error */
 
 /* discriminator (gradient-boosted depth-2 trees on binned features) */
 #define FSQ_GB_BINS		32		/* quantile bins / top values per feature */
@@ -71,6 +73,7 @@ typedef struct FsqColumn
 	int64		nnull;			/* NULLs in the original */
 	int64		maxcount;		/* rows of the most frequent value (-1: unknown) */
 	bool		key;			/* a key: left out of every metric */
+	bool		freetext;		/* free text: measured by quality_text.c */
 	struct FsqDistinct *dist;	/* distinct values of the original */
 } FsqColumn;
 
@@ -84,6 +87,46 @@ typedef struct FsqSample
 	uint64	   *cat;			/* n x ncat hashes of the text output */
 	pg_prng_state prng;
 } FsqSample;
+
+/* 64-bit key -> count, entries in order of first occurrence (quality_text.c) */
+typedef struct FsqTextHash
+{
+	int64		n;				/* entries */
+	int64		alloc;
+	int64		nslots;			/* a power of 2 */
+	int64	   *slots;			/* entry + 1, 0 = empty */
+	uint64	   *keys;
+	int64	   *counts;
+} FsqTextHash;
+
+/* a free-text column and its measures (quality_text.c); [0] original, [1] other */
+typedef struct FsqTextCol
+{
+	char	   *name;
+	char	   *expr;			/* SQL expression reading the column */
+	FsqTextHash *terms;			/* terms of the original */
+	FsqTextHash *lens;			/* lengths (characters) of the original */
+	FsqTextHash *chars[2];		/* characters */
+	int32	   *toppos;			/* per term entry: rank among the 200, or -1 */
+	int32	   *pairpos;		/* ... among the 20, or -1 */
+	int			ntop;
+	int			npairs;
+	int64		termtotal[2];	/* term occurrences */
+	int64		topcount[2][FSQ_TEXT_TOP_TERMS];	/* ... of the 200 most frequent */
+	int64		cooc_a[2][FSQ_TEXT_TOP_PAIRS];	/* rows with term a */
+	int64		cooc_ab[2][FSQ_TEXT_TOP_PAIRS][FSQ_TEXT_TOP_PAIRS]; /* ... and term b */
+	int			nbreaks;		/* unique length deciles of the original */
+	double		breaks[FSQ_BINS + 1];
+	int64		lenbin[2][FSQ_BINS + 1];	/* rows per length bin */
+	int64		rows[2];
+	double		term_accuracy;
+	double		char_accuracy;
+	double		length_accuracy;
+	double		cooc_error;
+	bool		cooc_null;		/* a single term: no pair */
+	double		exact_match;
+	double		exact_match_holdout;
+} FsqTextCol;
 
 /* everything fairsynth_quality accumulates */
 typedef struct FsqState
@@ -101,6 +144,8 @@ typedef struct FsqState
 	FsqSample	sample[3];		/* privacy and discriminator */
 	bool		utility;		/* trtr_auc / tstr_auc asked for */
 	FsqSample	usample[3];		/* ... their larger samples */
+	int			ntexts;			/* free-text columns, not in cols */
+	FsqTextCol *texts;
 	int64		distinct_total; /* see FsqDistinct */
 	int64		distinct_bytes;
 } FsqState;
@@ -240,5 +285,9 @@ extern double fsq_discriminator(FsqState *st, int64 seed, bool *isnull);
 extern void fsq_label_init(FsqState *st, const char *label, const char *favorable,
 						   FsqLabel *lab);
 extern double fsq_utility_auc(FsqState *st, int rel, const FsqLabel *lab, bool *isnull);
+
+/* quality_text.c */
+extern void fsq_text_detect(FsqState *st);
+extern void fsq_text_measure(FsqState *st, bool has_holdout);
 
 #endif							/* FAIRSYNTH_QUALITY_H */

@@ -5,7 +5,8 @@
  *
  * Accuracy (fidelity) follows test/reference/quality.py (version 2) exactly.
  * Key columns of the original (all values distinct and non-NULL, or a
- * single-column primary key or unique index) are left out of every metric.
+ * single-column primary key or unique index) are left out of every metric;
+ * free-text columns (quality_text.c) are measured there, not binned.
  * Every other column is binned on the ORIGINAL relation only: a numeric
  * column with at most 10 distinct values gets one bin per value; otherwise
  * every spike (a value held by at least 10 % of its non-NULL rows) is a bin
@@ -1305,10 +1306,20 @@ fsq_drop_keys(FsqState *st)
 	initStringInfo(&names);
 	m = 0;
 	st->nnum = st->ncat = 0;
+	st->ntexts = 0;
+	st->texts = palloc0(sizeof(FsqTextCol) * st->ncols);
 	for (c = 0; c < st->ncols; c++)
 	{
 		FsqColumn  *col = &st->cols[c];
 
+		if (col->freetext)
+		{
+			/* measured by quality_text.c, not binned */
+			st->texts[st->ntexts].name = col->name;
+			st->texts[st->ntexts].expr = col->expr;
+			st->ntexts++;
+			continue;
+		}
 		col->key = col->key ||
 			(st->nrows[REL_ORIG] > 1 && col->nnull == 0 && col->maxcount == 1);
 		if (col->key)
@@ -1322,6 +1333,13 @@ fsq_drop_keys(FsqState *st)
 			st->cols[m] = *col;
 		m++;
 	}
+	if (m == 0 && st->ntexts > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("relation %s has no column besides free text (%s) and keys",
+						st->relname[REL_ORIG], st->texts[0].name),
+				 errdetail("Free-text columns are measured against the other columns' binned distribution."),
+				 errhint("Compare relations that have at least one column that is neither free text nor a key.")));
 	if (m == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

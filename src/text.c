@@ -145,8 +145,8 @@ fs_token_end(const char *s, int len, int pos)
 }
 
 /* Words (runs of non-space bytes) of s[0..len). */
-static int
-fs_count_words(const char *s, int len)
+int
+fs_text_count_words(const char *s, int len)
 {
 	int			n = 0;
 
@@ -293,14 +293,24 @@ fs_text_detect(FsSource *src)
 				distinct++;
 			}
 			s = fs_dict_key(col->dict, (int) x, &len);
-			words += fs_count_words(s, len);
+			words += fs_text_count_words(s, len);
 		}
 		pfree(seen);
-		if (values >= FS_TEXT_MIN_ROWS &&
-			distinct >= FS_TEXT_MIN_DISTINCT * values &&
-			words >= FS_TEXT_MIN_WORDS * values)
+		if (fs_text_looks_free(values, distinct, words))
 			col->kind = FS_TEXTFREE;
 	}
+}
+
+/*
+ * The detection rule, shared with fairsynth_quality (quality_text.c): are
+ * values non-NULL texts, distinct of them and words in all, free text?
+ */
+bool
+fs_text_looks_free(int64 values, int64 distinct, double words)
+{
+	return values >= FS_TEXT_MIN_ROWS &&
+		distinct >= FS_TEXT_MIN_DISTINCT * values &&
+		words >= FS_TEXT_MIN_WORDS * values;
 }
 
 /* ----------------------------------------------------------------

@@ -96,6 +96,8 @@ typedef struct FsTextModel
 
 extern void fs_text_choose(FsSource *src, ArrayType *free_text);
 extern void fs_text_detect(FsSource *src);
+extern bool fs_text_looks_free(int64 values, int64 distinct, double words);
+extern int	fs_text_count_words(const char *s, int len);
 extern FsOff fs_text_fit(FsBuf *buf, FsSource *src, int c, const int32 *cls,
 						 const int32 *nclass);
 extern bool fs_text_draw(FsSource *src, const FsModel *m, int c,

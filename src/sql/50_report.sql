@@ -149,6 +149,85 @@ COMMENT ON FUNCTION fairsynth_internal.fairsynth_bins(regclass, regclass, text, 
 'in profile order, then (other), (out of range) and NULL.';
 
 -- Internal: colour of a heat-map cell, t in [0, 1] from white to dark blue.
+-- Internal: accuracy of each large combination of the balance columns (issue 10):
+-- the synthetic rows of the combination against its original rows, 1 - TVD of each
+-- of columns binned as the report bins them (fairsynth_bin_expr on the whole
+-- original), averaged over columns.  Bounded: only the max_combos largest
+-- combinations of at least min_rows (and fairsynth.rare_threshold) original rows,
+-- and one pass over each relation per column.  NULL when the synthetic relation
+-- has no row of the combination or columns is empty.
+CREATE FUNCTION fairsynth_internal.fairsynth_combo_accuracy(original regclass, synthetic regclass,
+                                                            balance text[], columns text[],
+                                                            min_rows int DEFAULT 30, max_combos int DEFAULT 12)
+RETURNS TABLE(combo text, n_original bigint, accuracy float8)
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+AS $$
+DECLARE
+  rare int := coalesce(current_setting('fairsynth.rare_threshold', true)::int, 5);
+  combo_expr text;
+  combos text[];
+  counts bigint[];
+  per text[] := '{}';
+  c text;
+  b record;
+BEGIN
+  IF original IS NULL OR synthetic IS NULL OR balance IS NULL OR columns IS NULL
+     OR min_rows IS NULL OR max_combos IS NULL THEN
+    RAISE EXCEPTION '% must not be NULL',
+      CASE WHEN original IS NULL THEN 'original' WHEN synthetic IS NULL THEN 'synthetic'
+           WHEN balance IS NULL THEN 'balance' WHEN columns IS NULL THEN 'columns'
+           WHEN min_rows IS NULL THEN 'min_rows' ELSE 'max_combos' END
+      USING ERRCODE = '22004';
+  END IF;
+  IF cardinality(balance) = 0 THEN
+    RAISE EXCEPTION 'balance must not be an empty array' USING ERRCODE = '22023',
+      HINT = 'Pass the columns given to fairsynth_balance.';
+  END IF;
+  FOREACH c IN ARRAY balance || columns LOOP
+    PERFORM fairsynth_internal.fairsynth_check_column(original, c, 'column');
+    PERFORM fairsynth_internal.fairsynth_check_column(synthetic, c, 'column');
+  END LOOP;
+  -- the combination as the report names it
+  combo_expr := 'concat_ws('' × '', '
+    || array_to_string(ARRAY(SELECT format('coalesce(%I::text, ''NULL'')', x) FROM unnest(balance) x), ', ') || ')';
+  EXECUTE format('SELECT array_agg(k ORDER BY n DESC, k COLLATE "C"), array_agg(n ORDER BY n DESC, k COLLATE "C") '
+                 'FROM (SELECT %1$s AS k, count(*) AS n FROM %2$s GROUP BY 1 HAVING count(*) >= %3$s '
+                 'ORDER BY count(*) DESC, %1$s COLLATE "C" LIMIT %4$s) s',
+                 combo_expr, original, greatest(min_rows, rare), max_combos)
+    INTO combos, counts;
+  IF combos IS NULL THEN
+    RETURN;
+  END IF;
+  -- per column: 1 - TVD of its bins within each combination
+  FOREACH c IN ARRAY columns LOOP
+    b := fairsynth_internal.fairsynth_bin_expr(original, c);
+    per := per || format($q$
+      SELECT k, CASE WHEN bool_or(ps IS NULL) THEN NULL ELSE 1 - 0.5 * sum(abs(po - ps)) END AS acc
+      FROM (SELECT k, sum(no)::float8 / nullif(sum(sum(no)) OVER w, 0) AS po,
+                   sum(ns)::float8 / nullif(sum(sum(ns)) OVER w, 0) AS ps
+            FROM (SELECT %1$s AS k, %2$s AS v, 1 AS no, 0 AS ns FROM %3$s WHERE %1$s = ANY ($1)
+                  UNION ALL
+                  SELECT %1$s, %2$s, 0, 1 FROM %4$s WHERE %1$s = ANY ($1)) u
+            GROUP BY k, v WINDOW w AS (PARTITION BY k)) x
+      GROUP BY k$q$, combo_expr, b.expr, original, synthetic);
+  END LOOP;
+  IF cardinality(per) = 0 THEN
+    RETURN QUERY SELECT c.k, c.n, NULL::float8 FROM unnest(combos, counts) WITH ORDINALITY c(k, n, o) ORDER BY c.o;
+    RETURN;
+  END IF;
+  RETURN QUERY EXECUTE
+    'WITH p AS (' || array_to_string(per, ' UNION ALL ') || '),
+          a AS (SELECT p.k, CASE WHEN bool_or(p.acc IS NULL) THEN NULL ELSE avg(p.acc) END AS acc FROM p GROUP BY p.k)
+     SELECT c.k, c.n, a.acc FROM unnest($1, $2) WITH ORDINALITY c(k, n, o) LEFT JOIN a ON a.k = c.k ORDER BY c.o'
+  USING combos, counts;
+END
+$$;
+
+COMMENT ON FUNCTION fairsynth_internal.fairsynth_combo_accuracy(regclass, regclass, text[], text[], int, int) IS
+'Internal: for the max_combos largest combinations of the balance columns with at least min_rows (and fairsynth.rare_threshold) original rows, '
+'their original rows and the mean over columns of 1 - TVD between the combination''s original and synthetic rows, each column binned as the report bins it; '
+'NULL when the synthetic relation has no row of the combination.';
+
 CREATE FUNCTION fairsynth_internal.fairsynth_heat_colour(t float8)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -546,6 +625,7 @@ DECLARE
   ut_o float8;
   ut_s float8;
   n_combos bigint;
+  combo_acc jsonb;
   c text;
   n_o bigint;
   n_s bigint;
@@ -820,13 +900,21 @@ BEGIN
     END IF;
     h := h || '</div>';
     IF cardinality(balance) > 0 THEN
+      -- accuracy within the largest combinations, over the other columns
+      -- (free text, measured by its own rows of fairsynth_quality, left out)
+      SELECT jsonb_object_agg(a.combo, a.accuracy) INTO combo_acc
+      FROM fairsynth_internal.fairsynth_combo_accuracy(original, synthetic, balance,
+             ARRAY(SELECT x FROM unnest(other) WITH ORDINALITY u(x, o)
+                   WHERE x NOT IN (SELECT y->>'c1' FROM jsonb_array_elements(q) y
+                                   WHERE y->>'metric' = 'text_term_accuracy')
+                   ORDER BY o)) a;
       -- rows per combination of the balance columns: target against achieved
       EXECUTE format($q$
         WITH o AS (SELECT %3$s AS combo, count(*) AS n%5$s FROM %1$s GROUP BY 1),
              s AS (SELECT %3$s AS combo, count(*) AS n%5$s FROM %2$s GROUP BY 1),
              j AS (SELECT combo, o.n AS no, o.f AS fo, s.n AS ns, s.f AS fs FROM o FULL JOIN s USING (combo)),
              t AS (SELECT count(*) AS k, sum(ns) AS ts FROM j)
-        SELECT string_agg(format('<tr><td>%%s</td><td>%%s</td><td>%%s</td><td><span class="b">%%s</span></td>%%s</tr>',
+        SELECT string_agg(format('<tr><td>%%s</td><td>%%s</td><td>%%s</td><td><span class="b">%%s</span></td>%%s%%s</tr>',
                                  CASE WHEN coalesce(j.no, 0) >= %4$s THEN fairsynth_internal.fairsynth_html(j.combo) ELSE '(rare combination)' END,
                                  coalesce(j.no, 0), to_char(t.ts::numeric / t.k, 'FM999,999,990.0'), coalesce(j.ns, 0),
                                  CASE WHEN %6$L THEN format('<td>%%s</td><td><span class="b">%%s</span></td>',
@@ -834,7 +922,12 @@ BEGIN
                                              THEN coalesce(to_char(100.0 * j.fo / nullif(j.no, 0), 'FM990.0') || '%%', '–')
                                              ELSE '–' END,
                                         coalesce(to_char(100.0 * j.fs / nullif(j.ns, 0), 'FM990.0') || '%%', '–'))
-                                      ELSE '' END),
+                                      ELSE '' END,
+                                 CASE WHEN $1 ? j.combo AND jsonb_typeof($1 -> j.combo) = 'number'
+                                      THEN format('<td class="%%s">%%s</td>',
+                                                  fairsynth_internal.fairsynth_status('accuracy', ($1 ->> j.combo)::float8),
+                                                  to_char(100 * ($1 ->> j.combo)::float8, 'FM990.0') || '%%')
+                                      ELSE '<td>–</td>' END),
                           '' ORDER BY j.no DESC NULLS LAST, j.combo COLLATE "C")
         FROM j CROSS JOIN t$q$,
         original, synthetic,
@@ -843,13 +936,15 @@ BEGIN
         CASE WHEN outcome IS NOT NULL AND label = outcome AND fav IS NOT NULL
              THEN format(', count(*) FILTER (WHERE %I::text = %L) AS f', outcome, fav) ELSE ', NULL::bigint AS f' END,
         outcome IS NOT NULL AND label = outcome AND fav IS NOT NULL)
-        INTO part;
+        INTO part USING coalesce(combo_acc, '{}');
       h := h || '<div class="wide" style="margin-top:12px"><h3>Rows per combination of ' || fairsynth_internal.fairsynth_html(array_to_string(balance, ' × ')) || '</h3>'
              || '<table class="m"><thead><tr><th>combination</th><th>original</th><th>target</th><th>synthetic</th>'
              || CASE WHEN outcome IS NOT NULL AND label = outcome AND fav IS NOT NULL
                      THEN format('<th>%s = %s original</th><th>synthetic</th>', fairsynth_internal.fairsynth_html(outcome), fairsynth_internal.fairsynth_html(fav)) ELSE '' END
-             || '</tr></thead><tbody>' || coalesce(part, '') || '</tbody></table>'
-             || format('<p class="note">Target: equal rows per combination. Combinations of fewer than %s original rows are not named, nor their outcome share (nor in the ranges above).</p></div>', rare);
+             || '<th>accuracy</th></tr></thead><tbody>' || coalesce(part, '') || '</tbody></table>'
+             || format('<p class="note">Target: equal rows per combination. Combinations of fewer than %s original rows are not named, nor their outcome share (nor in the ranges above). '
+                       'Accuracy: the combination''s synthetic rows against its original rows, 1 − TVD of each other column (binned as above), averaged; '
+                       'for the 12 largest combinations of at least %s original rows.</p></div>', rare, greatest(30, rare));
     END IF;
     h := h || '</section>';
   END IF;

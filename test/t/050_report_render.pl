@@ -142,6 +142,9 @@ for my $c (qw(race sex two_year_recid))
 	unlike($doc, qr{<h3><code>$c</code><span class="badge bad"}, "recipe: $c not red");
 }
 like($doc, qr{<section id="asked">}, 'recipe: target against achieved shares');
+like($doc, qr{<th>accuracy</th></tr></thead>}, 'recipe: per-combination accuracy column');
+like($doc, qr{<td class="(?:good|warn|bad)">\d+\.\d%</td></tr>},
+	'recipe: a combination with its accuracy');
 
 SKIP:
 {
