@@ -248,6 +248,56 @@ fs_derived_cuts(FsSource *src, int c, const FsValRow *v, int n, double *cuts)
 }
 
 /*
+ * Per sampled row, the weight that gives every balance combination the same
+ * total (NULL without balance columns): numeric bins are cut at equal mass of
+ * the balanced table the call will generate, not of the source, so a small
+ * combination's values get bins of their own (25 rows of late dates among
+ * 4,975 early ones would otherwise share one bin whose values are drawn
+ * between the early rows' quantiles).  Every bin still holds at least 2k
+ * values (fs_fit_bins).
+ */
+static double *
+fs_balanced_weights(FsSource *src)
+{
+	int			n = src->nsample;
+	int		   *combo;
+	int		   *count;
+	double	   *weight;
+	int32	   *codes;
+	int			ncombo = 1,
+				present = 0;
+
+	if (src->nbalance == 0 || n == 0)
+		return NULL;
+	for (int b = 0; b < src->nbalance; b++)
+		ncombo *= fs_dict_size(src->cols[src->balance[b]].dict);
+	combo = palloc(sizeof(int) * n);
+	count = palloc0(sizeof(int) * (ncombo + 1));
+	codes = palloc(sizeof(int32) * src->nbalance);
+	for (int r = 0; r < n; r++)
+	{
+		int			k;
+
+		for (int b = 0; b < src->nbalance; b++)
+		{
+			double		x = src->sample[(int64) r * src->ncols + src->balance[b]];
+
+			codes[b] = isnan(x) ? -1 : (int32) x;
+		}
+		k = fs_combo_encode(src, codes);
+		combo[r] = k < 0 ? ncombo : k;	/* NULL in a balance column: apart */
+		present += count[combo[r]]++ == 0;
+	}
+	weight = palloc(sizeof(double) * n);
+	for (int r = 0; r < n; r++)
+		weight[r] = (double) n / present / count[combo[r]];
+	pfree(combo);
+	pfree(count);
+	pfree(codes);
+	return weight;
+}
+
+/*
  * Bin numeric column c of the sample: clip to the k-th smallest and largest
  * value, make frequent values single-value bins and split the rest into
  * equal-mass intervals, also cut where a column derived from c changes.
@@ -255,7 +305,7 @@ fs_derived_cuts(FsSource *src, int c, const FsValRow *v, int n, double *cuts)
  */
 static void
 fs_fit_bins(FsBuf *buf, FsModelColumn *mc, FsSource *src, int c, int32 *cls,
-			int k, int max_bins)
+			int k, int max_bins, const double *weight)
 {
 	int			n = 0;
 	FsValRow   *v = palloc(sizeof(FsValRow) * Max(src->nsample, 1));
@@ -334,15 +384,43 @@ fs_fit_bins(FsBuf *buf, FsModelColumn *mc, FsSource *src, int c, int32 *cls,
 		FsValRow   *rest = palloc(sizeof(FsValRow) * nrest);
 		int			m = 0;
 		int			cut = 0;
+		int		   *edges;
 
 		for (int i = 0; i < n; i++)
 			if (v[i].row >= 0)
 				rest[m++] = v[i];
 
+		/*
+		 * Interval edges: equal mass of the rows' weights (equal counts when
+		 * unweighted), each interval at least 2k values.
+		 */
+		edges = palloc(sizeof(int) * (nint + 1));
+		edges[0] = 0;
+		if (weight == NULL)
+			for (int b = 1; b <= nint; b++)
+				edges[b] = (int) ((int64) nrest * b / nint);
+		else
+		{
+			double		total = 0,
+						acc = 0;
+			int			b = 1;
+
+			for (int i = 0; i < nrest; i++)
+				total += weight[rest[i].row];
+			for (int i = 0; i < nrest && b < nint; i++)
+			{
+				acc += weight[rest[i].row];
+				if (acc >= total * b / nint && i + 1 - edges[b - 1] >= 2 * k &&
+					nrest - (i + 1) >= 2 * k)
+					edges[b++] = i + 1;
+			}
+			nint = b;
+			edges[nint] = nrest;
+		}
 		for (int b = 0; b < nint; b++)
 		{
-			int			from = (int) ((int64) nrest * b / nint);
-			int			end = (int) ((int64) nrest * (b + 1) / nint);
+			int			from = edges[b];
+			int			end = edges[b + 1];
 
 			/*
 			 * pieces of the interval between the derived columns' cuts; a
@@ -372,6 +450,7 @@ fs_fit_bins(FsBuf *buf, FsModelColumn *mc, FsSource *src, int c, int32 *cls,
 				from = to;
 			}
 		}
+		pfree(edges);
 		pfree(rest);
 	}
 	for (int b = 0; b < nbins; b++)
@@ -1103,6 +1182,7 @@ fs_model_fit(FsSource *src, const bool *impute)
 	FsOff		cols_off;
 	FsOff		order_off;
 	FsModel    *m;
+	double	   *weight;
 
 	fs_buf_init(&buf, 8192);
 	moff = fs_buf_alloc(&buf, sizeof(FsModel));
@@ -1119,6 +1199,7 @@ fs_model_fit(FsSource *src, const bool *impute)
 			src->cols[c].kind != FS_TEXTFREE)
 			order[norder++] = c;
 
+	weight = impute == NULL ? fs_balanced_weights(src) : NULL;
 	for (int c = 0; c < ncols; c++)
 	{
 		FsColumn   *col = &src->cols[c];
@@ -1140,7 +1221,7 @@ fs_model_fit(FsSource *src, const bool *impute)
 		else if (col->kind == FS_NUM)
 		{
 			fs_fit_bins(&buf, &tmp, src, c, cls, k,
-						impute ? FS_IMPUTE_MAX_BINS : FS_MAX_BINS);
+						impute ? FS_IMPUTE_MAX_BINS : FS_MAX_BINS, weight);
 			ordered[c] = true;
 		}
 		else
