@@ -409,10 +409,36 @@ fs_fit_bins(FsBuf *buf, FsModelColumn *mc, FsSource *src, int c, int32 *cls,
 				total += weight[rest[i].row];
 			for (int i = 0; i < nrest && b < nint; i++)
 			{
+				int			e = i + 1;
+
 				acc += weight[rest[i].row];
-				if (acc >= total * b / nint && i + 1 - edges[b - 1] >= 2 * k &&
-					nrest - (i + 1) >= 2 * k)
-					edges[b++] = i + 1;
+				if (acc < total * b / nint)
+					continue;
+				/*
+				 * a derived column's cut within 2k values of the edge takes
+				 * its place, so no interval straddles an age group's
+				 * boundary by a few values
+				 */
+				for (int t = 0; t < ncuts; t++)
+				{
+					int			p = e;
+
+					while (p > 0 && rest[p - 1].v >= cuts[t])
+						p--;
+					while (p < nrest && rest[p].v < cuts[t])
+						p++;
+					if (p != e && abs(p - e) < 2 * k)
+					{
+						e = p;
+						break;
+					}
+				}
+				if (e - edges[b - 1] >= 2 * k && nrest - e >= 2 * k)
+				{
+					edges[b++] = e;
+					while (i + 1 < e)
+						acc += weight[rest[++i].row];
+				}
 			}
 			nint = b;
 			edges[nint] = nrest;
