@@ -806,7 +806,9 @@ fs_smooth_leaves(FsGrow *g, double smoothing)
 		}
 		if (g->nodes[id].parent >= 0)
 			fs_keep_structural_zeros(g, id, mix);
-		fs_trim_tail(mix, g->nc, order);
+		/* (balance mode only: without combinations nothing adds the tail) */
+		if (g->in->group_col >= 0)
+			fs_trim_tail(mix, g->nc, order);
 		for (int c = 0; c < g->nc; c++)
 			if (mix[c] > 0)
 				n++;
