@@ -66,3 +66,13 @@ SELECT max(length(note)) <= 40 AS fits,
        count(*) FILTER (WHERE note IN (SELECT note FROM notes)) AS source_notes,
        count(DISTINCT note) > 5 AS varied
 FROM fairsynth_synthesize(NULL::notes, seed => 5);
+-- the report shows a free-text column as its most frequent terms, original
+-- against synthetic, and never a term that fewer than rare_threshold rows hold
+CREATE TABLE sms_report_syn AS SELECT * FROM fairsynth_synthesize(NULL::sms, seed => 3);
+SELECT term, n_original >= 5 AS enough_rows, n_synthetic > 0 AS generated
+FROM fairsynth_internal.fairsynth_text_terms('sms', 'sms_report_syn', 'message', 5);
+SELECT position('its 15 most frequent terms' IN r) > 0 AS terms_card,
+       position('zorblax' IN lower(r)) = 0 AND position('07999123456' IN r) = 0 AS no_rare_term
+FROM fairsynth_report('sms', 'sms_report_syn') AS r;
+SELECT * FROM fairsynth_internal.fairsynth_text_terms('sms', 'sms_report_syn', 'message', 0);
+DROP TABLE sms_report_syn;

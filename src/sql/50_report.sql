@@ -228,6 +228,42 @@ COMMENT ON FUNCTION fairsynth_internal.fairsynth_combo_accuracy(regclass, regcla
 'their original rows and the mean over columns of 1 - TVD between the combination''s original and synthetic rows, each column binned as the report bins it; '
 'NULL when the synthetic relation has no row of the combination.';
 
+-- The most frequent terms of free-text column col (lowercased runs of letters,
+-- digits and apostrophes, as test/reference/text.py counts them) by the rows
+-- that hold them, in the original and in the synthetic rows: only terms that
+-- at least fairsynth.rare_threshold original rows hold (a term of fewer rows
+-- could name someone), the topk most frequent.
+CREATE FUNCTION fairsynth_internal.fairsynth_text_terms(original regclass, synthetic regclass, col text, topk int DEFAULT 15)
+RETURNS TABLE(term text, n_original bigint, n_synthetic bigint)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+AS $$
+DECLARE
+  rare int := coalesce(nullif(current_setting('fairsynth.rare_threshold', true), '')::int, 5);
+BEGIN
+  IF original IS NULL OR synthetic IS NULL OR col IS NULL THEN
+    RAISE EXCEPTION '% must not be NULL',
+      CASE WHEN original IS NULL THEN 'original' WHEN synthetic IS NULL THEN 'synthetic' ELSE 'col' END
+      USING ERRCODE = '22004';
+  END IF;
+  IF topk IS NULL OR topk < 1 THEN
+    RAISE EXCEPTION 'topk must be at least 1, not %', coalesce(topk::text, 'NULL') USING ERRCODE = '22023';
+  END IF;
+  RETURN QUERY EXECUTE format($q$
+    WITH o AS (SELECT m[1] AS t, count(DISTINCT r) AS n
+               FROM (SELECT ctid AS r, lower(%3$I::text) AS v FROM %1$s) x,
+                    regexp_matches(x.v, '[a-z0-9'']+', 'g') m GROUP BY 1),
+         s AS (SELECT m[1] AS t, count(DISTINCT r) AS n
+               FROM (SELECT ctid AS r, lower(%3$I::text) AS v FROM %2$s) x,
+                    regexp_matches(x.v, '[a-z0-9'']+', 'g') m GROUP BY 1)
+    SELECT o.t, o.n, coalesce(s.n, 0) FROM o LEFT JOIN s USING (t)
+    WHERE o.n >= %4$s ORDER BY o.n DESC, o.t LIMIT %5$s$q$,
+    original, synthetic, col, rare, topk);
+END
+$$;
+
+COMMENT ON FUNCTION fairsynth_internal.fairsynth_text_terms(regclass, regclass, text, int) IS
+'Internal: the topk most frequent terms of a free-text column with the rows holding them, original and synthetic; only terms of at least fairsynth.rare_threshold original rows.';
+
 CREATE FUNCTION fairsynth_internal.fairsynth_heat_colour(t float8)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -631,6 +667,7 @@ DECLARE
   n_s bigint;
   n_h bigint;
   q jsonb;
+  text_cols text[];
   q_note text := '';
   fav text := favorable;
   h text := '';
@@ -735,6 +772,7 @@ BEGIN
     END;
   END IF;
   q := coalesce(q, '[]');
+  text_cols := ARRAY(SELECT y->>'c1' FROM jsonb_array_elements(q) y WHERE y->>'metric' = 'text_term_accuracy');
   SELECT (x->>'v')::float8 INTO acc_o FROM jsonb_array_elements(q) x WHERE x->>'metric' = 'accuracy_overall' LIMIT 1;
   SELECT (x->>'v')::float8 INTO acc_u FROM jsonb_array_elements(q) x WHERE x->>'metric' = 'accuracy_univariate' AND x->>'c1' IS NULL LIMIT 1;
   SELECT (x->>'v')::float8 INTO acc_b FROM jsonb_array_elements(q) x WHERE x->>'metric' = 'accuracy_bivariate' AND x->>'c1' IS NULL LIMIT 1;
@@ -1036,6 +1074,22 @@ BEGIN
          || format('the same bins for the synthetic rows. Values seen in fewer than %s rows are never shown.</p>', rare)
          || '<div class="legend"><span><i class="sw o"></i>original</span><span><i class="sw s"></i>synthetic</span><span>share of rows per bin</span></div><div class="cols">';
   FOREACH c IN ARRAY cols LOOP
+    IF c = ANY (text_cols) THEN
+      -- free text: its most frequent terms (of enough rows), side by side
+      SELECT fairsynth_internal.fairsynth_svg_distribution(array_agg(t.term ORDER BY t.n_original DESC, t.term),
+                                        array_agg(t.n_original ORDER BY t.n_original DESC, t.term),
+                                        array_agg(t.n_synthetic ORDER BY t.n_original DESC, t.term)) AS svg
+        INTO b
+      FROM fairsynth_internal.fairsynth_text_terms(original, synthetic, c, 15) t;
+      SELECT (x->>'v')::float8 INTO v FROM jsonb_array_elements(q) x
+      WHERE x->>'metric' = 'text_term_accuracy' AND x->>'c1' = c LIMIT 1;
+      h := h || format('<div class="card col"><h3><code>%s</code><span class="badge %s" title="term accuracy (fairsynth_quality)">%s</span></h3>',
+                       fairsynth_internal.fairsynth_html(c), fairsynth_internal.fairsynth_status('accuracy', v),
+                       coalesce(to_char(v * 100, 'FM990.0') || '% terms', 'n/a'))
+             || format('<div class="meta">free text: its 15 most frequent terms by the rows that hold them (terms of fewer than %s rows never shown)</div>', rare)
+             || coalesce(b.svg, '<p class="note">No term is held by enough rows to show.</p>') || '</div>';
+      CONTINUE;
+    END IF;
     SELECT fairsynth_internal.fairsynth_svg_distribution(array_agg(x.label ORDER BY x.ord), array_agg(x.n_original ORDER BY x.ord),
                                       array_agg(x.n_synthetic ORDER BY x.ord)) AS svg,
            1 - 0.5 * sum(abs(x.n_original::float8 / greatest(n_o, 1) - x.n_synthetic::float8 / greatest(n_s, 1))) AS acc
