@@ -328,6 +328,20 @@ fs_check_imputable(FsSource *src, const FsModel *m)
 	}
 }
 
+/*
+ * Draw the classes of n rows (classes: FS_CLASS_STRIDE rows) for the columns
+ * of the generation order from position from on, each for the whole batch.
+ */
+static void
+fs_draw_from(const FsModel *m, int from, int32 *classes, int n, bool impute,
+			 pg_prng_state *rng)
+{
+	const int32 *order = FS_AT(m, m->order, int32);
+
+	for (int j = from; j < m->ncols && order[j] >= 0; j++)
+		fs_model_draw_classes(m, order[j], classes, n, impute, rng);
+}
+
 /* Tries to find a row whose drawn outcome is the planned one. */
 #define FS_PARITY_TRIES 64
 
@@ -447,8 +461,7 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 			for (int i = 0; i < n; i++)
 				fs_model_parity_begin(parity, &classes[i * stride], stride,
 								dealt[i].combo, rng);
-		for (int j = src->nbalance; j < ncols && order[j] >= 0; j++)
-			fs_model_draw_classes(m, order[j], classes, n, impute, rng);
+		fs_draw_from(m, src->nbalance, classes, n, impute, rng);
 		/* parity: keep a row whose outcome, decided last, is the planned one */
 		for (int i = 0; parity && i < n; i++)
 		{
@@ -460,16 +473,15 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 			{
 				if (tries < FS_PARITY_TRIES)
 					fs_model_parity_begin(parity, row, stride, combo, rng);
-				for (int j = src->nbalance; j < ncols && order[j] >= 0; j++)
-					fs_model_draw_classes(m, order[j], row, 1, impute, rng);
+				fs_draw_from(m, src->nbalance, row, 1, impute, rng);
 				/* out of tries: the row as its combination has it */
 				ok = tries >= FS_PARITY_TRIES ||
 					fs_model_parity_accept(parity, m, row, stride, combo, rng);
 			}
 		}
 		/* parity: the outcome's consequences follow the outcome decided */
-		for (int j = parity ? fs_model_parity_from(m) : ncols; j < ncols && order[j] >= 0; j++)
-			fs_model_draw_classes(m, order[j], classes, n, impute, rng);
+		if (parity)
+			fs_draw_from(m, fs_model_parity_from(m), classes, n, impute, rng);
 
 		oldctx = MemoryContextSwitchTo(rowctx);
 		for (int r = 0; r < n; r++)
@@ -540,10 +552,9 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 				 */
 				if (free_values && attempt < FS_VALUE_RETRIES)
 					continue;
-				for (int j = src->nbalance +
-					 (int) pg_prng_uint64_range(rng, 0, Max(nmodelled - 1, 0));
-					 j < ncols && order[j] >= 0; j++)
-					fs_model_draw_classes(m, order[j], cls, 1, impute, rng);
+				fs_draw_from(m, src->nbalance +
+							 (int) pg_prng_uint64_range(rng, 0, Max(nmodelled - 1, 0)),
+							 cls, 1, impute, rng);
 			}
 			for (int a = 0; a < outdesc->natts; a++)
 			{

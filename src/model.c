@@ -248,8 +248,9 @@ fs_derived_cuts(FsSource *src, int c, const FsValRow *v, int n, double *cuts)
 }
 
 /*
- * Per sampled row, the weight that gives every balance combination the same
- * total (NULL without balance columns): numeric bins are cut at equal mass of
+ * Per sampled row (group: its combination's class, of ngroups), the weight
+ * that gives every balance combination the same total (a NULL in a balance
+ * column is a combination of its own): numeric bins are cut at equal mass of
  * the balanced table the call will generate, not of the source, so a small
  * combination's values get bins of their own (25 rows of late dates among
  * 4,975 early ones would otherwise share one bin whose values are drawn
@@ -257,43 +258,17 @@ fs_derived_cuts(FsSource *src, int c, const FsValRow *v, int n, double *cuts)
  * values (fs_fit_bins).
  */
 static double *
-fs_balanced_weights(FsSource *src)
+fs_balanced_weights(const int32 *group, int n, int ngroups)
 {
-	int			n = src->nsample;
-	int		   *combo;
-	int		   *count;
-	double	   *weight;
-	int32	   *codes;
-	int			ncombo = 1,
-				present = 0;
+	int		   *count = palloc0(sizeof(int) * ngroups);
+	double	   *weight = palloc(sizeof(double) * Max(n, 1));
+	int			present = 0;
 
-	if (src->nbalance == 0 || n == 0)
-		return NULL;
-	for (int b = 0; b < src->nbalance; b++)
-		ncombo *= fs_dict_size(src->cols[src->balance[b]].dict);
-	combo = palloc(sizeof(int) * n);
-	count = palloc0(sizeof(int) * (ncombo + 1));
-	codes = palloc(sizeof(int32) * src->nbalance);
 	for (int r = 0; r < n; r++)
-	{
-		int			k;
-
-		for (int b = 0; b < src->nbalance; b++)
-		{
-			double		x = src->sample[(int64) r * src->ncols + src->balance[b]];
-
-			codes[b] = isnan(x) ? -1 : (int32) x;
-		}
-		k = fs_combo_encode(src, codes);
-		combo[r] = k < 0 ? ncombo : k;	/* NULL in a balance column: apart */
-		present += count[combo[r]]++ == 0;
-	}
-	weight = palloc(sizeof(double) * n);
+		present += count[group[r]]++ == 0;
 	for (int r = 0; r < n; r++)
-		weight[r] = (double) n / present / count[combo[r]];
-	pfree(combo);
+		weight[r] = (double) n / present / count[group[r]];
 	pfree(count);
-	pfree(codes);
 	return weight;
 }
 
@@ -861,10 +836,11 @@ fs_fit_parity(FsBuf *buf, FsSource *src, const int32 *cls, const int32 *nclass,
 	int			npreds = 0;
 	FsTreeInput in;
 	FsTree		tree;
-	int			nfacet = 1;
+	int			ncombos;
+	int			nfacet;
 	bool	   *consequence;
 	int			from;
-	FsValRow   *all;
+	int		   *leaf_of;
 	int			nall = 0;
 	int		   *facet;
 	double	   *prefix;			/* prefix[i]: sum of the i smallest p */
@@ -873,9 +849,9 @@ fs_fit_parity(FsBuf *buf, FsSource *src, const int32 *cls, const int32 *nclass,
 	FsOff		qoff;
 	FsModel    *m;
 
-	for (int b = 0; b < src->nbalance; b++)
-		if (src->balance[b] != y)
-			nfacet *= fs_dict_size(src->cols[src->balance[b]].dict);
+	/* the outcome is the last balance column: a combination is facet * ny + y */
+	ncombos = nclass[FS_GROUP_COL(ncols)] - 1;
+	nfacet = ncombos / ny;
 
 	/*
 	 * Consequences of the outcome: columns bound to it by a rule of the data
@@ -934,42 +910,28 @@ fs_fit_parity(FsBuf *buf, FsSource *src, const int32 *cls, const int32 *nclass,
 	in.target_value = NULL;
 	fs_tree_fit(buf, &in, smoothing, &tree);
 
-	/* every fitted row's facet and leaf probability */
-	all = palloc(sizeof(FsValRow) * Max(src->nsample, 1));
+	/* every fitted row's facet and leaf (rows with a NULL balance value: none) */
+	leaf_of = palloc(sizeof(int) * Max(src->nsample, 1));
 	facet = palloc(sizeof(int) * Max(src->nsample, 1));
 	row = palloc0(sizeof(int32) * stride);
 	for (int r = 0; r < src->nsample; r++)
 	{
-		int			f = 0;
-		bool		valid = cls[(int64) y * src->nsample + r] < ny;
+		int			combo = cls[(int64) FS_GROUP_COL(ncols) * src->nsample + r];
 
-		for (int b = 0; b < src->nbalance && valid; b++)
-		{
-			int			c = src->balance[b];
-			int			code = cls[(int64) c * src->nsample + r];
-
-			if (c == y)
-				continue;
-			if (code >= fs_dict_size(src->cols[c].dict))
-				valid = false;
-			f = f * fs_dict_size(src->cols[c].dict) + code;
-		}
-		if (!valid)
+		if (combo >= ncombos)
 			continue;
 		for (int c = 0; c < stride; c++)
 			row[c] = cls[(int64) c * src->nsample + r];
-		all[nall].v = fs_tree_leaf(buf->data, &tree, row);	/* leaf, for now */
-		all[nall].row = r;
-		facet[nall] = f;
+		leaf_of[nall] = fs_tree_leaf(buf->data, &tree, row);
+		facet[nall] = combo / ny;
 		nall++;
 	}
 
 	qoff = fs_buf_alloc(buf, sizeof(float4) * (Size) nfacet * Max(tree.nnodes, 1));
 	q = FS_AT(buf->data, qoff, float4);
 	{
-		/* per leaf: its probability; per row: leaf id -> probability */
+		/* per leaf: its probability */
 		double	   *pleaf = palloc(sizeof(double) * Max(tree.nnodes, 1));
-		int		   *leaf_of = palloc(sizeof(int) * Max(nall, 1));
 		FsValRow   *sorted = palloc(sizeof(FsValRow) * Max(nall, 1));
 		FsValRow   *mine = palloc(sizeof(FsValRow) * Max(nall, 1));
 
@@ -977,7 +939,6 @@ fs_fit_parity(FsBuf *buf, FsSource *src, const int32 *cls, const int32 *nclass,
 			pleaf[id] = fs_tree_leaf_share(buf->data, &tree, id, 1);
 		for (int i = 0; i < nall; i++)
 		{
-			leaf_of[i] = (int) all[i].v;
 			sorted[i].v = pleaf[leaf_of[i]];
 			sorted[i].row = i;
 		}
@@ -1043,7 +1004,6 @@ fs_fit_parity(FsBuf *buf, FsSource *src, const int32 *cls, const int32 *nclass,
 			}
 		}
 		pfree(pleaf);
-		pfree(leaf_of);
 		pfree(sorted);
 		pfree(mine);
 		pfree(prefix);
@@ -1054,7 +1014,7 @@ fs_fit_parity(FsBuf *buf, FsSource *src, const int32 *cls, const int32 *nclass,
 	m->nfacet = nfacet;
 	m->parity_tree = tree;
 	m->parity_q = qoff;
-	pfree(all);
+	pfree(leaf_of);
 	pfree(facet);
 	pfree(row);
 	pfree(preds);
@@ -1083,7 +1043,6 @@ fs_model_parity_prepare(FsSource *src, const FsModel *m, const FsPlan *plan)
 			   *n1;
 	double		t0 = 0,
 				t1 = 0;
-	int32	   *codes = palloc(sizeof(int32) * Max(src->nbalance, 1));
 
 	if (m->parity_col < 0)
 		return NULL;
@@ -1127,7 +1086,6 @@ fs_model_parity_prepare(FsSource *src, const FsModel *m, const FsPlan *plan)
 	}
 	pfree(n0);
 	pfree(n1);
-	pfree(codes);
 	return par;
 }
 
@@ -1225,7 +1183,32 @@ fs_model_fit(FsSource *src, const bool *impute)
 			src->cols[c].kind != FS_TEXTFREE)
 			order[norder++] = c;
 
-	weight = impute == NULL ? fs_balanced_weights(src) : NULL;
+	/*
+	 * the combination of the balance columns of every row (a balance
+	 * column's classes are its codes, then the NULL class); NULL: ncombos
+	 */
+	for (int b = 0; b < src->nbalance; b++)
+		ncombos *= fs_dict_size(src->cols[src->balance[b]].dict);
+	nclass[FS_GROUP_COL(ncols)] = ncombos + 1;
+	codes = palloc(sizeof(int32) * Max(src->nbalance, 1));
+	for (int r = 0; r < src->nsample; r++)
+	{
+		int			combo;
+
+		for (int b = 0; b < src->nbalance; b++)
+		{
+			double		x = src->sample[(int64) r * ncols + src->balance[b]];
+
+			codes[b] = isnan(x) ? -1 : (int32) x;
+		}
+		combo = fs_combo_encode(src, codes);
+		cls[(int64) FS_GROUP_COL(ncols) * src->nsample + r] = combo < 0 ? ncombos : combo;
+	}
+	pfree(codes);
+
+	weight = impute == NULL && src->nbalance > 0 && src->nsample > 0 ?
+		fs_balanced_weights(cls + (int64) FS_GROUP_COL(ncols) * src->nsample,
+							src->nsample, ncombos + 1) : NULL;
 	for (int c = 0; c < ncols; c++)
 	{
 		FsColumn   *col = &src->cols[c];
@@ -1256,28 +1239,6 @@ fs_model_fit(FsSource *src, const bool *impute)
 		mc = FS_AT(buf.data, cols_off, FsModelColumn) + c;
 		*mc = tmp;
 	}
-
-	/* the combination of the balance columns of every row; NULL: ncombos */
-	for (int b = 0; b < src->nbalance; b++)
-		ncombos *= fs_dict_size(src->cols[src->balance[b]].dict);
-	nclass[FS_GROUP_COL(ncols)] = ncombos + 1;
-	codes = palloc(sizeof(int32) * Max(src->nbalance, 1));
-	for (int r = 0; r < src->nsample; r++)
-	{
-		int			combo;
-
-		/* a balance column's classes are its codes, then the NULL class */
-		for (int b = 0; b < src->nbalance; b++)
-		{
-			int			c = src->balance[b];
-			int			code = cls[(int64) c * src->nsample + r];
-
-			codes[b] = code < fs_dict_size(src->cols[c].dict) ? code : -1;
-		}
-		combo = fs_combo_encode(src, codes);
-		cls[(int64) FS_GROUP_COL(ncols) * src->nsample + r] = combo < 0 ? ncombos : combo;
-	}
-	pfree(codes);
 
 	if (impute == NULL)
 		fs_fit_guard(&buf, src, cls);

@@ -23,7 +23,6 @@
 
 #include "tree.h"
 
-
 /* Rows walked down a tree together. */
 #define FS_DRAW_BATCH 64
 
@@ -56,8 +55,6 @@ typedef struct FsGrow
 	int		   *best_set;		/* best split's left classes */
 	int			best_nset;
 	int			min_leaf;		/* rows a leaf needs in the current subtree */
-	uint8	  **never;			/* per predictor (index in in->preds), while
-								 * the rules are found: FsRule.never */
 	int32	   *hist;			/* per predictor class and target class:
 								 * rows (FS_HIST_CELLS), zero between uses */
 } FsGrow;
@@ -385,7 +382,6 @@ fs_find_rules(FsGrow *g, int nrows, FsTree *tree)
 	FsRule	   *rules = palloc0(sizeof(FsRule) * Max(in->npreds, 1));
 
 	tree->nrules = 0;
-	g->never = palloc0(sizeof(uint8 *) * Max(in->npreds, 1));
 	for (int i = 0; i < nrows; i++)
 		tcount[g->tcls[i]]++;
 	for (int pi = 0; pi < in->npreds; pi++)
@@ -393,13 +389,16 @@ fs_find_rules(FsGrow *g, int nrows, FsTree *tree)
 		int			p = in->preds[pi];
 		int64		cells = (int64) in->nclass[p] * g->nc;
 		int32	   *count;
-		int		   *rows_of = palloc0(sizeof(int) * in->nclass[p]);
+		int		   *rows_of;
+		uint8	   *never;		/* bit b * nc + c: FsRule.never */
 		bool		any = false;
 
 		CHECK_FOR_INTERRUPTS();
 		if (cells > 4 * FS_HIST_CELLS)
 			continue;			/* too many pairs to tally: no rules */
 		count = palloc0(sizeof(int32) * cells);
+		rows_of = palloc0(sizeof(int) * in->nclass[p]);
+		never = palloc0((cells + 7) / 8);
 		for (int i = 0; i < nrows; i++)
 		{
 			int			b = fs_cls(in, g->rows[i], p);
@@ -407,7 +406,6 @@ fs_find_rules(FsGrow *g, int nrows, FsTree *tree)
 			count[(int64) b * g->nc + g->tcls[i]]++;
 			rows_of[b]++;
 		}
-		g->never[pi] = palloc0((cells + 7) / 8);
 		for (int b = 0; b < in->nclass[p]; b++)
 			for (int c = 0; c < g->nc; c++)
 				if (count[(int64) b * g->nc + c] == 0 && tcount[c] > 0 &&
@@ -415,21 +413,20 @@ fs_find_rules(FsGrow *g, int nrows, FsTree *tree)
 				{
 					int64		bit = (int64) b * g->nc + c;
 
-					g->never[pi][bit / 8] |= 1 << (bit % 8);
+					never[bit / 8] |= 1 << (bit % 8);
 					any = true;
 				}
 		if (any)
 		{
 			FsOff		off = fs_buf_alloc(g->buf, (cells + 7) / 8);
 
-			memcpy(g->buf->data + off, g->never[pi], (cells + 7) / 8);
+			memcpy(g->buf->data + off, never, (cells + 7) / 8);
 			rules[tree->nrules].pred = p;
 			rules[tree->nrules].npred = in->nclass[p];
 			rules[tree->nrules].never = off;
 			tree->nrules++;
 		}
-		pfree(g->never[pi]);
-		g->never[pi] = NULL;
+		pfree(never);
 		pfree(count);
 		pfree(rows_of);
 	}
@@ -439,7 +436,6 @@ fs_find_rules(FsGrow *g, int nrows, FsTree *tree)
 		tree->rules = fs_buf_alloc(g->buf, sizeof(FsRule) * tree->nrules);
 		memcpy(g->buf->data + tree->rules, rules, sizeof(FsRule) * tree->nrules);
 	}
-	pfree(g->never);
 	pfree(rules);
 	pfree(tcount);
 }
@@ -473,7 +469,6 @@ fs_grow(FsGrow *g, int lo, int hi, int parent, int depth, bool parent_pure,
 		g->nodes = repalloc_huge(g->nodes, sizeof(FsNode) * g->cap);
 	}
 	id = g->nnodes++;
-
 	memset(&g->nodes[id], 0, sizeof(FsNode));
 	g->nodes[id].test = 0;
 	g->nodes[id].child[0] = g->nodes[id].child[1] = id;
@@ -738,19 +733,7 @@ fs_trim_tail(double *mix, int nc, int *order)
 			order[n++] = c;
 	if (n <= 16)
 		return;					/* short already: nothing to gain */
-	/* insertion sort of the present classes by share, ascending */
-	for (int i = 1; i < n; i++)
-	{
-		int			x = order[i];
-		int			j = i;
-
-		while (j > 0 && mix[order[j - 1]] > mix[x])
-		{
-			order[j] = order[j - 1];
-			j--;
-		}
-		order[j] = x;
-	}
+	fs_sort_classes(order, n, mix);	/* by share, ascending, then by class */
 	for (int i = 0; i < n - 1 && dropped + mix[order[i]] <= FS_LEAF_TAIL; i++)
 	{
 		dropped += mix[order[i]];
