@@ -144,6 +144,7 @@ typedef struct FsSource
 extern void fs_describe_relation(FsSource *src, Oid relid, ArrayType *columns,
 								 const char *outcome);
 extern void fs_scan_relation(FsSource *src, bool sample);
+extern int	fs_find_column(FsSource *src, const char *name);
 extern void fs_read_key_maxima(FsSource *src);
 extern char *fs_select_all(FsSource *src);
 

@@ -64,32 +64,19 @@ fs_impute_columns(FsSource *src, ArrayType *columns)
 		missing = palloc(sizeof(char *) * n);
 		for (int j = 0; j < n; j++)
 		{
-			bool		found = false;
-
 			if (nulls[j])
 				ereport(ERROR,
 						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 						 errmsg("columns must not contain NULL (element %d)", j + 1)));
-			for (int i = 0; i < src->ncols; i++)
-				if (strcmp(src->cols[i].name, TextDatumGetCString(elems[j])) == 0)
-					found = true;
-			if (!found)
+			if (fs_find_column(src, TextDatumGetCString(elems[j])) < 0)
 				missing[nmissing++] = TextDatumGetCString(elems[j]);
 		}
 		fs_error_missing_columns(src, missing, nmissing, "column");
 		for (int j = 0; j < n; j++)
 		{
-			char	   *name;
-			int			c = -1;
+			char	   *name = TextDatumGetCString(elems[j]);
+			int			c = fs_find_column(src, name);	/* found: checked above */
 
-			if (nulls[j])
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("columns must not contain NULL (element %d)", j + 1)));
-			name = TextDatumGetCString(elems[j]);
-			for (int i = 0; i < src->ncols; i++)
-				if (strcmp(src->cols[i].name, name) == 0)
-					c = i;
 			if (src->cols[c].kind == FS_KEY)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -65,7 +65,7 @@ fs_mark_declared_keys(FsSource *src, Relation rel)
 }
 
 /* Find the column named name, or -1. */
-static int
+int
 fs_find_column(FsSource *src, const char *name)
 {
 	for (int i = 0; i < src->ncols; i++)

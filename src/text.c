@@ -218,16 +218,14 @@ fs_text_choose(FsSource *src, ArrayType *free_text)
 	for (int j = 0; j < n; j++)
 	{
 		char	   *name;
-		int			c = -1;
+		int			c;
 
 		if (nulls[j])
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("free_text must not contain NULL (element %d)", j + 1)));
 		name = TextDatumGetCString(elems[j]);
-		for (int i = 0; i < src->ncols && c < 0; i++)
-			if (strcmp(src->cols[i].name, name) == 0)
-				c = i;
+		c = fs_find_column(src, name);
 		if (c < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
