@@ -13,38 +13,20 @@ is passed to fairsynth_bias explicitly.
 Prints one line per figure that differs and a summary; exit status 0 when every
 facet value and every figure agrees within the tolerance, 1 otherwise.
 """
-import csv
-import io
-import math
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pandas as pd  # noqa: E402
+from checklib import compare, parse_args, run_query, sql_literal  # noqa: E402
 
 from bias import metrics  # noqa: E402  (the oracle, unchanged)
 
 COLS = ["n", "CI", "DPL", "KL", "JS", "LP", "TVD", "KS", "DI", "CDDL"]
 
 
-def sql_literal(s):
-    return "NULL" if s is None else "'" + s.replace("'", "''") + "'"
-
-
 def main():
-    args = sys.argv[1:]
-    opts = {"--psql": "psql", "--dbname": None, "--relation": "compas", "--tol": "1e-6",
-            "--group-by": None}
-    rest = []
-    while args:
-        a = args.pop(0)
-        if a in opts:
-            opts[a] = args.pop(0)
-        else:
-            rest.append(a)
-    if len(rest) not in (3, 4):
-        sys.exit(__doc__)
+    opts, rest = parse_args(__doc__, 3, "1e-6")
     path, facet, label = rest[:3]
     fav = rest[3] if len(rest) == 4 else None
     group_by, tol = opts["--group-by"], float(opts["--tol"])
@@ -64,14 +46,7 @@ def main():
     query = ("SELECT * FROM fairsynth_bias(%s, %s, %s, %s, %s)"
              % (sql_literal(opts["--relation"]), sql_literal(facet), sql_literal(label),
                 sql_literal(fav), sql_literal(group_by)))
-    cmd = [opts["--psql"], "-X", "-q", "--csv", "-v", "ON_ERROR_STOP=1", "-c", query]
-    if opts["--dbname"]:
-        cmd[1:1] = ["-d", opts["--dbname"]]
-    res = subprocess.run(cmd, capture_output=True, text=True)
-    if res.returncode != 0:
-        sys.exit(f"psql failed ({res.returncode}): {res.stderr.strip()}")
-    out = res.stdout
-    got = {r["facet_value"]: r for r in csv.DictReader(io.StringIO(out))}
+    got = {r["facet_value"]: r for r in run_query(opts, query)}
 
     what = f"facet={facet} label={label} favorable={fav or '(default: ' + str(ref_fav) + ')'}" \
            + (f" group_by={group_by}" if group_by else "")
@@ -81,22 +56,7 @@ def main():
         errors.append(f"facet values differ: sql={sorted(got)} reference={sorted(ref_keys)}")
     if list(got) != ref_keys:
         errors.append(f"facet value order differs: sql={list(got)} reference={ref_keys}")
-    compared = 0
-    for r in ref_rows:
-        g = got.get(r["facet_value"])
-        if g is None:
-            continue
-        for c in COLS:
-            want = r.get(c)
-            have = g[c.lower()]
-            compared += 1
-            if want is None or (isinstance(want, float) and math.isnan(want)):
-                if have != "":
-                    errors.append(f"{r['facet_value']} {c}: sql={have} reference=NULL/NaN")
-            elif have == "":
-                errors.append(f"{r['facet_value']} {c}: sql=NULL reference={want}")
-            elif abs(float(have) - float(want)) > tol:
-                errors.append(f"{r['facet_value']} {c}: sql={have} reference={want!r}")
+    compared, _ = compare(ref_rows, got, COLS, tol, errors)
     for e in errors:
         print("  MISMATCH " + e)
     print(f"{'ok' if not errors else 'FAILED'}: {what}: {len(ref_rows)} facet values, "

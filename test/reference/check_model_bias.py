@@ -12,38 +12,20 @@ exactly where the reference gives NaN (a denominator of 0) or no figure (CDDPL w
 --group-by).  Prints one line per figure that differs and a summary; exit status 0 when
 all agree, 1 otherwise.
 """
-import csv
-import io
-import math
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pandas as pd  # noqa: E402
+from checklib import compare, parse_args, run_query, sql_literal  # noqa: E402
 
 from bias import post_metrics  # noqa: E402  (the oracle, unchanged)
 
 COLS = ["n", "DPPL", "DIP", "DCA", "DCR", "RD", "SD", "AD", "DAR", "DRR", "TE", "CDDPL"]
 
 
-def sql_literal(s):
-    return "NULL" if s is None else "'" + s.replace("'", "''") + "'"
-
-
 def main():
-    args = sys.argv[1:]
-    opts = {"--psql": "psql", "--dbname": None, "--relation": "compas", "--tol": "1e-9",
-            "--group-by": None}
-    rest = []
-    while args:
-        a = args.pop(0)
-        if a in opts:
-            opts[a] = args.pop(0)
-        else:
-            rest.append(a)
-    if len(rest) not in (4, 5):
-        sys.exit(__doc__)
+    opts, rest = parse_args(__doc__, 4, "1e-9")
     path, facet, label, predicted = rest[:4]
     fav = rest[4] if len(rest) == 5 else None
     group_by, tol = opts["--group-by"], float(opts["--tol"])
@@ -56,13 +38,7 @@ def main():
     query = ("SELECT * FROM fairsynth_model_bias(%s, %s, %s, %s, %s, %s)"
              % (sql_literal(opts["--relation"]), sql_literal(facet), sql_literal(label),
                 sql_literal(predicted), sql_literal(fav), sql_literal(group_by)))
-    cmd = [opts["--psql"], "-X", "-q", "--csv", "-v", "ON_ERROR_STOP=1", "-c", query]
-    if opts["--dbname"]:
-        cmd[1:1] = ["-d", opts["--dbname"]]
-    res = subprocess.run(cmd, capture_output=True, text=True)
-    if res.returncode != 0:
-        sys.exit(f"psql failed ({res.returncode}): {res.stderr.strip()}")
-    got_list = list(csv.DictReader(io.StringIO(res.stdout)))
+    got_list = run_query(opts, query)
     got = {r["facet_value"]: r for r in got_list}
 
     what = (f"facet={facet} label={label} predicted={predicted} "
@@ -72,23 +48,7 @@ def main():
     ref_keys = [r["facet_value"] for r in ref_rows]
     if [r["facet_value"] for r in got_list] != ref_keys:
         errors.append(f"facet values differ: sql={[r['facet_value'] for r in got_list]} reference={ref_keys}")
-    compared = nulls = 0
-    for r in ref_rows:
-        g = got.get(r["facet_value"])
-        if g is None:
-            continue
-        for c in COLS:
-            want = r.get(c)
-            have = g[c.lower()]
-            compared += 1
-            if want is None or (isinstance(want, float) and math.isnan(want)):
-                nulls += 1
-                if have != "":
-                    errors.append(f"{r['facet_value']} {c}: sql={have} reference=NULL/NaN")
-            elif have == "":
-                errors.append(f"{r['facet_value']} {c}: sql=NULL reference={want!r}")
-            elif abs(float(have) - float(want)) > tol:
-                errors.append(f"{r['facet_value']} {c}: sql={have} reference={want!r}")
+    compared, nulls = compare(ref_rows, got, COLS, tol, errors)
     for e in errors:
         print("  MISMATCH " + e)
     print(f"{'ok' if not errors else 'FAILED'}: {what}: {len(ref_rows)} facet values, "
