@@ -56,8 +56,11 @@
 #define FS_MIN_LEAF_HIGH 200
 #define FS_MAX_DEPTH 12
 /*
- * Every balance combination has a subtree of its own, however few its rows.
- * Below the combination's top node leaves hold at least the share of the
+ * Every balance combination too small for the population's tree to split off
+ * (fewer than 2 x min_leaf rows: tree.c, fs_mark_pooled) has a subtree of its
+ * own, however few its rows; larger ones stay in the population's subtree,
+ * which splits on the balance columns where their rows differ.
+ * Below a small combination's top node leaves hold at least the share of the
  * combination's rows that FS_MIN_LEAF_SHARE gives the whole table, and never
  * fewer than FS_GROUP_MIN_LEAF rows: a combination of 30 rows still splits
  * where its own rows differ (the bank rare case: 30 `yes` rows).  Every leaf
@@ -904,6 +907,7 @@ fs_fit_parity(FsBuf *buf, FsSource *src, const int32 *cls, const int32 *nclass,
 	in.group_min_leaf = min_leaf;
 	in.max_depth = FS_MAX_DEPTH;
 	in.group_col = -1;
+	in.pool = false;
 	in.group_smoothing = smoothing;
 	/* rows without an outcome teach nothing about it */
 	in.exclude_class = nclass[y] > ny ? ny : -1;
@@ -1274,6 +1278,7 @@ fs_model_fit(FsSource *src, const bool *impute)
 		in.group_smoothing = smoothing;
 		in.max_depth = impute ? FS_IMPUTE_MAX_DEPTH : FS_MAX_DEPTH;
 		in.group_col = src->nbalance > 0 ? FS_GROUP_COL(ncols) : -1;
+		in.pool = src->outcome < 0;
 		in.exclude_class = -1;
 		in.target_value = NULL;
 		if (impute != NULL)

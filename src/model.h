@@ -18,13 +18,14 @@
  *
  * The block (block.h), from offset 0:
  *
- *   FsModel                 header: magic "FSM6", size, counts, offsets
+ *   FsModel                 header: magic "FSM7", size, counts, offsets
  *   FsModelColumn[ncols]    per column: kind, classes, its FsTree
  *   int32[ncols]            generation order (-1 past the modelled columns)
  *   per column              FsCategory[] + value bytes, or FsBin[];
  *                           free text: an FsTextModel (text.h)
  *   per tree                FsNode[nnodes], FsDraw[]/FsAlias[] per node,
- *                           FsStart[] per combination, FsRule[] + bitsets
+ *                           FsStart[] per combination (a pooled one's
+ *                           float4[nclass] class weights), FsRule[] + bitsets
  *   uint64[]                the copy guard's row keys (rare, then common)
  *   parity                  a tree and float4[nfacet * nnodes]
  *
@@ -51,6 +52,8 @@ typedef struct FsRule
 	int32		npred;			/* its classes */
 	FsOff		never;			/* bit b * nclass + c: class b of pred never
 								 * has target class c */
+	FsOff		rows;			/* int32[npred]: fitted rows of each class
+								 * of pred, the evidence behind its rules */
 } FsRule;
 
 /* One fitted classification tree, inside a model block (tree.c). */
@@ -128,7 +131,7 @@ fs_guard_key(const double *sig, int ncols)
 #define FS_GROUP_COL(ncols) (ncols)
 #define FS_CLASS_STRIDE(ncols) ((ncols) + 1)
 
-#define FS_MODEL_MAGIC 0x46534D36	/* "FSM6" */
+#define FS_MODEL_MAGIC 0x46534D37	/* "FSM7" */
 
 /* Where the walks of one balance combination start in a tree. */
 typedef struct FsStart
@@ -136,6 +139,12 @@ typedef struct FsStart
 	int32		node;			/* first node that does not split on the
 								 * combination */
 	int32		depth;			/* longest path from node to a leaf */
+	FsOff		ratio;			/* a pooled combination's float4[nclass]:
+								 * a class drawn from the pooled subtree is
+								 * kept with probability ratio[class] (its
+								 * share in the combination over the share
+								 * the subtree gives it, scaled to max 1);
+								 * 0: every class kept */
 } FsStart;
 
 typedef struct FsModelColumn

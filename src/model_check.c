@@ -150,6 +150,17 @@ fs_check_tree(FsCheck *ck, const FsTree *tree, int nclass, bool with_starts)
 			if (starts[k].node < 0 || starts[k].node >= tree->nnodes ||
 				starts[k].depth < height[starts[k].node] || starts[k].depth > tree->nnodes)
 				fs_check_fail(ck, psprintf("combination %d starts outside its tree", k));
+		for (int k = 0; k < Max(ck->m->ncombos, 1); k++)
+			if (starts[k].ratio != 0)
+			{
+				const float4 *ratio = (const float4 *) (base + starts[k].ratio);
+
+				fs_check_array(ck, starts[k].ratio, tree->nclass, sizeof(float4),
+							   "combination class weights");
+				for (int c = 0; c < tree->nclass; c++)
+					if (!(ratio[c] >= 0 && ratio[c] <= 1))
+						fs_check_fail(ck, psprintf("combination %d has a class weight outside [0, 1]", k));
+			}
 	}
 	else if (tree->depth < height[0])
 		fs_check_fail(ck, "walks of its tree's depth end above a leaf");
@@ -167,6 +178,10 @@ fs_check_tree(FsCheck *ck, const FsTree *tree, int nclass, bool with_starts)
 				fs_check_fail(ck, psprintf("rule %d names a column that does not exist", i));
 			fs_check_array(ck, rule->never,
 						   ((int64) rule->npred * tree->nclass + 7) / 8, 1, "a rule's bitset");
+			fs_check_array(ck, rule->rows, rule->npred, sizeof(int32), "a rule's row counts");
+			for (int b = 0; b < rule->npred; b++)
+				if (((const int32 *) (base + rule->rows))[b] < 0)
+					fs_check_fail(ck, psprintf("rule %d has a negative row count", i));
 		}
 	}
 	pfree(height);
