@@ -6,11 +6,13 @@
  * The estimator.  Every modelled column becomes classes (categories with the
  * rare ones merged, or numeric bins) and gets a classification tree that
  * predicts its class from the columns before it in the generation order:
- * the balance columns first, every tree split first on their combination,
- * so each combination has a subtree of its own however few its rows.  A
- * small combination's leaves back off to its ancestors, then to similar
- * combinations and the population, with prior weight FS_SMOOTHING rows at
- * every level (model.c gives the constants and the measurements behind
+ * the balance columns first.  A combination too small for the population's
+ * tree to split off is split off first and has a subtree of its own however
+ * few its rows; the larger ones share a pooled subtree with the balance
+ * columns among its predictors, and class weights that keep each one's own
+ * shares (tree.c).  A small combination's leaves back off to its ancestors,
+ * then to similar combinations and the population, with prior weight
+ * FS_SMOOTHING rows at every level (model.c gives the constants and the measurements behind
  * them).  Values are drawn within a class.  A second estimator would fill the
  * same block header and answer the same four calls below; the reader
  * (scan.c), the planner (plan.c) and the generator's loop (generate.c) see

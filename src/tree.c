@@ -11,6 +11,12 @@
  * leaf can back off towards its ancestors (smoothing: rare leaves do not
  * reproduce the few rows they hold).
  *
+ * With balance combinations (FsTreeInput.group_col) the tree first splits
+ * them apart, most alike together; a combination of fewer than 2 x min_leaf
+ * rows grows a subtree of its own below its node, and the others are drawn
+ * from one pooled subtree grown from all their rows (fs_mark_pooled), with
+ * per-combination class weights (fs_pooled_ratios).
+ *
  * Per node and predictor the cost is O(rows + classes present), never
  * O(classes of predictor x classes of target), so high-cardinality columns
  * stay cheap.
@@ -543,10 +549,11 @@ fs_grow(FsGrow *g, int lo, int hi, int parent, int depth, bool parent_pure,
 		return id;
 
 	/*
-	 * groups first: each balance combination gets its own subtree, however
-	 * few its rows (a split on the group column needs one row on each side);
-	 * the group splits form a hierarchy of similar combinations, which a
-	 * small combination's leaves back off to (fs_smooth_leaves)
+	 * groups first: each balance combination gets its own node, however few
+	 * its rows (a split on the group column needs one row on each side); the
+	 * group splits form a hierarchy of similar combinations, which a small
+	 * combination's leaves back off to (fs_smooth_leaves); a pooled one's node
+	 * stayed a leaf above
 	 */
 	if (in->group_col >= 0 && !pure && !below_groups)
 	{
