@@ -1344,11 +1344,20 @@ fs_tree_draw_batch(const char *base, const FsTree *tree, int32 *classes,
 		else
 			memset(ids, 0, sizeof(int32) * cnt);
 		for (int level = 0; level < levels; level++)
+		{
+			int32		moved = 0;	/* a leaf is its own child: all at leaves */
+
 			for (int r = 0; r < cnt; r++)
 			{
 				const FsNode *node = &nodes[ids[r]];
-				ids[r] = node->child[fs_in_set(base, node, (uint32) rows[r * stride + node->test])];
+				int32		next = node->child[fs_in_set(base, node, (uint32) rows[r * stride + node->test])];
+
+				moved |= next ^ ids[r];
+				ids[r] = next;
 			}
+			if (moved == 0)
+				break;
+		}
 		for (int r = 0; r < cnt; r++)
 		{
 			const FsNode *leaf = &nodes[ids[r]];
