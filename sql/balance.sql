@@ -69,15 +69,34 @@ GROUP BY sex ORDER BY sex;
 SELECT count(*) FROM fairsynth_balance(NULL::balance_compas, ARRAY['race','sex','age_cat','c_charge_degree'],
                                        num_rows => 720, seed => 1);
 
--- balancing keeps what the model learned within each group (tolerances fail if it breaks):
+-- balancing keeps what the model learned within each group (tolerances fail if it
+-- breaks), measured on 10x the rows so that the output's own sampling noise stays
+-- small (a group's rate in 600 rows varies by 0.02):
+CREATE TEMP TABLE balance_big AS
+  SELECT * FROM fairsynth_balance(NULL::balance_compas, ARRAY['race','sex'],
+                                  num_rows => 72140, seed => 42);
 -- the recidivism rate and mean priors of every race x sex group of 200+ rows stay close
+-- (a group drawn from leaves it shares with others drifted: African-American women
+-- 0.38 in the source, 0.46 balanced)
 WITH src AS (SELECT race, sex, avg(two_year_recid) AS rate, avg(priors_count) AS priors
              FROM balance_compas GROUP BY race, sex HAVING count(*) >= 200),
      syn AS (SELECT race, sex, avg(two_year_recid) AS rate, avg(priors_count) AS priors
-             FROM balance_full GROUP BY race, sex)
-SELECT src.race, src.sex, abs(src.rate - syn.rate) < 0.05 AS rate_kept,
-       abs(src.priors - syn.priors) < 0.2 * src.priors AS priors_kept
+             FROM balance_big GROUP BY race, sex)
+SELECT src.race, src.sex, abs(src.rate - syn.rate) < 0.04 AS rate_kept,
+       abs(src.priors - syn.priors) < 0.15 * src.priors AS priors_kept
 FROM src JOIN syn USING (race, sex) ORDER BY race, sex;
+-- and within each group of 300+ rows the dependencies the whole table shows (a
+-- group that relearned them from its own rows alone lost them: Caucasian women,
+-- priors_count with decile_score 0.40 in the source, 0.24 balanced)
+WITH src AS (SELECT race, sex, corr(priors_count, decile_score) AS pd,
+                    corr(decile_score, v_decile_score) AS dv
+             FROM balance_compas GROUP BY race, sex HAVING count(*) >= 300),
+     out AS (SELECT race, sex, corr(priors_count, decile_score) AS pd,
+                    corr(decile_score, v_decile_score) AS dv
+             FROM balance_big GROUP BY race, sex)
+SELECT race, sex, abs(src.pd - out.pd) < 0.1 AS priors_decile_kept,
+       abs(src.dv - out.dv) < 0.1 AS decile_v_decile_kept
+FROM src JOIN out USING (race, sex) ORDER BY race, sex;
 -- and dependencies among columns: score_text follows decile_score, age_cat follows age
 -- (in compas, age 45 is 'Greater than 45': the bands are 18-24, 25-44, 45-96)
 SELECT avg(CASE WHEN (decile_score <= 4 AND score_text = 'Low')

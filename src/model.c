@@ -57,7 +57,7 @@
 #define FS_MAX_DEPTH 12
 /*
  * Every balance combination too small for the population's tree to split off
- * (fewer than 2 x min_leaf rows: tree.c, fs_mark_pooled) has a subtree of its
+ * (fewer than min_leaf rows: tree.c, fs_mark_pooled) has a subtree of its
  * own, however few its rows; larger ones stay in the population's subtree,
  * which splits on the balance columns where their rows differ.
  * Below a small combination's top node leaves hold at least the share of the

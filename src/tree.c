@@ -12,7 +12,7 @@
  * reproduce the few rows they hold).
  *
  * With balance combinations (FsTreeInput.group_col) the tree first splits
- * them apart, most alike together; a combination of fewer than 2 x min_leaf
+ * them apart, most alike together; a combination of fewer than min_leaf
  * rows grows a subtree of its own below its node, and the others are drawn
  * from one pooled subtree grown from all their rows (fs_mark_pooled), with
  * per-combination class weights (fs_pooled_ratios).
@@ -458,16 +458,17 @@ fs_find_rules(FsGrow *g, int nrows, FsTree *tree)
 
 /*
  * Mark the combinations drawn from the pooled subtree: those with at least
- * 2 x min_leaf fitted rows, enough for a tree of all such rows, which has the
+ * min_leaf fitted rows, enough for a tree of all such rows, which has the
  * balance columns among its predictors like any other column, to give them
- * leaves of their own wherever their rows differ.  Smaller combinations are
+ * leaves of their own wherever their rows differ (and fs_pooled_ratios keeps
+ * each one's class shares where it does not).  Smaller combinations are
  * invisible to such a tree and get subtrees of their own, whose structure
  * comes from their own rows (fs_grow).  Why not a subtree for every
  * combination: one of a few hundred rows that shares the population's
  * dependencies relearns them from its own rows alone, noisily, and loses
  * them (compas balanced on race x sex, Caucasian women, 458 rows: the
  * correlation of priors_count with decile_score is 0.395 in the source, 0.24
- * from a subtree of their own, 0.34-0.38 from the pooled one).
+ * from a subtree of their own, 0.36-0.37 from the pooled one).
  */
 static void
 fs_mark_pooled(FsGrow *g, int nrows)
@@ -481,7 +482,7 @@ fs_mark_pooled(FsGrow *g, int nrows)
 		count[fs_cls(in, g->rows[i], in->group_col)]++;
 	g->npooled = 0;
 	for (int k = 0; k < ngroups; k++)
-		if (count[k] >= 2 * in->min_leaf)
+		if (count[k] >= in->min_leaf)
 		{
 			g->pooled[k] = true;
 			g->npooled += count[k];

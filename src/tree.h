@@ -25,7 +25,7 @@ typedef struct FsTreeInput
 									 * at a combination's top node */
 	int			max_depth;
 	int			group_col;		/* split on this column first, or -1 */
-	bool		pool;			/* combinations of >= 2 x min_leaf rows share
+	bool		pool;			/* combinations of >= min_leaf rows share
 								 * one pooled subtree (tree.c) */
 	int			exclude_class;	/* leave out rows of this target class, or -1 */
 	const double *target_value; /* per target class: its value (variance
