@@ -18,11 +18,12 @@
  *
  * The block (block.h), from offset 0:
  *
- *   FsModel                 header: magic "FSM6", size, counts, offsets
+ *   FsModel                 header: magic "FSM7", size, counts, offsets
  *   FsModelColumn[ncols]    per column: kind, classes, its FsTree
  *   int32[ncols]            generation order (-1 past the modelled columns)
  *   per column              FsCategory[] + value bytes, or FsBin[];
- *                           free text: an FsTextModel (text.h)
+ *                           free text: an FsTextModel (text.h), its
+ *                           leaf tree and n-gram tables
  *   per tree                FsNode[nnodes], FsDraw[]/FsAlias[] per node,
  *                           FsStart[] per combination, FsRule[] + bitsets
  *   uint64[]                the copy guard's row keys (rare, then common)
@@ -128,7 +129,7 @@ fs_guard_key(const double *sig, int ncols)
 #define FS_GROUP_COL(ncols) (ncols)
 #define FS_CLASS_STRIDE(ncols) ((ncols) + 1)
 
-#define FS_MODEL_MAGIC 0x46534D36	/* "FSM6" */
+#define FS_MODEL_MAGIC 0x46534D37	/* "FSM7" */
 
 /* Where the walks of one balance combination start in a tree. */
 typedef struct FsStart

@@ -86,7 +86,7 @@ sub crc32c
 
 my $hex = $node->safe_psql('postgres', q{SELECT encode(model, 'hex') FROM models WHERE name = 'grp_tier'});
 my $value = pack('H*', $hex);
-my $block = index($value, pack('V', 0x46534D36), 32);    # the model block's magic, "FSM6"
+my $block = index($value, pack('V', 0x46534D37), 32);    # the model block's magic, "FSM7"
 ok($block > 32, 'the model block is found in the value');
 srand(12);
 my %outcome;
