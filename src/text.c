@@ -107,8 +107,9 @@
  */
 #define FS_TEXT_CLUSTER_TOKENS 1024
 #define FS_TEXT_CLUSTER_ITERS 10
-#define FS_TEXT_LEAF_MIN_ROWS 100
-#define FS_TEXT_MAX_LEAVES 32
+#define FS_TEXT_CLUSTER_DIMS 512
+#define FS_TEXT_LEAF_MIN_ROWS 50
+#define FS_TEXT_MAX_LEAVES 64
 #define FS_TEXT_LEAF_DEPTH 8
 #define FS_TEXT_LEAF_MIN_GAIN 10.0
 #define FS_TEXT_CHANCE_SD 3.0
@@ -468,48 +469,51 @@ fs_ctx_score(const int32 *xcls, int nclass, const int32 *rows_of, int nrows,
 }
 
 /*
- * Cluster the ntext texts (token codes seq[seq_start[i] .. seq_start[i+1]),
- * of sampled rows rows_of[i]) by the terms that the row's other columns tell
- * about (see the file's header): each of the FS_TEXT_CLUSTER_TOKENS most
- * common vocabulary tokens gets the weight of its presence's dependence on
- * the classes of the npreds predictor columns preds (cls: classes per column,
- * column-major over n rows): the largest excess over chance of the
- * chi-square statistic of presence against a column's classes, divided by
- * the texts.  A text is the vector of the square roots of its tokens'
- * weights, and k-means (k-means++ start with a fixed seed: the same texts
- * always give the same clusters) makes at most FS_TEXT_CLUSTERS clusters;
- * cluster[i] gets text i's.  Returns the clusters made, 0 if no token depends
- * on any of the columns.
+ * The target the leaf tree predicts for each of the ntext texts (token codes
+ * seq[seq_start[i] .. seq_start[i+1]), of sampled rows rows_of[i]): which
+ * kind of the terms that the other columns tell about it holds most.
+ *
+ * Each of the FS_TEXT_CLUSTER_TOKENS most common vocabulary tokens is tested
+ * against each of the npreds predictor columns preds (cls: classes per
+ * column, column-major over n rows): the chi-square statistic of its
+ * presence against the column's classes, less what chance gives (its
+ * degrees of freedom plus FS_TEXT_CHANCE_SD standard deviations).  A token
+ * with an excess against some column tells about it; its profile is its
+ * standardized residuals per class of every column it tells about
+ * (FS_TEXT_CLUSTER_DIMS classes at most, columns taken in table order), so
+ * that tokens of low ratings point one way and tokens of high ratings
+ * another, however often each occurs.  The telling tokens are clustered by
+ * the direction of their profiles (spherical k-means weighted by the excess,
+ * farthest-first start from the strongest token: deterministic) into at
+ * most FS_TEXT_CLUSTERS - 1 kinds, and a text's target is the kind whose
+ * tokens in it have the largest excess in all, or "none" (the last class)
+ * when it has no telling token.  Returns the kinds made (target classes:
+ * kinds + 1), 0 when no token tells about any column.
  */
 static int
-fs_text_clusters(const int32 *seq, const int64 *seq_start, int ntext,
-				 const int32 *vid, int nvocab, const int32 *rows_of,
-				 const int32 *cls, int n, const int *preds, int npreds,
-				 const int32 *nclass, int32 *cluster)
+fs_text_targets(const int32 *seq, const int64 *seq_start, int ntext,
+				const int32 *vid, int nvocab, const int32 *rows_of,
+				const int32 *cls, int n, const int *preds, int npreds,
+				const int32 *nclass, int32 *target)
 {
 	int			nf = Min(nvocab, FS_TEXT_CLUSTER_TOKENS);
-	int			kmax = FS_TEXT_CLUSTERS;
+	int			kmax = FS_TEXT_CLUSTERS - 1;
 	int			nk = 0;
+	int			ndims = 0;
 	int32	   *df = palloc0(sizeof(int32) * Max(nf, 1));
 	int32	   *last = palloc(sizeof(int32) * Max(nf, 1));
 	double	   *weight = palloc0(sizeof(double) * Max(nf, 1));
-	int32	   *dim = palloc(sizeof(int32) * Max(nf, 1));
-	int			ndim = 0;
+	double	   *prof = palloc0(sizeof(double) * (Size) Max(nf, 1) * FS_TEXT_CLUSTER_DIMS);
+	int32	   *kind = palloc(sizeof(int32) * Max(nf, 1));
+	double	   *cen = palloc0(sizeof(double) * (Size) kmax * FS_TEXT_CLUSTER_DIMS);
+	double	   *best_cos = palloc(sizeof(double) * Max(nf, 1));
+	double	   *score = palloc(sizeof(double) * (kmax + 1));
 	int64	   *fstart = palloc(sizeof(int64) * (ntext + 1));
 	int32	   *feat = NULL;
-	int64	   *vstart = palloc(sizeof(int64) * (ntext + 1));
-	int32	   *vdim;			/* the texts as sparse vectors: dimensions */
-	double	   *vw;				/* and weights */
-	double	   *sq = palloc0(sizeof(double) * Max(ntext, 1));
-	double	   *cen;			/* centres, [d * kmax + k] */
-	double	   *cnorm = palloc(sizeof(double) * kmax);
-	double	   *cnt = palloc(sizeof(double) * kmax);
-	double	   *acc = palloc(sizeof(double) * kmax);
-	double	   *d2 = palloc(sizeof(double) * Max(ntext, 1));
 	int64		nnz = 0;
-	pg_prng_state rng;
+	int			ntelling = 0;
 
-	/* the distinct features of every text (pass 0 counts them) */
+	/* the distinct tokens of every text (pass 0 counts them) */
 	fstart[0] = 0;
 	for (int pass = 0; pass < 2; pass++)
 	{
@@ -538,16 +542,20 @@ fs_text_clusters(const int32 *seq, const int64 *seq_start, int ntext,
 			feat = palloc(sizeof(int32) * Max(nnz, 1));
 	}
 
-	/* each feature's weight: its largest excess dependence on a column */
+	/* per column: every token's excess and residuals */
 	for (int p = 0; p < npreds; p++)
 	{
 		int			x = preds[p];
 		int			nb = nclass[x];
 		const int32 *xcls = cls + (int64) x * n;
-		int32	   *tab = palloc0(sizeof(int32) * (Size) nb * Max(nf, 1));
-		int32	   *nrow = palloc0(sizeof(int32) * nb);
+		int32	   *tab;
+		int32	   *nrow;
 		int			present = 0;
 
+		if (ndims + nb > FS_TEXT_CLUSTER_DIMS)
+			continue;
+		tab = palloc0(sizeof(int32) * (Size) nb * Max(nf, 1));
+		nrow = palloc0(sizeof(int32) * nb);
 		for (int i = 0; i < ntext; i++)
 		{
 			int			b = xcls[rows_of[i]];
@@ -563,6 +571,7 @@ fs_text_clusters(const int32 *seq, const int64 *seq_start, int ntext,
 			double		share = (double) df[f] / ntext;
 			double		chi2 = 0;
 			int			dof = present - 1;
+			double		excess;
 
 			if (share >= 1)
 				continue;		/* in every text: tells nothing */
@@ -575,148 +584,152 @@ fs_text_clusters(const int32 *seq, const int64 *seq_start, int ntext,
 					chi2 += d * d / (e * (1 - share));
 				}
 			/* chance gives dof on average, give or take sqrt(2 dof) */
-			weight[f] = Max(weight[f],
-							(chi2 - dof - FS_TEXT_CHANCE_SD * sqrt(2.0 * dof)) / ntext);
+			excess = chi2 - dof - FS_TEXT_CHANCE_SD * sqrt(2.0 * dof);
+			if (excess <= 0)
+				continue;
+			weight[f] = Max(weight[f], excess / ntext);
+			for (int b = 0; b < nb; b++)
+				if (nrow[b] > 0)
+				{
+					double		e = nrow[b] * share;
+
+					prof[(Size) f * FS_TEXT_CLUSTER_DIMS + ndims + b] =
+						(tab[(Size) b * nf + f] - e) / sqrt(e * (1 - share));
+				}
 		}
+		ndims += nb;
 		pfree(tab);
 		pfree(nrow);
 		CHECK_FOR_INTERRUPTS();
 	}
+
+	/* the telling tokens' profiles as directions */
 	for (int f = 0; f < nf; f++)
-		dim[f] = weight[f] > 0 ? ndim++ : -1;
-
-	/* the texts as sparse vectors over the telling features */
-	vdim = palloc(sizeof(int32) * Max(nnz, 1));
-	vw = palloc(sizeof(double) * Max(nnz, 1));
-	vstart[0] = 0;
-	for (int i = 0; i < ntext; i++)
 	{
-		int64		p = vstart[i];
+		double	   *pf = &prof[(Size) f * FS_TEXT_CLUSTER_DIMS];
+		double		sq = 0;
 
-		for (int64 q = fstart[i]; q < fstart[i + 1]; q++)
-			if (dim[feat[q]] >= 0)
+		kind[f] = -1;
+		for (int d = 0; d < ndims; d++)
+			sq += pf[d] * pf[d];
+		if (weight[f] <= 0 || sq <= 0)
+		{
+			weight[f] = 0;
+			continue;
+		}
+		for (int d = 0; d < ndims; d++)
+			pf[d] /= sqrt(sq);
+		ntelling++;
+	}
+
+	/* farthest-first start: the strongest token, then the least covered */
+	for (int f = 0; f < nf; f++)
+		best_cos[f] = -2;
+	while (nk < kmax && ntelling > 0)
+	{
+		int			pick = -1;
+		double		far = 1e-9;
+
+		for (int f = 0; f < nf; f++)
+			if (weight[f] > 0)
 			{
-				vdim[p] = dim[feat[q]];
-				vw[p] = sqrt(weight[feat[q]]);
-				sq[i] += vw[p] * vw[p];
-				p++;
-			}
-		vstart[i + 1] = p;
-		cluster[i] = 0;
-	}
-	cen = palloc0(sizeof(double) * (Size) Max(ndim, 1) * kmax);
+				double		dist = nk == 0 ? 1 : weight[f] * (1 - best_cos[f]);
 
-	/* k-means++: each new centre a text drawn by its distance to the others */
-	pg_prng_seed(&rng, FS_TEXT_HASH_SEED);
-	for (int i = 0; i < ntext; i++)
-		d2[i] = INFINITY;
-	while (nk < kmax && ndim > 0)
-	{
-		double		total = 0;
-		double		u;
-		int			pick = 0;
-
-		if (nk > 0)
-		{
-			for (int i = 0; i < ntext; i++)
-				total += d2[i];
-			if (total <= 1e-12)
-				break;			/* every text is on a centre */
-			u = fs_rand01(&rng) * total;
-			for (int i = 0; i < ntext; i++)
-				if (d2[i] > 0)
+				if (nk == 0 ? (pick < 0 || weight[f] > weight[pick]) : dist > far)
 				{
-					pick = i;
-					if ((u -= d2[i]) < 0)
-						break;
+					pick = f;
+					far = dist;
 				}
-		}
-		else
-			pick = (int) pg_prng_uint64_range(&rng, 0, ntext - 1);
-		cnorm[nk] = sq[pick];
-		for (int64 q = vstart[pick]; q < vstart[pick + 1]; q++)
-			cen[(Size) vdim[q] * kmax + nk] = vw[q];
-		for (int i = 0; i < ntext; i++)
-		{
-			double		dot = 0;
+			}
+		if (pick < 0)
+			break;				/* every telling token points like a centre */
+		memcpy(&cen[(Size) nk * FS_TEXT_CLUSTER_DIMS], &prof[(Size) pick * FS_TEXT_CLUSTER_DIMS],
+			   sizeof(double) * ndims);
+		for (int f = 0; f < nf; f++)
+			if (weight[f] > 0)
+			{
+				double		dot = 0;
 
-			for (int64 q = vstart[i]; q < vstart[i + 1]; q++)
-				dot += vw[q] * cen[(Size) vdim[q] * kmax + nk];
-			d2[i] = Min(d2[i], Max(sq[i] - 2 * dot + cnorm[nk], 0));
-		}
+				for (int d = 0; d < ndims; d++)
+					dot += prof[(Size) f * FS_TEXT_CLUSTER_DIMS + d] * cen[(Size) nk * FS_TEXT_CLUSTER_DIMS + d];
+				best_cos[f] = Max(best_cos[f], dot);
+			}
 		nk++;
-		CHECK_FOR_INTERRUPTS();
 	}
 
-	/* rounds: each text to its nearest centre, each centre to its texts' mean */
-	for (int iter = 0; iter < FS_TEXT_CLUSTER_ITERS && nk > 1; iter++)
+	/* rounds: each token to its nearest centre, centres to their tokens' mean */
+	for (int iter = 0; iter < FS_TEXT_CLUSTER_ITERS && nk > 0; iter++)
 	{
-		int64		moved = 0;
+		int			moved = 0;
 
-		for (int i = 0; i < ntext; i++)
+		for (int f = 0; f < nf; f++)
 		{
 			int			best = 0;
-			double		best_d = INFINITY;
+			double		bdot = -INFINITY;
 
-			for (int k = 0; k < nk; k++)
-				acc[k] = 0;
-			for (int64 q = vstart[i]; q < vstart[i + 1]; q++)
-			{
-				const double *cd = &cen[(Size) vdim[q] * kmax];
-
-				for (int k = 0; k < nk; k++)
-					acc[k] += vw[q] * cd[k];
-			}
+			if (weight[f] <= 0)
+				continue;
 			for (int k = 0; k < nk; k++)
 			{
-				double		d = cnorm[k] - 2 * acc[k];
+				double		dot = 0;
 
-				if (d < best_d)
+				for (int d = 0; d < ndims; d++)
+					dot += prof[(Size) f * FS_TEXT_CLUSTER_DIMS + d] * cen[(Size) k * FS_TEXT_CLUSTER_DIMS + d];
+				if (dot > bdot)
 				{
 					best = k;
-					best_d = d;
+					bdot = dot;
 				}
 			}
-			moved += iter == 0 || cluster[i] != best;
-			cluster[i] = best;
+			moved += kind[f] != best;
+			kind[f] = best;
 		}
 		if (moved == 0)
 			break;
-		/* an empty cluster keeps its centre */
 		for (int k = 0; k < nk; k++)
-			cnt[k] = 0;
-		for (int i = 0; i < ntext; i++)
-			cnt[cluster[i]]++;
-		for (int d = 0; d < ndim; d++)
-			for (int k = 0; k < nk; k++)
-				if (cnt[k] > 0)
-					cen[(Size) d * kmax + k] = 0;
-		for (int i = 0; i < ntext; i++)
-			for (int64 q = vstart[i]; q < vstart[i + 1]; q++)
-				cen[(Size) vdim[q] * kmax + cluster[i]] += vw[q] / cnt[cluster[i]];
-		for (int k = 0; k < nk; k++)
-			cnorm[k] = 0;
-		for (int d = 0; d < ndim; d++)
-			for (int k = 0; k < nk; k++)
-				cnorm[k] += cen[(Size) d * kmax + k] * cen[(Size) d * kmax + k];
+		{
+			double	   *ck = &cen[(Size) k * FS_TEXT_CLUSTER_DIMS];
+			double		sq = 0;
+
+			memset(ck, 0, sizeof(double) * ndims);
+			for (int f = 0; f < nf; f++)
+				if (weight[f] > 0 && kind[f] == k)
+					for (int d = 0; d < ndims; d++)
+						ck[d] += weight[f] * prof[(Size) f * FS_TEXT_CLUSTER_DIMS + d];
+			for (int d = 0; d < ndims; d++)
+				sq += ck[d] * ck[d];
+			for (int d = 0; d < ndims && sq > 0; d++)
+				ck[d] /= sqrt(sq);
+		}
 		CHECK_FOR_INTERRUPTS();
+	}
+
+	/* each text: the kind of most excess among its tokens, or none */
+	for (int i = 0; i < ntext; i++)
+	{
+		int			best = nk;
+
+		for (int k = 0; k <= nk; k++)
+			score[k] = 0;
+		for (int64 q = fstart[i]; q < fstart[i + 1]; q++)
+			if (kind[feat[q]] >= 0)
+				score[kind[feat[q]]] += weight[feat[q]];
+		for (int k = 0; k < nk; k++)
+			if (score[k] > 0 && (best == nk || score[k] > score[best]))
+				best = k;
+		target[i] = best;
 	}
 
 	pfree(df);
 	pfree(last);
 	pfree(weight);
-	pfree(dim);
+	pfree(prof);
+	pfree(kind);
+	pfree(cen);
+	pfree(best_cos);
+	pfree(score);
 	pfree(fstart);
 	pfree(feat);
-	pfree(vstart);
-	pfree(vdim);
-	pfree(vw);
-	pfree(sq);
-	pfree(cen);
-	pfree(cnorm);
-	pfree(cnt);
-	pfree(acc);
-	pfree(d2);
 	return nk;
 }
 
@@ -775,10 +788,10 @@ fs_text_fit_tree(FsBuf *buf, FsSource *src, int c, const int32 *cls,
 		return 0;
 	}
 
-	/* the texts' clusters: none if no column tells about the terms */
+	/* the texts' targets: none if no column tells about the terms */
 	cluster = palloc(sizeof(int32) * ntext);
-	nclusters = fs_text_clusters(seq, seq_start, ntext, vid, nvocab, rows_of,
-								 cls, n, preds, npreds, nclass, cluster);
+	nclusters = fs_text_targets(seq, seq_start, ntext, vid, nvocab, rows_of,
+								cls, n, preds, npreds, nclass, cluster) + 1;
 	if (nclusters < 2)
 	{
 		pfree(preds);
