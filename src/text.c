@@ -1223,7 +1223,8 @@ fs_text_fit(FsBuf *buf, FsSource *src, int c, const int32 *cls,
 				{
 					if (sets[pass] < 0 || (pass == 1 && nctx_cols == 0))
 						continue;
-					for (int order3 = 1; order3 <= 3; order3++)
+					/* a group's rows in leaves back off to its unigrams only */
+					for (int order3 = 1; order3 <= (pass == 0 && sets[2] >= 0 ? 1 : 3); order3++)
 					{
 						int32		key[5] = {sets[pass], order3, order3 == 3 ? w1 : -1,
 						order3 >= 2 ? w2 : -1, next};

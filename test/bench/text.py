@@ -10,8 +10,10 @@ review; negative words in the reviews rated 1-2, positive ones in those rated 4-
 the same way; fairsynth_synthesize(NULL::reviews_trn, seed => SEED) and
 fairsynth_balance(..., ARRAY['verified']).  Printed: the share of reviews with a negative word
 (disappointed, stopped, waste, broke, refund, flimsy, worst) and with a positive word (great,
-love, excellent, recommend, happy, sturdy, best) among rows rated <= 2 and >= 4, in the training
-rows, the holdout and the output; the AUC on the real holdout of a bag-of-words classifier of
+love, excellent, recommend, happy, sturdy, best) among rows rated <= 2 and >= 4; of reviews
+saying "expensive" among the rows rated <= 2 of dear (price >= 60) and of cheap items, and
+saying "penny" among those rated >= 4 (an interaction of two columns); in the training rows,
+the holdout and the output; the AUC on the real holdout of a bag-of-words classifier of
 rating <= 2 trained on the output (text.py's tstr_auc); and text.py's figures against the
 training rows.
 
@@ -58,11 +60,19 @@ def copy_out(query):
 
 
 def word_shares(df):
-    """Shares of texts with a negative / positive word among low (<= 2) and high (>= 4) ratings."""
+    """Shares of texts with a negative / positive word among low (<= 2) and high (>= 4) ratings;
+    of "expensive" among low ratings of dear (price >= 60) and cheap items, of "penny" among high
+    ratings of dear and cheap items."""
     low, high = df[df["rating"] <= 2], df[df["rating"] >= 4]
+    dear = lambda d: d[d["price"] >= 60]
+    cheap = lambda d: d[d["price"] < 60]
     has = lambda d, pat: float(d["review"].str.contains(pat, case=False, regex=True).mean())
     return {"neg_low": has(low, NEGATIVE), "neg_high": has(high, NEGATIVE),
-            "pos_low": has(low, POSITIVE), "pos_high": has(high, POSITIVE)}
+            "pos_low": has(low, POSITIVE), "pos_high": has(high, POSITIVE),
+            "expensive_low_dear": has(dear(low), r"\bexpensive\b"),
+            "expensive_low_cheap": has(cheap(low), r"\bexpensive\b"),
+            "penny_high_dear": has(dear(high), r"\bpenny\b"),
+            "penny_high_cheap": has(cheap(high), r"\bpenny\b")}
 
 
 def reviews(seed):
@@ -94,7 +104,8 @@ def print_reviews(seed, out):
     print(f"reviews 80/20, seed {seed}: negative / positive words by rating (rows rated <= 2 and >= 4)")
     cols = ("training", "holdout", "synthesize", "balance")
     print(f"{'measure':20s} " + " ".join(f"{c:>10s}" for c in cols))
-    for m in ("neg_low", "neg_high", "pos_low", "pos_high"):
+    for m in ("neg_low", "neg_high", "pos_low", "pos_high", "expensive_low_dear",
+              "expensive_low_cheap", "penny_high_dear", "penny_high_cheap"):
         print(f"{m:20s} " + " ".join(f"{out[c][m]:10.3f}" for c in cols))
     print("classifier of rating <= 2 from the text, AUC on the real holdout (holdout column: trained on"
           " the training rows)")

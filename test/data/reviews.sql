@@ -1,6 +1,8 @@
 -- reviews: a generated table of product reviews whose text depends on a
 -- numeric column (rating 1-5: negative words in low ratings, positive in
--- high) and on the category (its topic words), for the free-text tests
+-- high), on an interaction (a dear item, price >= 60, rated low is "too
+-- expensive", rated high "worth every penny") and on the category (its
+-- topic words), for the free-text tests
 -- (sql/text_leaf.sql, test/bench/text.py --reviews).  Deterministic: every
 -- choice is a hash of the row number (hashint4), no random().
 --   \i test/data/reviews.sql        creates and fills table reviews (4,000 rows)
@@ -38,6 +40,9 @@ SELECT cat, rating, price, verified,
               ELSE pg_temp.pick(ARRAY['Works great.', 'I really love it.', 'Excellent quality for the price.',
                   'Highly recommend it.', 'Very happy with this purchase.', 'Sturdy and well made.',
                   'The best purchase this year.'], i, 10) END,
+         -- the price and the rating together: only dear items are too dear or worth it
+         CASE WHEN price >= 60 AND rating <= 2 AND pg_temp.h(i, 19) % 10 < 7 THEN 'Far too expensive for what it is.'
+              WHEN price >= 60 AND rating >= 4 AND pg_temp.h(i, 19) % 10 < 7 THEN 'Worth every penny.' END,
          pg_temp.pick(ARRAY['Delivery took ' || (1 + pg_temp.h(i, 11) % 9) || ' days.',
                             'It arrived on a ' || pg_temp.pick(ARRAY['Monday', 'Tuesday', 'Friday', 'Saturday'], i, 12) || '.',
                             'The package was plain brown cardboard.', 'I have used it ' || (2 + pg_temp.h(i, 13) % 12) || ' times so far.',
