@@ -14,16 +14,20 @@
  * end token, so lengths follow the learned ones.
  *
  * Within a group, the text follows the rest of its row through the leaf
- * tree: the texts are clustered by their terms (spherical k-means on the
- * idf-weighted presence of the most common tokens) and a classification
- * tree, split first on the group, predicts a text's cluster from the row's
- * other columns (numbers by their bins, so a 1-5 rating or an interaction of
- * columns counts), with leaves of at least FS_TEXT_LEAF_MIN_ROWS texts and
- * only splits that gain clearly more than chance.  Each leaf that is not its
- * whole group gets n-grams, lengths and a NULL share of its own; a generated
- * row walks the tree on the classes already drawn for its other columns
- * (text is drawn last) and its text backs off from the leaf's trigram,
- * bigram and unigram to the group's unigrams, then all rows'.
+ * tree.  The terms whose presence depends on some other column (a chi-square
+ * excess over chance) are clustered by the direction of that dependence
+ * (words of low ratings, of high ratings, of dear items rated low...); a
+ * text's target is the kind of such terms it holds most, or none; and a
+ * classification tree (tree.c), split first on the group, predicts the
+ * target from the row's other categorical and binned numeric columns, so a
+ * text follows a 1-5 rating or an interaction of columns that is no context
+ * column.  Leaves hold at least FS_TEXT_LEAF_MIN_ROWS texts and splits must
+ * gain clearly more than chance.  Each leaf that is not its whole group gets
+ * n-grams, lengths and a NULL share of its own; a generated row walks the
+ * tree on the classes already drawn for its other columns (the text is drawn
+ * after them) and its text backs off from the leaf's trigram, bigram and
+ * unigram to the group's unigrams, then all rows'.  A table whose texts no
+ * column tells about gets no leaf: its texts are drawn as without the tree.
  *
  * Privacy: a token seen in fewer than fairsynth.rare_threshold fitted rows is
  * not in the vocabulary and is never emitted (phone numbers, codes, names); a
@@ -92,18 +96,25 @@
 #define FS_TEXT_MIN_GROUP_ROWS 20
 
 /*
- * The leaf tree.  Texts are clustered into FS_TEXT_CLUSTERS (text.h) clusters by the
- * presence of the FS_TEXT_CLUSTER_TOKENS most common tokens, weighted by
- * log(texts / texts having the token), in at most FS_TEXT_CLUSTER_ITERS
- * rounds of spherical k-means (k-means++ start, fixed seed).  The tree's
- * leaves hold at least FS_TEXT_LEAF_MIN_ROWS texts and at least 1 /
- * FS_TEXT_MAX_LEAVES of them, so at most FS_TEXT_MAX_LEAVES leaves have
- * n-grams of their own (the group splits above them add none: a group that
- * is one leaf uses its group's n-grams); the tree is at most
- * FS_TEXT_LEAF_DEPTH splits deep below the group, and a split must gain
- * FS_TEXT_LEAF_MIN_GAIN times the node's Gini impurity (in rows): a cut of a
- * column independent of the text gains about one impurity by chance, the
- * best of a few dozen cuts a few.
+ * The leaf tree (fs_text_targets, fs_text_fit_tree).  The
+ * FS_TEXT_CLUSTER_TOKENS most common tokens are tested against every
+ * predictor column: a token tells about a column when the chi-square
+ * statistic of its presence against the column's classes exceeds its
+ * degrees of freedom by FS_TEXT_CHANCE_SD standard deviations (sqrt(2 dof)).
+ * Telling tokens are clustered by the direction of their residuals over the
+ * predictors' classes (at most FS_TEXT_CLUSTER_DIMS classes in all) into at
+ * most FS_TEXT_CLUSTERS - 1 kinds (text.h), in at most FS_TEXT_CLUSTER_ITERS
+ * rounds.  The tree's leaves hold at least FS_TEXT_LEAF_MIN_ROWS texts and
+ * at least 1 / FS_TEXT_MAX_LEAVES of them, so at most FS_TEXT_MAX_LEAVES
+ * leaves have n-grams of their own (the group splits above them add none: a
+ * group that is one leaf uses its group's n-grams; and each text is counted
+ * in one leaf, so the leaves at most double the n-grams, which
+ * FS_TEXT_MAX_NGRAMS bounds anyway); the tree is at most FS_TEXT_LEAF_DEPTH
+ * splits deep below the group, and a split must gain FS_TEXT_LEAF_MIN_GAIN
+ * times the node's Gini impurity (in rows): a cut of a column independent
+ * of the text gains about one impurity by chance, the best of a few dozen
+ * cuts a few (texts of generated reviews paired with other rows' columns, 5
+ * pairings: no split, output equal to the model without the tree).
  */
 #define FS_TEXT_CLUSTER_TOKENS 1024
 #define FS_TEXT_CLUSTER_ITERS 10
@@ -735,10 +746,11 @@ fs_text_targets(const int32 *seq, const int64 *seq_start, int ntext,
 
 /*
  * Fit the leaf tree of free-text column c into buf (see the file's header):
- * the texts' clusters predicted from the other categorical and numeric
- * columns that are neither balance nor context columns, split first on the
- * group (group_of, ngroups classes).  Sets *tree (nnodes 0: no tree, when
- * nothing predicts or the texts are too few for two leaves) and leaf_row[r],
+ * the texts' targets (fs_text_targets) predicted from the other categorical
+ * and numeric columns that are neither balance nor context columns, split
+ * first on the group (group_of, ngroups classes).  Sets *tree (nnodes 0: no
+ * tree, when nothing predicts, no term depends on a predictor or the texts
+ * are too few for two leaves) and leaf_row[r],
  * per sampled row, its leaf index, or -1 where the row's leaf is its whole
  * group; returns the leaves with an index, and their node ids in *leaf_node
  * (palloc'd).
@@ -760,10 +772,10 @@ fs_text_fit_tree(FsBuf *buf, FsSource *src, int c, const int32 *cls,
 	int32	   *fit;
 	int32	   *fnclass;
 	bool	   *fordered;
-	int32	   *cluster;
+	int32	   *target;
 	int32	   *row;
 	int32	   *index_of;
-	int			nclusters;
+	int			ntargets;		/* the kinds and none */
 	int			nleaves = 0;
 	FsTreeInput in;
 
@@ -788,30 +800,30 @@ fs_text_fit_tree(FsBuf *buf, FsSource *src, int c, const int32 *cls,
 		return 0;
 	}
 
-	/* the texts' targets: none if no column tells about the terms */
-	cluster = palloc(sizeof(int32) * ntext);
-	nclusters = fs_text_targets(seq, seq_start, ntext, vid, nvocab, rows_of,
-								cls, n, preds, npreds, nclass, cluster) + 1;
-	if (nclusters < 2)
+	/* the texts' targets: no tree if no column tells about the terms */
+	target = palloc(sizeof(int32) * ntext);
+	ntargets = fs_text_targets(seq, seq_start, ntext, vid, nvocab, rows_of,
+							   cls, n, preds, npreds, nclass, target) + 1;
+	if (ntargets < 2)
 	{
 		pfree(preds);
-		pfree(cluster);
+		pfree(target);
 		return 0;
 	}
 
-	/* the rows' classes, the group and the cluster (NULL texts: left out) */
+	/* the rows' classes, the group and the target (NULL texts: left out) */
 	fit = palloc(sizeof(int32) * (Size) (ncols + 2) * n);
 	memcpy(fit, cls, sizeof(int32) * (Size) ncols * n);
 	memcpy(fit + (int64) ncols * n, group_of, sizeof(int32) * n);
 	for (int r = 0; r < n; r++)
-		fit[(int64) (ncols + 1) * n + r] = nclusters;
+		fit[(int64) (ncols + 1) * n + r] = ntargets;
 	for (int i = 0; i < ntext; i++)
-		fit[(int64) (ncols + 1) * n + rows_of[i]] = cluster[i];
+		fit[(int64) (ncols + 1) * n + rows_of[i]] = target[i];
 	fnclass = palloc(sizeof(int32) * (ncols + 2));
 	fordered = palloc0(sizeof(bool) * (ncols + 2));
 	memcpy(fnclass, nclass, sizeof(int32) * ncols);
 	fnclass[ncols] = ngroups;
-	fnclass[ncols + 1] = nclusters + 1;
+	fnclass[ncols + 1] = ntargets + 1;
 	for (int x = 0; x < ncols; x++)
 		fordered[x] = src->cols[x].kind == FS_NUM;
 
@@ -829,7 +841,7 @@ fs_text_fit_tree(FsBuf *buf, FsSource *src, int c, const int32 *cls,
 	in.group_smoothing = 0;
 	in.max_depth = FS_TEXT_LEAF_DEPTH;
 	in.group_col = FS_GROUP_COL(ncols);
-	in.exclude_class = nclusters;
+	in.exclude_class = ntargets;
 	in.target_value = NULL;
 	in.min_gain = FS_TEXT_LEAF_MIN_GAIN;
 	fs_tree_fit(buf, &in, 0, tree);
@@ -861,7 +873,7 @@ fs_text_fit_tree(FsBuf *buf, FsSource *src, int c, const int32 *cls,
 	pfree(fit);
 	pfree(fnclass);
 	pfree(fordered);
-	pfree(cluster);
+	pfree(target);
 	pfree(row);
 	pfree(index_of);
 	return nleaves;
