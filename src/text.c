@@ -548,6 +548,8 @@ fs_text_targets(const int32 *seq, const int64 *seq_start, int ntext,
 				}
 			}
 			fstart[i + 1] = nnz;
+			if (i % 1024 == 0)
+				CHECK_FOR_INTERRUPTS();
 		}
 		if (pass == 0)
 			feat = palloc(sizeof(int32) * Max(nnz, 1));
@@ -857,6 +859,8 @@ fs_text_fit_tree(FsBuf *buf, FsSource *src, int c, const int32 *cls,
 		int			g = group_of[r];
 		int			leaf;
 
+		if (r % 4096 == 0)
+			CHECK_FOR_INTERRUPTS();
 		for (int x = 0; x <= ncols; x++)
 			row[x] = fit[(int64) x * n + r];
 		leaf = fs_tree_leaf_in_group(buf->data, tree, g, row);
