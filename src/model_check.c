@@ -9,8 +9,8 @@
  * aligned, tree nodes point to nodes of their tree and walks of the stated
  * depth end on a leaf, drawn classes are classes of their column, split sets
  * and rule bitsets cover every class their column can take, the text models'
- * tables are consistent.  Anything else is ERRCODE_DATA_CORRUPTED, naming
- * the column.
+ * tables are consistent and their leaf trees read only classes a row holds.
+ * Anything else is ERRCODE_DATA_CORRUPTED, naming the column.
  */
 #include "postgres.h"
 
