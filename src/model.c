@@ -912,6 +912,7 @@ fs_fit_parity(FsBuf *buf, FsSource *src, const int32 *cls, const int32 *nclass,
 	/* rows without an outcome teach nothing about it */
 	in.exclude_class = nclass[y] > ny ? ny : -1;
 	in.target_value = NULL;
+	in.min_gain = 0;
 	fs_tree_fit(buf, &in, smoothing, &tree);
 
 	/* every fitted row's facet and leaf (rows with a NULL balance value: none) */
@@ -1281,6 +1282,7 @@ fs_model_fit(FsSource *src, const bool *impute)
 		in.pool = src->outcome < 0;
 		in.exclude_class = -1;
 		in.target_value = NULL;
+		in.min_gain = 0;
 		if (impute != NULL)
 		{
 			/* every other column predicts; rows where the target is NULL are left out */

@@ -24,7 +24,8 @@
  *   FsModelColumn[ncols]    per column: kind, classes, its FsTree
  *   int32[ncols]            generation order (-1 past the modelled columns)
  *   per column              FsCategory[] + value bytes, or FsBin[];
- *                           free text: an FsTextModel (text.h)
+ *                           free text: an FsTextModel (text.h), its
+ *                           leaf tree and n-gram tables
  *   per tree                FsNode[nnodes], FsDraw[]/FsAlias[] per node,
  *                           FsStart[] per combination (a pooled one's
  *                           float4[nclass] class weights), FsRule[] + bitsets

@@ -9,8 +9,8 @@
  * aligned, tree nodes point to nodes of their tree and walks of the stated
  * depth end on a leaf, drawn classes are classes of their column, split sets
  * and rule bitsets cover every class their column can take, the text models'
- * tables are consistent.  Anything else is ERRCODE_DATA_CORRUPTED, naming
- * the column.
+ * tables are consistent and their leaf trees read only classes a row holds.
+ * Anything else is ERRCODE_DATA_CORRUPTED, naming the column.
  */
 #include "postgres.h"
 
@@ -26,6 +26,9 @@ typedef struct FsCheck
 	const FsModel *m;
 	Size		size;
 	const char *what;			/* the part being checked, for messages */
+	int			group_nclass;	/* classes of a row's group slot in the
+								 * tree being checked: the combinations, or
+								 * a text model's groups */
 } FsCheck;
 
 static void fs_check_fail(FsCheck *ck, const char *detail) pg_attribute_noreturn();
@@ -33,8 +36,9 @@ static void fs_check_array(FsCheck *ck, FsOff off, int64 count, Size elem,
 						   const char *name);
 static int	fs_check_nclass_of(FsCheck *ck, int col);
 static void fs_check_tree(FsCheck *ck, const FsTree *tree, int nclass,
-						  bool with_starts);
+						  int nstarts);
 static void fs_check_text(FsCheck *ck, int c);
+static void fs_check_text_tree(FsCheck *ck, const FsTextModel *tm);
 
 /* ---------------------------------------------------------------------------
  * Primitives
@@ -68,7 +72,7 @@ fs_check_nclass_of(FsCheck *ck, int col)
 	const FsModelColumn *mcs = FS_AT(ck->m, ck->m->cols, FsModelColumn);
 
 	if (col == FS_GROUP_COL(ck->m->ncols))
-		return Max(ck->m->ncombos, 1);
+		return Max(ck->group_nclass, 1);
 	return Max(mcs[col].nclass, 1);
 }
 
@@ -79,10 +83,10 @@ fs_check_nclass_of(FsCheck *ck, int col)
 
 /*
  * A tree whose target has nclass classes: nodes, split sets, distributions,
- * alias tables, rules, and (with_starts) the per-combination starts.
+ * alias tables, rules, and the starts of its nstarts groups (0: it has none).
  */
 static void
-fs_check_tree(FsCheck *ck, const FsTree *tree, int nclass, bool with_starts)
+fs_check_tree(FsCheck *ck, const FsTree *tree, int nclass, int nstarts)
 {
 	const char *base = (const char *) ck->m;
 	const FsNode *nodes;
@@ -142,11 +146,11 @@ fs_check_tree(FsCheck *ck, const FsTree *tree, int nclass, bool with_starts)
 	{
 		const FsStart *starts = (const FsStart *) (base + tree->starts);
 
-		if (!with_starts)
+		if (nstarts == 0)
 			fs_check_fail(ck, "a tree without combinations has combination starts");
-		fs_check_array(ck, tree->starts, Max(ck->m->ncombos, 1), sizeof(FsStart),
+		fs_check_array(ck, tree->starts, nstarts, sizeof(FsStart),
 					   "combination starts");
-		for (int k = 0; k < Max(ck->m->ncombos, 1); k++)
+		for (int k = 0; k < nstarts; k++)
 			if (starts[k].node < 0 || starts[k].node >= tree->nnodes ||
 				starts[k].depth < height[starts[k].node] || starts[k].depth > tree->nnodes)
 				fs_check_fail(ck, psprintf("combination %d starts outside its tree", k));
@@ -192,6 +196,45 @@ fs_check_tree(FsCheck *ck, const FsTree *tree, int nclass, bool with_starts)
  * ---------------------------------------------------------------------------
  */
 
+/*
+ * The leaf tree of a text model: a tree with a start per group, whose group
+ * slot holds a group; a split set in memory (more than 64 classes) only on
+ * the group slot or a column the model draws (whose classes are its own);
+ * every node's leaf a leaf of the model.
+ */
+static void
+fs_check_text_tree(FsCheck *ck, const FsTextModel *tm)
+{
+	const FsModel *m = ck->m;
+	const FsModelColumn *mcs = FS_AT(m, m->cols, FsModelColumn);
+	const int32 *order = FS_AT(m, m->order, int32);
+	const FsNode *nodes;
+	const int32 *leaf_of;
+	bool	   *drawn = palloc0(sizeof(bool) * m->ncols);
+	int			saved = ck->group_nclass;
+
+	if (tm->tree.starts == 0)
+		fs_check_fail(ck, "its text tree has no group starts");
+	ck->group_nclass = Max(tm->ngroups, 1);
+	fs_check_tree(ck, &tm->tree, FS_TEXT_CLUSTERS + 1, Max(tm->ngroups, 1));
+	ck->group_nclass = saved;
+	for (int j = m->nbalance; j < m->ncols; j++)
+		if (order[j] >= 0 && order[j] < m->ncols &&
+			(mcs[order[j]].kind == FS_CAT || mcs[order[j]].kind == FS_NUM))
+			drawn[order[j]] = true;
+	nodes = FS_AT(m, tm->tree.nodes, FsNode);
+	for (int id = 0; id < tm->tree.nnodes; id++)
+		if (nodes[id].goes_left != 0 && nodes[id].test != FS_GROUP_COL(m->ncols) &&
+			!drawn[nodes[id].test])
+			fs_check_fail(ck, psprintf("text tree node %d tests a column that is not drawn", id));
+	pfree(drawn);
+	fs_check_array(ck, tm->leaf_of, tm->tree.nnodes, sizeof(int32), "text leaves");
+	leaf_of = FS_AT(m, tm->leaf_of, int32);
+	for (int id = 0; id < tm->tree.nnodes; id++)
+		if (leaf_of[id] < -1 || leaf_of[id] >= tm->nleaves)
+			fs_check_fail(ck, psprintf("text tree node %d has a leaf the model does not have", id));
+}
+
 static void
 fs_check_text(FsCheck *ck, int c)
 {
@@ -229,9 +272,16 @@ fs_check_text(FsCheck *ck, int c)
 		if (ngroups > PG_INT32_MAX / 2)
 			fs_check_fail(ck, "its text model has too many groups");
 	}
-	if (tm->ngroups != (tm->nctx_cols > 0 ? ngroups : tm->ngroups) || tm->ngroups < 0)
+	if (tm->ngroups != (tm->nctx_cols > 0 ? ngroups : tm->ngroups) || tm->ngroups < 0 ||
+		tm->ngroups > PG_INT32_MAX / 2)
 		fs_check_fail(ck, "its text model's groups do not match its context columns");
-	fs_check_array(ck, tm->groups, (int64) tm->ngroups + 1, sizeof(FsTextGroup), "text groups");
+	if (tm->nleaves < 0 || tm->nleaves > PG_INT32_MAX / 4 ||
+		(tm->tree.nnodes == 0 && tm->nleaves != 0))
+		fs_check_fail(ck, "its text model has an impossible number of leaves");
+	fs_check_array(ck, tm->groups, (int64) tm->ngroups + 1 + tm->nleaves,
+				   sizeof(FsTextGroup), "text groups");
+	if (tm->tree.nnodes != 0)
+		fs_check_text_tree(ck, tm);
 	fs_check_array(ck, tm->ctx, tm->nctx, sizeof(FsTextCtx), "text contexts");
 	fs_check_array(ck, tm->slots, tm->nslots, sizeof(int32), "text slots");
 	slots = FS_AT(m, tm->slots, int32);
@@ -285,6 +335,7 @@ fs_model_validate(const FsModel *m, Size size)
 	ck.m = m;
 	ck.size = size;
 	ck.what = "model block";
+	ck.group_nclass = 1;
 	if (size < sizeof(FsModel) || m->magic != FS_MODEL_MAGIC || m->size != size)
 		fs_check_fail(&ck, "its header does not match its size");
 	ncols = m->ncols;
@@ -297,6 +348,7 @@ fs_model_validate(const FsModel *m, Size size)
 				   "copy guard");
 	mcs = FS_AT(m, m->cols, FsModelColumn);
 	order = FS_AT(m, m->order, int32);
+	ck.group_nclass = m->ncombos;
 
 	/* every column's classes */
 	for (int c = 0; c < ncols; c++)
@@ -360,7 +412,7 @@ fs_model_validate(const FsModel *m, Size size)
 		ck.what = psprintf("model of column %d", c + 1);
 		if (mcs[c].kind != FS_CAT && mcs[c].kind != FS_NUM)
 			fs_check_fail(&ck, "a column that is not drawn has a place in the generation order");
-		fs_check_tree(&ck, &mcs[c].tree, mcs[c].nclass, true);
+		fs_check_tree(&ck, &mcs[c].tree, mcs[c].nclass, Max(m->ncombos, 1));
 	}
 	for (int j = m->nbalance; j < ncols; j++)
 		if (order[j] < 0)
@@ -379,7 +431,7 @@ fs_model_validate(const FsModel *m, Size size)
 			m->parity_from < m->nbalance || m->parity_from > ncols ||
 			mcs[m->parity_col].nclass < 2)
 			fs_check_fail(&ck, "its outcome column or facets are impossible");
-		fs_check_tree(&ck, &m->parity_tree, mcs[m->parity_col].nclass, false);
+		fs_check_tree(&ck, &m->parity_tree, mcs[m->parity_col].nclass, 0);
 		fs_check_array(&ck, m->parity_q, (int64) m->nfacet * m->parity_tree.nnodes,
 					   sizeof(float4), "mapped probabilities");
 	}

@@ -13,6 +13,22 @@
  * rows' model.  A generated text starts at two start tokens and stops at the
  * end token, so lengths follow the learned ones.
  *
+ * Within a group, the text follows the rest of its row through the leaf
+ * tree.  The terms whose presence depends on some other column (a chi-square
+ * excess over chance) are clustered by the direction of that dependence
+ * (words of low ratings, of high ratings, of dear items rated low...); a
+ * text's target is the kind of such terms it holds most, or none; and a
+ * classification tree (tree.c), split first on the group, predicts the
+ * target from the row's other categorical and binned numeric columns, so a
+ * text follows a 1-5 rating or an interaction of columns that is no context
+ * column.  Leaves hold at least FS_TEXT_LEAF_MIN_ROWS texts and splits must
+ * gain clearly more than chance.  Each leaf that is not its whole group gets
+ * n-grams, lengths and a NULL share of its own; a generated row walks the
+ * tree on the classes already drawn for its other columns (the text is drawn
+ * after them) and its text backs off from the leaf's trigram, bigram and
+ * unigram to the group's unigrams, then all rows'.  A table whose texts no
+ * column tells about gets no leaf: its texts are drawn as without the tree.
+ *
  * Privacy: a token seen in fewer than fairsynth.rare_threshold fitted rows is
  * not in the vocabulary and is never emitted (phone numbers, codes, names); a
  * token is never glued to a word before it (which could spell a rare term);
@@ -35,6 +51,7 @@
 
 #include "fairsynth.h"
 #include "text.h"
+#include "tree.h"
 
 /* ----------------------------------------------------------------
  * Limits and tuning
@@ -77,6 +94,36 @@
 #define FS_TEXT_MIN_SCORE 0.10
 /* A group with fewer fitted texts than this is generated from all rows. */
 #define FS_TEXT_MIN_GROUP_ROWS 20
+
+/*
+ * The leaf tree (fs_text_targets, fs_text_fit_tree).  The
+ * FS_TEXT_CLUSTER_TOKENS most common tokens are tested against every
+ * predictor column: a token tells about a column when the chi-square
+ * statistic of its presence against the column's classes exceeds its
+ * degrees of freedom by FS_TEXT_CHANCE_SD standard deviations (sqrt(2 dof)).
+ * Telling tokens are clustered by the direction of their residuals over the
+ * predictors' classes (at most FS_TEXT_CLUSTER_DIMS classes in all) into at
+ * most FS_TEXT_CLUSTERS - 1 kinds (text.h), in at most FS_TEXT_CLUSTER_ITERS
+ * rounds.  The tree's leaves hold at least FS_TEXT_LEAF_MIN_ROWS texts and
+ * at least 1 / FS_TEXT_MAX_LEAVES of them, so at most FS_TEXT_MAX_LEAVES
+ * leaves have n-grams of their own (the group splits above them add none: a
+ * group that is one leaf uses its group's n-grams; and each text is counted
+ * in one leaf, so the leaves at most double the n-grams, which
+ * FS_TEXT_MAX_NGRAMS bounds anyway); the tree is at most FS_TEXT_LEAF_DEPTH
+ * splits deep below the group, and a split must gain FS_TEXT_LEAF_MIN_GAIN
+ * times the node's Gini impurity (in rows): a cut of a column independent
+ * of the text gains about one impurity by chance, the best of a few dozen
+ * cuts a few (texts of generated reviews paired with other rows' columns, 5
+ * pairings: no split, output equal to the model without the tree).
+ */
+#define FS_TEXT_CLUSTER_TOKENS 1024
+#define FS_TEXT_CLUSTER_ITERS 10
+#define FS_TEXT_CLUSTER_DIMS 512
+#define FS_TEXT_LEAF_MIN_ROWS 50
+#define FS_TEXT_MAX_LEAVES 64
+#define FS_TEXT_LEAF_DEPTH 8
+#define FS_TEXT_LEAF_MIN_GAIN 10.0
+#define FS_TEXT_CHANCE_SD 3.0
 
 /*
  * A rare token of at least FS_TEXT_SHAPE_MIN_DIGITS digits only (a phone
@@ -433,6 +480,410 @@ fs_ctx_score(const int32 *xcls, int nclass, const int32 *rows_of, int nrows,
 }
 
 /*
+ * The target the leaf tree predicts for each of the ntext texts (token codes
+ * seq[seq_start[i] .. seq_start[i+1]), of sampled rows rows_of[i]): which
+ * kind of the terms that the other columns tell about it holds most.
+ *
+ * Each of the FS_TEXT_CLUSTER_TOKENS most common vocabulary tokens is tested
+ * against each of the npreds predictor columns preds (cls: classes per
+ * column, column-major over n rows): the chi-square statistic of its
+ * presence against the column's classes, less what chance gives (its
+ * degrees of freedom plus FS_TEXT_CHANCE_SD standard deviations).  A token
+ * with an excess against some column tells about it; its profile is its
+ * standardized residuals per class of every column it tells about
+ * (FS_TEXT_CLUSTER_DIMS classes at most, columns taken in table order), so
+ * that tokens of low ratings point one way and tokens of high ratings
+ * another, however often each occurs.  The telling tokens are clustered by
+ * the direction of their profiles (spherical k-means weighted by the excess,
+ * farthest-first start from the strongest token: deterministic) into at
+ * most FS_TEXT_CLUSTERS - 1 kinds, and a text's target is the kind whose
+ * tokens in it have the largest excess in all, or "none" (the last class)
+ * when it has no telling token.  Returns the kinds made (target classes:
+ * kinds + 1), 0 when no token tells about any column.
+ */
+static int
+fs_text_targets(const int32 *seq, const int64 *seq_start, int ntext,
+				const int32 *vid, int nvocab, const int32 *rows_of,
+				const int32 *cls, int n, const int *preds, int npreds,
+				const int32 *nclass, int32 *target)
+{
+	int			nf = Min(nvocab, FS_TEXT_CLUSTER_TOKENS);
+	int			kmax = FS_TEXT_CLUSTERS - 1;
+	int			nk = 0;
+	int			ndims = 0;
+	int32	   *df = palloc0(sizeof(int32) * Max(nf, 1));
+	int32	   *last = palloc(sizeof(int32) * Max(nf, 1));
+	double	   *weight = palloc0(sizeof(double) * Max(nf, 1));
+	double	   *prof = palloc0(sizeof(double) * (Size) Max(nf, 1) * FS_TEXT_CLUSTER_DIMS);
+	int32	   *kind = palloc(sizeof(int32) * Max(nf, 1));
+	double	   *cen = palloc0(sizeof(double) * (Size) kmax * FS_TEXT_CLUSTER_DIMS);
+	double	   *best_cos = palloc(sizeof(double) * Max(nf, 1));
+	double	   *score = palloc(sizeof(double) * (kmax + 1));
+	int64	   *fstart = palloc(sizeof(int64) * (ntext + 1));
+	int32	   *feat = NULL;
+	int64		nnz = 0;
+	int			ntelling = 0;
+
+	/* the distinct tokens of every text (pass 0 counts them) */
+	fstart[0] = 0;
+	for (int pass = 0; pass < 2; pass++)
+	{
+		for (int f = 0; f < nf; f++)
+			last[f] = -1;
+		nnz = 0;
+		for (int i = 0; i < ntext; i++)
+		{
+			for (int64 t = seq_start[i]; t < seq_start[i + 1]; t++)
+			{
+				int			f = vid[seq[t]] - FS_TEXT_FIRST_TOKEN;
+
+				if (f >= 0 && f < nf && last[f] != i)
+				{
+					last[f] = i;
+					if (pass == 0)
+						df[f]++;
+					else
+						feat[nnz] = f;
+					nnz++;
+				}
+			}
+			fstart[i + 1] = nnz;
+			if (i % 1024 == 0)
+				CHECK_FOR_INTERRUPTS();
+		}
+		if (pass == 0)
+			feat = palloc(sizeof(int32) * Max(nnz, 1));
+	}
+
+	/* per column: every token's excess and residuals */
+	for (int p = 0; p < npreds; p++)
+	{
+		int			x = preds[p];
+		int			nb = nclass[x];
+		const int32 *xcls = cls + (int64) x * n;
+		int32	   *tab;
+		int32	   *nrow;
+		int			present = 0;
+
+		if (ndims + nb > FS_TEXT_CLUSTER_DIMS)
+			continue;
+		tab = palloc0(sizeof(int32) * (Size) nb * Max(nf, 1));
+		nrow = palloc0(sizeof(int32) * nb);
+		for (int i = 0; i < ntext; i++)
+		{
+			int			b = xcls[rows_of[i]];
+
+			nrow[b]++;
+			for (int64 q = fstart[i]; q < fstart[i + 1]; q++)
+				tab[(Size) b * nf + feat[q]]++;
+		}
+		for (int b = 0; b < nb; b++)
+			present += nrow[b] > 0;
+		for (int f = 0; f < nf && present > 1; f++)
+		{
+			double		share = (double) df[f] / ntext;
+			double		chi2 = 0;
+			int			dof = present - 1;
+			double		excess;
+
+			if (share >= 1)
+				continue;		/* in every text: tells nothing */
+			for (int b = 0; b < nb; b++)
+				if (nrow[b] > 0)
+				{
+					double		e = nrow[b] * share;
+					double		d = tab[(Size) b * nf + f] - e;
+
+					chi2 += d * d / (e * (1 - share));
+				}
+			/* chance gives dof on average, give or take sqrt(2 dof) */
+			excess = chi2 - dof - FS_TEXT_CHANCE_SD * sqrt(2.0 * dof);
+			if (excess <= 0)
+				continue;
+			weight[f] = Max(weight[f], excess / ntext);
+			for (int b = 0; b < nb; b++)
+				if (nrow[b] > 0)
+				{
+					double		e = nrow[b] * share;
+
+					prof[(Size) f * FS_TEXT_CLUSTER_DIMS + ndims + b] =
+						(tab[(Size) b * nf + f] - e) / sqrt(e * (1 - share));
+				}
+		}
+		ndims += nb;
+		pfree(tab);
+		pfree(nrow);
+		CHECK_FOR_INTERRUPTS();
+	}
+
+	/* the telling tokens' profiles as directions */
+	for (int f = 0; f < nf; f++)
+	{
+		double	   *pf = &prof[(Size) f * FS_TEXT_CLUSTER_DIMS];
+		double		sq = 0;
+
+		kind[f] = -1;
+		for (int d = 0; d < ndims; d++)
+			sq += pf[d] * pf[d];
+		if (weight[f] <= 0 || sq <= 0)
+		{
+			weight[f] = 0;
+			continue;
+		}
+		for (int d = 0; d < ndims; d++)
+			pf[d] /= sqrt(sq);
+		ntelling++;
+	}
+
+	/* farthest-first start: the strongest token, then the least covered */
+	for (int f = 0; f < nf; f++)
+		best_cos[f] = -2;
+	while (nk < kmax && ntelling > 0)
+	{
+		int			pick = -1;
+		double		far = 1e-9;
+
+		for (int f = 0; f < nf; f++)
+			if (weight[f] > 0)
+			{
+				double		dist = nk == 0 ? 1 : weight[f] * (1 - best_cos[f]);
+
+				if (nk == 0 ? (pick < 0 || weight[f] > weight[pick]) : dist > far)
+				{
+					pick = f;
+					far = dist;
+				}
+			}
+		if (pick < 0)
+			break;				/* every telling token points like a centre */
+		memcpy(&cen[(Size) nk * FS_TEXT_CLUSTER_DIMS], &prof[(Size) pick * FS_TEXT_CLUSTER_DIMS],
+			   sizeof(double) * ndims);
+		for (int f = 0; f < nf; f++)
+			if (weight[f] > 0)
+			{
+				double		dot = 0;
+
+				for (int d = 0; d < ndims; d++)
+					dot += prof[(Size) f * FS_TEXT_CLUSTER_DIMS + d] * cen[(Size) nk * FS_TEXT_CLUSTER_DIMS + d];
+				best_cos[f] = Max(best_cos[f], dot);
+			}
+		nk++;
+	}
+
+	/* rounds: each token to its nearest centre, centres to their tokens' mean */
+	for (int iter = 0; iter < FS_TEXT_CLUSTER_ITERS && nk > 0; iter++)
+	{
+		int			moved = 0;
+
+		for (int f = 0; f < nf; f++)
+		{
+			int			best = 0;
+			double		bdot = -INFINITY;
+
+			if (weight[f] <= 0)
+				continue;
+			for (int k = 0; k < nk; k++)
+			{
+				double		dot = 0;
+
+				for (int d = 0; d < ndims; d++)
+					dot += prof[(Size) f * FS_TEXT_CLUSTER_DIMS + d] * cen[(Size) k * FS_TEXT_CLUSTER_DIMS + d];
+				if (dot > bdot)
+				{
+					best = k;
+					bdot = dot;
+				}
+			}
+			moved += kind[f] != best;
+			kind[f] = best;
+		}
+		if (moved == 0)
+			break;
+		for (int k = 0; k < nk; k++)
+		{
+			double	   *ck = &cen[(Size) k * FS_TEXT_CLUSTER_DIMS];
+			double		sq = 0;
+
+			memset(ck, 0, sizeof(double) * ndims);
+			for (int f = 0; f < nf; f++)
+				if (weight[f] > 0 && kind[f] == k)
+					for (int d = 0; d < ndims; d++)
+						ck[d] += weight[f] * prof[(Size) f * FS_TEXT_CLUSTER_DIMS + d];
+			for (int d = 0; d < ndims; d++)
+				sq += ck[d] * ck[d];
+			for (int d = 0; d < ndims && sq > 0; d++)
+				ck[d] /= sqrt(sq);
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+
+	/* each text: the kind of most excess among its tokens, or none */
+	for (int i = 0; i < ntext; i++)
+	{
+		int			best = nk;
+
+		for (int k = 0; k <= nk; k++)
+			score[k] = 0;
+		for (int64 q = fstart[i]; q < fstart[i + 1]; q++)
+			if (kind[feat[q]] >= 0)
+				score[kind[feat[q]]] += weight[feat[q]];
+		for (int k = 0; k < nk; k++)
+			if (score[k] > 0 && (best == nk || score[k] > score[best]))
+				best = k;
+		target[i] = best;
+	}
+
+	pfree(df);
+	pfree(last);
+	pfree(weight);
+	pfree(prof);
+	pfree(kind);
+	pfree(cen);
+	pfree(best_cos);
+	pfree(score);
+	pfree(fstart);
+	pfree(feat);
+	return nk;
+}
+
+/*
+ * Fit the leaf tree of free-text column c into buf (see the file's header):
+ * the texts' targets (fs_text_targets) predicted from the other categorical
+ * and numeric columns that are neither balance nor context columns, split
+ * first on the group (group_of, ngroups classes).  Sets *tree (nnodes 0: no
+ * tree, when nothing predicts, no term depends on a predictor or the texts
+ * are too few for two leaves) and leaf_row[r],
+ * per sampled row, its leaf index, or -1 where the row's leaf is its whole
+ * group; returns the leaves with an index, and their node ids in *leaf_node
+ * (palloc'd).
+ */
+static int
+fs_text_fit_tree(FsBuf *buf, FsSource *src, int c, const int32 *cls,
+				 const int32 *nclass, const int32 *group_of, int ngroups,
+				 const int *ctx_cols, int nctx_cols, const int32 *rows_of,
+				 int ntext, const int32 *seq, const int64 *seq_start,
+				 const int32 *vid, int nvocab, FsTree *tree, int32 *leaf_row,
+				 int32 **leaf_node)
+{
+	int			ncols = src->ncols;
+	int			n = src->nsample;
+	int			min_leaf = Max(FS_TEXT_LEAF_MIN_ROWS,
+							   (ntext + FS_TEXT_MAX_LEAVES - 1) / FS_TEXT_MAX_LEAVES);
+	int		   *preds = palloc(sizeof(int) * Max(ncols, 1));
+	int			npreds = 0;
+	int32	   *fit;
+	int32	   *fnclass;
+	bool	   *fordered;
+	int32	   *target;
+	int32	   *row;
+	int32	   *index_of;
+	int			ntargets;		/* the kinds and none */
+	int			nleaves = 0;
+	FsTreeInput in;
+
+	memset(tree, 0, sizeof(FsTree));
+	*leaf_node = NULL;
+	for (int r = 0; r < n; r++)
+		leaf_row[r] = -1;
+	for (int x = 0; x < ncols; x++)
+	{
+		bool		ctx = false;
+
+		for (int j = 0; j < nctx_cols; j++)
+			ctx = ctx || ctx_cols[j] == x;
+		if (x != c && !ctx && src->cols[x].balance_pos < 0 &&
+			(src->cols[x].kind == FS_CAT || src->cols[x].kind == FS_NUM) &&
+			nclass[x] >= 2)
+			preds[npreds++] = x;
+	}
+	if (npreds == 0 || ntext < 2 * min_leaf)
+	{
+		pfree(preds);
+		return 0;
+	}
+
+	/* the texts' targets: no tree if no column tells about the terms */
+	target = palloc(sizeof(int32) * ntext);
+	ntargets = fs_text_targets(seq, seq_start, ntext, vid, nvocab, rows_of,
+							   cls, n, preds, npreds, nclass, target) + 1;
+	if (ntargets < 2)
+	{
+		pfree(preds);
+		pfree(target);
+		return 0;
+	}
+
+	/* the rows' classes, the group and the target (NULL texts: left out) */
+	fit = palloc(sizeof(int32) * (Size) (ncols + 2) * n);
+	memcpy(fit, cls, sizeof(int32) * (Size) ncols * n);
+	memcpy(fit + (int64) ncols * n, group_of, sizeof(int32) * n);
+	for (int r = 0; r < n; r++)
+		fit[(int64) (ncols + 1) * n + r] = ntargets;
+	for (int i = 0; i < ntext; i++)
+		fit[(int64) (ncols + 1) * n + rows_of[i]] = target[i];
+	fnclass = palloc(sizeof(int32) * (ncols + 2));
+	fordered = palloc0(sizeof(bool) * (ncols + 2));
+	memcpy(fnclass, nclass, sizeof(int32) * ncols);
+	fnclass[ncols] = ngroups;
+	fnclass[ncols + 1] = ntargets + 1;
+	for (int x = 0; x < ncols; x++)
+		fordered[x] = src->cols[x].kind == FS_NUM;
+
+	memset(&in, 0, sizeof(in));
+	in.classes = fit;
+	in.nrows = n;
+	in.ncols = ncols + 2;
+	in.nclass = fnclass;
+	in.ordered = fordered;
+	in.target = ncols + 1;
+	in.preds = preds;
+	in.npreds = npreds;
+	in.min_leaf = min_leaf;
+	in.group_min_leaf = min_leaf;
+	in.group_smoothing = 0;
+	in.max_depth = FS_TEXT_LEAF_DEPTH;
+	in.group_col = FS_GROUP_COL(ncols);
+	in.exclude_class = ntargets;
+	in.target_value = NULL;
+	in.min_gain = FS_TEXT_LEAF_MIN_GAIN;
+	fs_tree_fit(buf, &in, 0, tree);
+
+	/* every row's leaf; a leaf that is its whole group has no index */
+	index_of = palloc(sizeof(int32) * tree->nnodes);
+	*leaf_node = palloc(sizeof(int32) * tree->nnodes);
+	for (int id = 0; id < tree->nnodes; id++)
+		index_of[id] = -1;
+	row = palloc(sizeof(int32) * FS_CLASS_STRIDE(ncols));
+	for (int r = 0; r < n; r++)
+	{
+		int			g = group_of[r];
+		int			leaf;
+
+		if (r % 4096 == 0)
+			CHECK_FOR_INTERRUPTS();
+		for (int x = 0; x <= ncols; x++)
+			row[x] = fit[(int64) x * n + r];
+		leaf = fs_tree_leaf_in_group(buf->data, tree, g, row);
+		if (leaf == FS_AT(buf->data, tree->starts, FsStart)[g].node)
+			continue;
+		if (index_of[leaf] < 0)
+		{
+			(*leaf_node)[nleaves] = leaf;
+			index_of[leaf] = nleaves++;
+		}
+		leaf_row[r] = index_of[leaf];
+	}
+	pfree(preds);
+	pfree(fit);
+	pfree(fnclass);
+	pfree(fordered);
+	pfree(target);
+	pfree(row);
+	pfree(index_of);
+	return nleaves;
+}
+
+/*
  * Fit the text model of free-text column c on the sample (cls: every
  * column's class per sampled row, column-major, as model.c has them; nclass
  * per column) into buf; returns its offset.
@@ -461,6 +912,11 @@ fs_text_fit(FsBuf *buf, FsSource *src, int c, const int32 *cls,
 	int			nctx_cols = 0;
 	int			ngroups = 1;
 	int32	   *group_of;
+	FsTree		tree;
+	int			nleaves;
+	int32	   *leaf_row;		/* per sampled row: its leaf, or -1 */
+	int32	   *leaf_node;		/* per leaf: its node */
+	int			nsets;			/* groups, all rows, leaves */
 	int32	   *grows;
 	int32	   *gnulls;
 	FsDict	   *ngrams;
@@ -690,31 +1146,53 @@ fs_text_fit(FsBuf *buf, FsSource *src, int c, const int32 *cls,
 		ngroups *= nclass[best];
 	}
 
-	/* ---- group of every sampled row; texts and NULLs per group ---- */
+	/* ---- group of every sampled row ---- */
 	group_of = palloc(sizeof(int32) * Max(n, 1));
-	grows = palloc0(sizeof(int32) * (ngroups + 1));
-	gnulls = palloc0(sizeof(int32) * (ngroups + 1));
 	for (int r = 0; r < n; r++)
 	{
 		int			g = 0;
-		bool		isnull = isnan(src->sample[(int64) r * src->ncols + c]);
 
 		for (int j = 0; j < nctx_cols; j++)
 			g = g * nclass[ctx_cols[j]] + cls[(int64) ctx_cols[j] * n + r];
 		group_of[r] = g;
-		(isnull ? gnulls : grows)[g]++;
-		(isnull ? gnulls : grows)[ngroups]++;
 	}
 
-	/* ---- length quantiles per group and over all rows ---- */
+	/* ---- the leaf of every sampled row (only in a group of enough texts) ---- */
+	leaf_row = palloc(sizeof(int32) * Max(n, 1));
+	nleaves = fs_text_fit_tree(buf, src, c, cls, nclass, group_of, ngroups,
+							   ctx_cols, nctx_cols, rows_of, ntext, seq, seq_start,
+							   vid, nvocab, &tree, leaf_row, &leaf_node);
+	nsets = ngroups + 1 + nleaves;
+
+	/* ---- texts and NULLs per group, over all rows, per leaf ---- */
+	grows = palloc0(sizeof(int32) * nsets);
+	gnulls = palloc0(sizeof(int32) * nsets);
+	for (int r = 0; r < n; r++)
+		if (!isnan(src->sample[(int64) r * src->ncols + c]))
+			grows[group_of[r]]++;
+	for (int r = 0; r < n; r++)
+	{
+		bool		isnull = isnan(src->sample[(int64) r * src->ncols + c]);
+
+		if (grows[group_of[r]] < FS_TEXT_MIN_GROUP_ROWS)
+			leaf_row[r] = -1;	/* its group is generated from all rows */
+		if (isnull)
+			gnulls[group_of[r]]++;
+		(isnull ? gnulls : grows)[ngroups]++;
+		if (leaf_row[r] >= 0)
+			(isnull ? gnulls : grows)[ngroups + 1 + leaf_row[r]]++;
+	}
+
+	/* ---- length quantiles per group, over all rows, per leaf ---- */
 	lens = palloc(sizeof(int32) * Max(ntext, 1));
-	group_lens = palloc0(sizeof(float4) * (ngroups + 1) * FS_TEXT_LEN_POINTS);
-	for (int g = 0; g <= ngroups; g++)
+	group_lens = palloc0(sizeof(float4) * nsets * FS_TEXT_LEN_POINTS);
+	for (int g = 0; g < nsets; g++)
 	{
 		int			m = 0;
 
 		for (int i = 0; i < ntext; i++)
-			if (g == ngroups || group_of[rows_of[i]] == g)
+			if (g == ngroups || (g < ngroups && group_of[rows_of[i]] == g) ||
+				(g > ngroups && leaf_row[rows_of[i]] == g - ngroups - 1))
 			{
 				int			len;
 
@@ -738,11 +1216,15 @@ fs_text_fit(FsBuf *buf, FsSource *src, int c, const int32 *cls,
 		}
 	}
 
-	/* ---- n-grams per group and over all rows (group ngroups) ---- */
+	/*
+	 * ---- n-grams per group, over all rows (group ngroups), per leaf ----
+	 * (without context columns the one group is all rows)
+	 */
 	ngrams = fs_dict_create(4096);
 	for (int i = 0; i < ntext; i++)
 	{
-		int			g = group_of[rows_of[i]];
+		int32		sets[3] = {nctx_cols > 0 ? group_of[rows_of[i]] : ngroups,
+			ngroups, leaf_row[rows_of[i]] >= 0 ? ngroups + 1 + leaf_row[rows_of[i]] : -1};
 		int32		w1 = FS_TEXT_BOS,
 					w2 = FS_TEXT_BOS;
 
@@ -753,19 +1235,18 @@ fs_text_fit(FsBuf *buf, FsSource *src, int c, const int32 *cls,
 			/* a rare token is never a successor; contexts with one are never met */
 			if (next != FS_TEXT_UNK && w1 != FS_TEXT_UNK && w2 != FS_TEXT_UNK)
 			{
-				for (int pass = 0; pass < 2; pass++)
+				for (int pass = 0; pass < 3; pass++)
 				{
-					int32		gg = pass == 0 ? g : ngroups;
-
-					for (int order3 = 1; order3 <= 3; order3++)
+					if (sets[pass] < 0 || (pass == 1 && nctx_cols == 0))
+						continue;
+					/* a group's rows in leaves back off to its unigrams only */
+					for (int order3 = 1; order3 <= (pass == 0 && sets[2] >= 0 ? 1 : 3); order3++)
 					{
-						int32		key[5] = {gg, order3, order3 == 3 ? w1 : -1,
+						int32		key[5] = {sets[pass], order3, order3 == 3 ? w1 : -1,
 						order3 >= 2 ? w2 : -1, next};
 
 						fs_dict_lookup(ngrams, (const char *) key, sizeof(key), true);
 					}
-					if (nctx_cols == 0)
-						break;	/* one group: it is all rows */
 				}
 			}
 			w1 = w2;
@@ -781,7 +1262,7 @@ fs_text_fit(FsBuf *buf, FsSource *src, int c, const int32 *cls,
 		int			len;
 		const int32 *key = (const int32 *) fs_dict_key(ngrams, i, &len);
 
-		ng[i].group = key[0] == ngroups || nctx_cols == 0 ? ngroups : key[0];
+		ng[i].group = key[0];
 		ng[i].order = key[1];
 		ng[i].w1 = key[2];
 		ng[i].w2 = key[3];
@@ -825,7 +1306,7 @@ fs_text_fit(FsBuf *buf, FsSource *src, int c, const int32 *cls,
 	moff = fs_buf_alloc(buf, sizeof(FsTextModel));
 	{
 		FsOff		toff = fs_buf_alloc(buf, sizeof(FsTextToken) * (FS_TEXT_FIRST_TOKEN + nvocab));
-		FsOff		goff = fs_buf_alloc(buf, sizeof(FsTextGroup) * (ngroups + 1));
+		FsOff		goff = fs_buf_alloc(buf, sizeof(FsTextGroup) * nsets);
 		FsOff		roff = fs_buf_alloc(buf, sizeof(uint64) * Max(nrare, 1));
 
 		tm = FS_AT(buf->data, moff, FsTextModel);
@@ -894,7 +1375,7 @@ fs_text_fit(FsBuf *buf, FsSource *src, int c, const int32 *cls,
 
 		tm = FS_AT(buf->data, moff, FsTextModel);
 		groups = FS_AT(buf->data, tm->groups, FsTextGroup);
-		for (int g = 0; g <= ngroups; g++)
+		for (int g = 0; g < nsets; g++)
 		{
 			groups[g].rows = grows[g];
 			groups[g].null_share = grows[g] + gnulls[g] > 0 ?
@@ -909,8 +1390,23 @@ fs_text_fit(FsBuf *buf, FsSource *src, int c, const int32 *cls,
 			tm->ctx_nclass[j] = nclass[ctx_cols[j]];
 		}
 		tm->ngroups = ngroups;
+		tm->tree = tree;
+		tm->nleaves = nleaves;
 		tm->max_chars = (col->typid == VARCHAROID || col->typid == BPCHAROID) &&
 			col->typmod >= (int32) VARHDRSZ ? col->typmod - (int32) VARHDRSZ : -1;
+	}
+
+	/* the leaf of every node of the leaf tree */
+	if (tree.nnodes > 0)
+	{
+		FsOff		off = fs_buf_alloc(buf, sizeof(int32) * tree.nnodes);
+		int32	   *leaf_of = FS_AT(buf->data, off, int32);
+
+		for (int id = 0; id < tree.nnodes; id++)
+			leaf_of[id] = -1;
+		for (int l = 0; l < nleaves; l++)
+			leaf_of[leaf_node[l]] = l;
+		FS_AT(buf->data, moff, FsTextModel)->leaf_of = off;
 	}
 
 	/* contexts and their kept successors, in sorted order */
@@ -994,6 +1490,9 @@ fs_text_fit(FsBuf *buf, FsSource *src, int c, const int32 *cls,
 	pfree(shape_vid);
 	pfree(lens);
 	pfree(group_lens);
+	pfree(leaf_row);
+	if (leaf_node)
+		pfree(leaf_node);
 	return moff;
 }
 
@@ -1044,26 +1543,42 @@ fs_text_pick(const FsModel *m, const FsTextModel *tm, const FsTextCtx *ctx,
 }
 
 /*
- * The next token after w1 w2 in group g: Witten-Bell back-off, drawn as the
- * mixture it is (at each order, a successor seen after the context with
- * probability kept / (total + types), else the next lower order), trigram,
- * bigram and unigram of the group, then the unigrams of all rows.
+ * The next token after w1 w2 in group g (ngroups: all rows) and leaf set
+ * (its n-gram group, or -1): Witten-Bell back-off, drawn as the mixture it is
+ * (at each order, a successor seen after the context with probability kept /
+ * (total + types), else the next lower order): trigram, bigram and unigram
+ * of the leaf, or else of the group; then the unigrams of the group (after a
+ * leaf) and of all rows.
  */
 static int32
-fs_text_next(const FsModel *m, const FsTextModel *tm, int32 g, int32 w1,
-			 int32 w2, pg_prng_state *rng)
+fs_text_next(const FsModel *m, const FsTextModel *tm, int32 g, int32 leaf,
+			 int32 w1, int32 w2, pg_prng_state *rng)
 {
-	int32		levels[4][4] = {
-		{g, 3, w1, w2}, {g, 2, -1, w2}, {g, 1, -1, -1}, {tm->ngroups, 1, -1, -1}
+	int32		top = leaf >= 0 ? leaf : g;
+	int32		levels[5][4] = {
+		{top, 3, w1, w2}, {top, 2, -1, w2}, {top, 1, -1, -1}
 	};
+	int			nlevels = 3;
 	const FsTextCtx *last = NULL;
 
-	for (int l = 0; l < 4; l++)
+	if (leaf >= 0 && g != tm->ngroups)
+	{
+		levels[nlevels][0] = g;
+		levels[nlevels][1] = 1;
+		levels[nlevels][2] = levels[nlevels][3] = -1;
+		nlevels++;
+	}
+	if (top != tm->ngroups)
+	{
+		levels[nlevels][0] = tm->ngroups;
+		levels[nlevels][1] = 1;
+		levels[nlevels][2] = levels[nlevels][3] = -1;
+		nlevels++;
+	}
+	for (int l = 0; l < nlevels; l++)
 	{
 		const FsTextCtx *ctx;
 
-		if (l == 3 && g == tm->ngroups)
-			break;
 		ctx = fs_text_ctx(m, tm, levels[l][0], levels[l][1], levels[l][2], levels[l][3]);
 		if (ctx == NULL || ctx->nsucc == 0)
 			continue;
@@ -1190,6 +1705,8 @@ fs_text_draw(FsSource *src, const FsModel *m, int c, const int32 *cls,
 	const FsTextGroup *groups = FS_AT(m, tm->groups, FsTextGroup);
 	const FsTextToken *tokens = FS_AT(m, tm->tokens, FsTextToken);
 	int32		g = 0;
+	int32		leaf = -1;		/* the leaf's n-gram group, or -1 */
+	const FsTextGroup *own;		/* the leaf's or group's lengths, NULLs */
 	StringInfoData out;
 
 	for (int j = 0; j < tm->nctx_cols && g >= 0; j++)
@@ -1198,14 +1715,34 @@ fs_text_draw(FsSource *src, const FsModel *m, int c, const int32 *cls,
 
 		g = x >= 0 && x < tm->ctx_nclass[j] ? g * tm->ctx_nclass[j] + x : -1;
 	}
+	/* the leaf of the row's other columns, in a group of enough texts */
+	if (tm->tree.nnodes > 0 && g >= 0 &&
+		groups[tm->nctx_cols > 0 ? g : tm->ngroups].rows >= FS_TEXT_MIN_GROUP_ROWS)
+	{
+		int			stride = FS_CLASS_STRIDE(m->ncols);
+		int32	   *row = palloc(sizeof(int32) * stride);
+		int			node;
+
+		/* the tree's group slot holds the group, not the combination */
+		memcpy(row, cls, sizeof(int32) * stride);
+		row[FS_GROUP_COL(m->ncols)] = g;
+		node = fs_tree_leaf_in_group((const char *) m, &tm->tree, g, row);
+		leaf = FS_AT(m, tm->leaf_of, int32)[node];
+		if (leaf >= 0 && groups[tm->ngroups + 1 + leaf].rows >= FS_TEXT_MIN_GROUP_ROWS)
+			leaf += tm->ngroups + 1;
+		else
+			leaf = -1;
+		pfree(row);
+	}
 	/* without context columns, every n-gram is counted under all rows */
 	if (tm->nctx_cols == 0)
 		g = tm->ngroups;
 	/* a group too small to learn from (or never seen): all rows */
 	if (g < 0 || groups[g].rows < FS_TEXT_MIN_GROUP_ROWS)
 		g = tm->ngroups;
+	own = &groups[leaf >= 0 ? leaf : g];
 	if (groups[tm->ngroups].rows == 0 ||
-		(!impute && fs_rand01(rng) < groups[g].null_share))
+		(!impute && fs_rand01(rng) < own->null_share))
 		return false;
 
 	initStringInfo(&out);
@@ -1217,8 +1754,8 @@ fs_text_draw(FsSource *src, const FsModel *m, int c, const int32 *cls,
 		double		u = fs_rand01(rng) * (FS_TEXT_LEN_POINTS - 1);
 		int			j = Min((int) u, FS_TEXT_LEN_POINTS - 2);
 		/* the length this text is generated towards */
-		double		target = groups[g].len_q[j] +
-			(u - j) * (groups[g].len_q[j + 1] - groups[g].len_q[j]);
+		double		target = own->len_q[j] +
+			(u - j) * (own->len_q[j + 1] - own->len_q[j]);
 
 		resetStringInfo(&out);
 		for (int ntok = 0; ntok < FS_TEXT_MAX_TOKENS && out.len < target; ntok++)
@@ -1228,7 +1765,7 @@ fs_text_draw(FsSource *src, const FsModel *m, int c, const int32 *cls,
 
 			for (int tries = 0; tries < FS_TEXT_TOKEN_RETRIES; tries++)
 			{
-				t = fs_text_next(m, tm, g, w1, w2, rng);
+				t = fs_text_next(m, tm, g, leaf, w1, w2, rng);
 				tok = t == FS_TEXT_END ? NULL : &tokens[t];
 				/* not ending before the length, unless nothing else comes */
 				if (t == FS_TEXT_END && tries + 1 < FS_TEXT_TOKEN_RETRIES)

@@ -4,8 +4,9 @@
  * A free-text column (kind FS_TEXTFREE) is not turned into classes: its
  * values are generated token by token from word n-grams (trigram, bigram,
  * unigram, Witten-Bell back-off) learned from the fitted rows, separately per
- * group of the row's context columns (the balance columns and the label-like
- * columns that tell most about the text), backing off to all rows.  The model
+ * leaf of a tree on the row's other columns, inside a group of its context
+ * columns (the balance columns and the label-like columns that tell most
+ * about the text), backing off to the group, then to all rows.  The model
  * lives inside the model block (FsModelColumn.classes is the offset of its
  * FsTextModel), addressed by offsets like everything else there.
  */
@@ -22,6 +23,9 @@
 #define FS_TEXT_END 1
 #define FS_TEXT_UNK 2
 #define FS_TEXT_FIRST_TOKEN 3
+
+/* Clusters of texts the leaf tree predicts, at most (text.c). */
+#define FS_TEXT_CLUSTERS 8
 
 /* Quantile points of a group's text lengths (text.c). */
 #define FS_TEXT_LEN_POINTS 33
@@ -43,7 +47,8 @@ typedef struct FsTextToken
 /* One n-gram context: group, order and history; its successors. */
 typedef struct FsTextCtx
 {
-	int32		group;
+	int32		group;			/* a group, ngroups (all rows), or
+								 * ngroups + 1 + a leaf */
 	int32		order;			/* 1, 2 or 3 */
 	int32		w1;				/* the token two back (order 3), else -1 */
 	int32		w2;				/* the token one back (order >= 2), else -1 */
@@ -60,7 +65,7 @@ typedef struct FsTextSucc
 	int32		cum;
 } FsTextSucc;
 
-/* What the model knows of one group of context classes. */
+/* What the model knows of one group of context classes, or of one leaf. */
 typedef struct FsTextGroup
 {
 	int32		rows;			/* fitted rows with a text */
@@ -77,7 +82,18 @@ typedef struct FsTextModel
 	int32		ctx_nclass[FS_TEXT_MAX_CTX];
 	int32		ngroups;		/* product of ctx_nclass; group ngroups is
 								 * every row */
-	FsOff		groups;			/* FsTextGroup[ngroups + 1] */
+	FsOff		groups;			/* FsTextGroup[ngroups + 1 + nleaves]: the
+								 * groups, all rows, the leaves */
+	/*
+	 * The leaf tree (text.c): predicts the text's cluster from the row's
+	 * other columns, split first on the group (its group column is the slot
+	 * FS_GROUP_COL(ncols) of a row; a start per group); nnodes 0: none.
+	 */
+	FsTree		tree;
+	int32		nleaves;		/* leaves with n-grams of their own */
+	FsOff		leaf_of;		/* int32[tree.nnodes]: a node's leaf (its
+								 * n-grams are group ngroups + 1 + leaf), or
+								 * -1: its group's own n-grams */
 	int32		nctx;
 	FsOff		ctx;			/* FsTextCtx[nctx] */
 	int32		nslots;			/* power of two */

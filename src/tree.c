@@ -350,7 +350,8 @@ fs_best_split(FsGrow *g, int lo, int hi, int only, const int *live, int nlive,
 				else
 					score = sl / nl + sr / (m - nl) - sp - penalty;
 				if (only >= 0 ? score > best :
-					(score > best * (1 + 1e-12) && score > 1e-9 * m))
+					(score > best * (1 + 1e-12) && score > 1e-9 * m &&
+					 score >= in->min_gain * impurity))
 				{
 					best = score;
 					best_pred = p;
@@ -1408,6 +1409,24 @@ fs_tree_leaf(const char *base, const FsTree *tree, const int32 *row)
 	int			id = 0;
 
 	for (int level = 0; level < tree->depth; level++)
+		id = nodes[id].child[fs_in_set(base, &nodes[id], (uint32) row[nodes[id].test])];
+	return id;
+}
+
+/*
+ * The leaf that the row with classes row reaches in a tree with group starts,
+ * from the start of group (a class of the tree's group column): the walk
+ * never reads the row's group slot.
+ */
+int
+fs_tree_leaf_in_group(const char *base, const FsTree *tree, int group,
+					  const int32 *row)
+{
+	const FsNode *nodes = (const FsNode *) (base + tree->nodes);
+	const FsStart *start = (const FsStart *) (base + tree->starts) + group;
+	int			id = start->node;
+
+	for (int level = 0; level < start->depth; level++)
 		id = nodes[id].child[fs_in_set(base, &nodes[id], (uint32) row[nodes[id].test])];
 	return id;
 }

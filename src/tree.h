@@ -30,11 +30,16 @@ typedef struct FsTreeInput
 	int			exclude_class;	/* leave out rows of this target class, or -1 */
 	const double *target_value; /* per target class: its value (variance
 								 * reduction), or NULL (Gini) */
+	double		min_gain;		/* a split below the group splits gains at
+								 * least this many times the node's Gini
+								 * impurity (in rows); 0: any gain */
 } FsTreeInput;
 
 extern void fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing,
 						FsTree *tree);
 extern int	fs_tree_leaf(const char *base, const FsTree *tree, const int32 *row);
+extern int	fs_tree_leaf_in_group(const char *base, const FsTree *tree, int group,
+								  const int32 *row);
 extern double fs_tree_leaf_share(const char *base, const FsTree *tree, int leaf,
 								 int cls);
 extern void fs_tree_draw_batch(const char *base, const FsTree *tree,

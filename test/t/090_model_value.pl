@@ -4,10 +4,11 @@
 # have other OIDs), and samples there the rows fairsynth_balance returns in
 # the first; a model altered inside its block and sealed again with a valid
 # CRC-32C (what the checksum cannot catch) is a clean error or valid rows,
-# never a crash.
+# never a crash; so is one whose free-text leaf tree is altered.
 
 use strict;
 use warnings;
+use FindBin;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -109,6 +110,46 @@ for my $try (1 .. 60)
 note(join(', ', map { "$_: $outcome{$_}" } sort keys %outcome));
 is(scalar(grep { /^other/ } keys %outcome), 0, 'every altered block gives valid rows or a corruption error');
 ok($outcome{corrupt} > 0, 'and the validation catches altered blocks');
+is($node->safe_psql('postgres', 'SELECT 1'), '1', 'the server is still up');
+
+# A free-text column whose text follows a leaf tree (test/data/reviews.sql):
+# its text model's header, the tree's nodes and group starts and the map of
+# its leaves altered and sealed again.  Offsets inside the block are those
+# of an LP64 build: FsModel.cols at 32; FsModelColumn 80 bytes, classes at
+# 24; FsTextModel 124 bytes, ngroups at 36, tree at 44 (nnodes, depth,
+# starts, nodes), nleaves at 72, leaf_of at 76; FsNode 48 bytes, FsStart 8.
+$node->safe_psql('postgres',
+	slurp_file("$FindBin::RealBin/../data/reviews.sql")
+	  . q{INSERT INTO models VALUES ('reviews', fairsynth_fit(NULL::reviews));});
+my $rrows = $rows->(q{fairsynth_sample((SELECT model FROM models WHERE name = 'reviews'), NULL::reviews, seed => 3)});
+is($node->safe_psql('postgres', $rrows),
+	$node->safe_psql('postgres', $rows->(q{fairsynth_synthesize(NULL::reviews, seed => 3)})),
+	'a model with a leaf tree samples the rows fairsynth_synthesize returns');
+$value = pack('H*', $node->safe_psql('postgres', q{SELECT encode(model, 'hex') FROM models WHERE name = 'reviews'}));
+$block = index($value, pack('V', 0x46534D37), 32);
+my $u32 = sub { return unpack('V', substr($value, $block + $_[0], 4)); };
+my $tm = $u32->($u32->(32) + 80 * 4 + 24);    # column 5, review
+my ($ngroups, $nnodes, $starts, $nodes, $nleaves, $leaf_of) =
+  map { $u32->($tm + $_) } (36, 44, 52, 56, 72, 76);
+ok($nnodes > 1 && $nleaves > 0 && $nodes + 48 * $nnodes <= length($value) - $block,
+	"the review model has a leaf tree ($nnodes nodes, $nleaves leaves; else the offsets above are out of date)");
+my @parts = ([ $tm, 124 ], [ $nodes, 48 * $nnodes ], [ $starts, 8 * ($ngroups > 0 ? $ngroups : 1) ],
+	[ $leaf_of, 4 * $nnodes ]);
+%outcome = ();
+for my $try (1 .. 80)
+{
+	my $bad = $value;
+	my ($at, $len) = @{ $parts[ $try % 4 ] };
+	substr($bad, $block + $at + int(rand($len)), 1) = chr(int(rand(256))) for 1 .. 1 + int(rand(3));
+	substr($bad, 12, 4) = pack('V', crc32c(substr($bad, 32)));
+	my ($r, $o, $e) = $node->psql('postgres',
+		"SELECT count(*) FROM fairsynth_sample('\\x" . unpack('H*', $bad) . "'::bytea, NULL::reviews, num_rows => 300, seed => 1)");
+	my $kind = $r == 0 ? 'rows' : $e =~ /model value is corrupt|does not match/ ? 'corrupt' : "other: $e";
+	$outcome{$kind}++;
+}
+note('leaf tree: ' . join(', ', map { "$_: $outcome{$_}" } sort keys %outcome));
+is(scalar(grep { /^other/ } keys %outcome), 0, 'every altered text model gives valid rows or a corruption error');
+ok($outcome{corrupt} > 0, 'and the validation catches altered leaf trees');
 is($node->safe_psql('postgres', 'SELECT 1'), '1', 'the server is still up');
 
 done_testing();
