@@ -17,6 +17,7 @@
 
 #include "postgres.h"
 
+#include "access/htup.h"
 #include "access/tupdesc.h"
 #include "fmgr.h"
 #include "common/pg_prng.h"
@@ -145,6 +146,9 @@ extern void fs_describe_relation(FsSource *src, Oid relid, ArrayType *columns,
 								 const char *outcome);
 extern void fs_scan_relation(FsSource *src, bool sample);
 extern int	fs_find_column(FsSource *src, const char *name);
+extern void fs_scan_from_read(FsSource *src, int64 nrows, int ncombos, char **keys,
+							  const int *lens, const int64 *counts, int nsample,
+							  HeapTupleHeader *rows);
 extern void fs_read_key_maxima(FsSource *src);
 extern char *fs_select_all(FsSource *src);
 

@@ -42,12 +42,19 @@
 #include "utils/typcache.h"
 
 #include "fairsynth.h"
+#include "args.h"
+#include "model.h"
+#include "progress.h"
+#include "serial.h"
+#include "text.h"
 
 PG_FUNCTION_INFO_V1(fairsynth_read_sfunc);
 PG_FUNCTION_INFO_V1(fairsynth_read_combine);
 PG_FUNCTION_INFO_V1(fairsynth_read_serialize);
 PG_FUNCTION_INFO_V1(fairsynth_read_deserialize);
 PG_FUNCTION_INFO_V1(fairsynth_read_final);
+PG_FUNCTION_INFO_V1(fairsynth_read_merge);
+PG_FUNCTION_INFO_V1(fairsynth_read_fit);
 
 #define FS_READ_PRIORITY_SEED UINT64CONST(0x73616d706c65)
 
@@ -82,6 +89,9 @@ static void fs_read_offer(FsReadState *st, uint64 prio, const char *data, Size l
 static FsReadCall *fs_read_call(FunctionCallInfo fcinfo, Oid typid, char **names, int n);
 static void fs_read_set_columns(FsReadState *st, ArrayType *columns, MemoryContext ctx);
 static MemoryContext fs_read_aggcontext(FunctionCallInfo fcinfo);
+static bytea *fs_read_encode(FsReadState *st);
+static FsReadState *fs_read_decode(bytea *in, MemoryContext ctx);
+static FsReadState *fs_read_merge(FsReadState *a, FsReadState *b, MemoryContext ctx);
 
 /* ---------------------------------------------------------------------------
  * State
@@ -340,13 +350,20 @@ fairsynth_read_combine(PG_FUNCTION_ARGS)
 	MemoryContext aggctx = fs_read_aggcontext(fcinfo);
 	FsReadState *a = PG_ARGISNULL(0) ? NULL : (FsReadState *) PG_GETARG_POINTER(0);
 	FsReadState *b = PG_ARGISNULL(1) ? NULL : (FsReadState *) PG_GETARG_POINTER(1);
-	MemoryContext old;
 
 	if (b == NULL)
 		PG_RETURN_POINTER(a);
 	if (a == NULL)
 		a = fs_read_state_new(aggctx);
-	old = MemoryContextSwitchTo(aggctx);
+	PG_RETURN_POINTER(fs_read_merge(a, b, aggctx));
+}
+
+/* Merge state b into state a (in a's context ctx). */
+static FsReadState *
+fs_read_merge(FsReadState *a, FsReadState *b, MemoryContext ctx)
+{
+	MemoryContext old = MemoryContextSwitchTo(ctx);
+
 	if (a->ncolumns < 0 && b->ncolumns >= 0)
 	{
 		a->ncolumns = b->ncolumns;
@@ -366,7 +383,7 @@ fairsynth_read_combine(PG_FUNCTION_ARGS)
 	for (int i = 0; i < b->nsample; i++)
 		fs_read_offer(a, b->prio[i], VARDATA(b->rows[i]), VARSIZE(b->rows[i]) - VARHDRSZ);
 	MemoryContextSwitchTo(old);
-	PG_RETURN_POINTER(a);
+	return a;
 }
 
 /* fairsynth_read_serialize(internal) RETURNS bytea */
@@ -374,9 +391,17 @@ Datum
 fairsynth_read_serialize(PG_FUNCTION_ARGS)
 {
 	FsReadState *st = (FsReadState *) PG_GETARG_POINTER(0);
-	StringInfoData buf;
 
 	(void) fs_read_aggcontext(fcinfo);
+	PG_RETURN_BYTEA_P(fs_read_encode(st));
+}
+
+/* The state as bytes (the serialized form, also fairsynth_read_state's). */
+static bytea *
+fs_read_encode(FsReadState *st)
+{
+	StringInfoData buf;
+
 	pq_begintypsend(&buf);
 	pq_sendint64(&buf, st->nrows);
 	pq_sendint64(&buf, (int64) st->fingerprint);
@@ -401,7 +426,7 @@ fairsynth_read_serialize(PG_FUNCTION_ARGS)
 		pq_sendint32(&buf, VARSIZE(st->rows[i]) - VARHDRSZ);
 		pq_sendbytes(&buf, VARDATA(st->rows[i]), VARSIZE(st->rows[i]) - VARHDRSZ);
 	}
-	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+	return pq_endtypsend(&buf);
 }
 
 /* fairsynth_read_deserialize(bytea, internal) RETURNS internal */
@@ -409,10 +434,17 @@ Datum
 fairsynth_read_deserialize(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggctx = fs_read_aggcontext(fcinfo);
-	bytea	   *in = PG_GETARG_BYTEA_PP(0);
+
+	PG_RETURN_POINTER(fs_read_decode(PG_GETARG_BYTEA_PP(0), aggctx));
+}
+
+/* A state from its bytes, in ctx: a malformed one is an error, never a crash. */
+static FsReadState *
+fs_read_decode(bytea *in, MemoryContext ctx)
+{
 	StringInfoData buf;
-	FsReadState *st = fs_read_state_new(aggctx);
-	MemoryContext old = MemoryContextSwitchTo(aggctx);
+	FsReadState *st = fs_read_state_new(ctx);
+	MemoryContext old = MemoryContextSwitchTo(ctx);
 	int			n;
 
 	/* pq_getmsg* check every length against the message: an error, not a crash */
@@ -449,7 +481,7 @@ fairsynth_read_deserialize(PG_FUNCTION_ARGS)
 	}
 	pq_getmsgend(&buf);
 	MemoryContextSwitchTo(old);
-	PG_RETURN_POINTER(st);
+	return st;
 }
 
 /* ---------------------------------------------------------------------------
@@ -523,4 +555,150 @@ fairsynth_read_final(PG_FUNCTION_ARGS)
 		appendStringInfo(&out, "%s%s", i > 0 ? ", " : "", items[i]);
 	appendStringInfoString(&out, "]}");
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
+}
+
+/* ---------------------------------------------------------------------------
+ * Merging serialized states and fitting from them (fairsynth_balance_into)
+ * ---------------------------------------------------------------------------
+ */
+
+/* The non-NULL states of a bytea[], merged into one in ctx (NULL: none). */
+static FsReadState *
+fs_read_merge_array(ArrayType *states, MemoryContext ctx)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	FsReadState *all = NULL;
+
+	if (ARR_NDIM(states) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("states must be a one-dimensional array")));
+	deconstruct_array(states, BYTEAOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	for (int i = 0; i < n; i++)
+	{
+		FsReadState *st;
+
+		if (nulls[i])
+			continue;			/* a shard without rows */
+		st = fs_read_decode(DatumGetByteaPP(elems[i]), ctx);
+		all = all == NULL ? st : fs_read_merge(all, st, ctx);
+	}
+	return all;
+}
+
+/*
+ * fairsynth_internal.fairsynth_read_merge(states bytea[]) RETURNS bytea: the
+ * states of fairsynth_internal.fairsynth_read_state (e.g. one per shard of a
+ * worker) merged into one, as the combine function does.
+ */
+Datum
+fairsynth_read_merge(PG_FUNCTION_ARGS)
+{
+	FsReadState *all = fs_read_merge_array(PG_GETARG_ARRAYTYPE_P(0), CurrentMemoryContext);
+
+	if (all == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_BYTEA_P(fs_read_encode(all));
+}
+
+/*
+ * fairsynth_internal.fairsynth_read_fit(states bytea[], relation anyelement,
+ *     columns text[], outcome text, impute boolean, free_text text[])
+ * RETURNS bytea: fairsynth_fit's model value, fitted from the merged read
+ * states of the relation (fairsynth_read_state over columns || outcome, run
+ * anywhere: on Citus, on the shards) instead of reading the relation.  The
+ * sample is the bottom-k sample of the states, not fairsynth_fit's
+ * reservoir, so the model (not the counts) differs from fairsynth_fit's.
+ */
+Datum
+fairsynth_read_fit(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	ArrayType  *columns = PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2);
+	char	   *outcome = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	ArrayType  *free_text = PG_ARGISNULL(5) ? NULL : PG_GETARG_ARRAYTYPE_P(5);
+	bool		impute;
+	MemoryContext callctx = CurrentMemoryContext;
+	MemoryContext workctx;
+	FsReadState *st;
+	FsSource	src;
+	FsModel    *model;
+	char	  **keys;
+	int		   *lens;
+	int64	   *counts;
+	HeapTupleHeader *rows;
+	int			n;
+	bytea	   *result;
+	bytea	   *out;
+
+	fs_require_arg(fcinfo, 0, "states");
+	relid = fs_relation_of_arg(fcinfo, 1);
+	fs_require_arg(fcinfo, 4, "impute");
+	impute = PG_GETARG_BOOL(4);
+
+	workctx = AllocSetContextCreate(CurrentMemoryContext, "fairsynth read fit",
+									ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(workctx);
+	fs_progress_begin(relid, workctx);
+	fs_describe_relation(&src, relid, columns, outcome);
+	fs_text_choose(&src, free_text);
+
+	st = fs_read_merge_array(PG_GETARG_ARRAYTYPE_P(0), workctx);
+	if (st == NULL || st->nrows == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("relation %s has no rows to learn from", src.relname),
+				 errhint("fairsynth needs at least one row that the current role can read.")));
+	/* the states must count the balance columns, outcome last */
+	if (st->ncolumns != src.nbalance)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the read states count %d columns, %s balances %d",
+						st->ncolumns, src.relname, src.nbalance),
+				 errhint("Read with fairsynth_read_state(t, columns || outcome).")));
+	for (int b = 0; b < src.nbalance; b++)
+		if (strcmp(st->columns[b], src.cols[src.balance[b]].name) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the read states count column \"%s\" where \"%s\" is balanced",
+							st->columns[b], src.cols[src.balance[b]].name),
+					 errhint("Read with fairsynth_read_state(t, columns || outcome).")));
+
+	n = fs_dict_size(st->combos);
+	keys = palloc(sizeof(char *) * Max(n, 1));
+	lens = palloc(sizeof(int) * Max(n, 1));
+	counts = palloc(sizeof(int64) * Max(n, 1));
+	for (int k = 0; k < n; k++)
+	{
+		keys[k] = (char *) fs_dict_key(st->combos, k, &lens[k]);
+		counts[k] = fs_dict_counts(st->combos)[k];
+	}
+	rows = palloc(sizeof(HeapTupleHeader) * Max(st->nsample, 1));
+	for (int r = 0; r < st->nsample; r++)
+	{
+		/* a copy: the datum's bytes, aligned */
+		Size		len = VARSIZE(st->rows[r]) - VARHDRSZ;
+
+		if (len < SizeofHeapTupleHeader)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("a sampled row of %s is %zu bytes, shorter than a row header", src.relname, len)));
+		rows[r] = palloc(len);
+		memcpy(rows[r], VARDATA(st->rows[r]), len);
+	}
+
+	fs_progress_phase(FS_PHASE_READ, -1);
+	fs_scan_from_read(&src, st->nrows, n, keys, lens, counts, st->nsample, rows);
+	fs_progress_phase(FS_PHASE_FIT, -1);
+	model = fs_model_fit(&src, NULL);
+	fs_read_key_maxima(&src);
+	result = fs_value_write(&src, model, impute);
+
+	MemoryContextSwitchTo(callctx);
+	out = palloc(VARSIZE(result));
+	memcpy(out, result, VARSIZE(result));
+	MemoryContextDelete(workctx);
+	PG_RETURN_BYTEA_P(out);
 }

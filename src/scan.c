@@ -573,6 +573,84 @@ fs_scan_destroy(DestReceiver *self)
 }
 
 /*
+ * What every read ends with, whatever made it (fs_scan_relation here,
+ * fs_scan_from_read for a merged fairsynth_read state): the row count, the
+ * balance columns' codes in value order with the observed combinations
+ * (combos: keys of nbalance codes, counted), and key and free-text detection
+ * on the sample.
+ */
+static void
+fs_scan_finish(FsSource *src, FsDict *combos, int64 seen, int nsample, bool sample)
+{
+	int			ncols = src->ncols;
+
+	src->nrows = seen;
+	src->nsample = nsample;
+	if (seen == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("relation %s has no rows to learn from", src->relname),
+				 errhint("fairsynth needs at least one row that the current role can read.")));
+
+	/* balance columns: codes in value order, and the observed combinations */
+	for (int b = 0; b < src->nbalance; b++)
+	{
+		FsColumn   *col = &src->cols[src->balance[b]];
+		int		   *map;
+
+		if (fs_dict_size(col->dict) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("balance column \"%s\" is NULL in every row of %s",
+							col->name, src->relname)));
+		map = fs_sort_dictionary(col);
+		for (int r = 0; r < src->nsample; r++)
+		{
+			double	   *v = &src->sample[(int64) r * ncols + src->balance[b]];
+
+			if (!isnan(*v))
+				*v = map[(int) *v];
+		}
+		if (b == 0)
+		{
+			src->ncombos = fs_dict_size(combos);
+			src->combo_codes = palloc(sizeof(int32) * src->ncombos * src->nbalance);
+			src->combo_counts = palloc(sizeof(int64) * src->ncombos);
+			for (int k = 0; k < src->ncombos; k++)
+			{
+				int			len;
+				const char *key = fs_dict_key(combos, k, &len);
+
+				memcpy(&src->combo_codes[k * src->nbalance], key, len);
+				src->combo_counts[k] = fs_dict_counts(combos)[k];
+			}
+		}
+		for (int k = 0; k < src->ncombos; k++)
+		{
+			int32	   *code = &src->combo_codes[k * src->nbalance + b];
+
+			if (*code >= 0)
+				*code = map[*code];
+		}
+	}
+
+	/* columns whose sampled values are all distinct are keys */
+	for (int i = 0; i < ncols && sample; i++)
+	{
+		FsColumn   *col = &src->cols[i];
+
+		if (col->kind != FS_KEY && col->balance_pos < 0 &&
+			(col->type == FS_TEXT || col->type == FS_INT2 ||
+			 col->type == FS_INT4 || col->type == FS_INT8) &&
+			fs_all_distinct(src, i))
+			col->kind = FS_KEY;
+	}
+	/* mostly distinct, multi-word text columns are free text (text.c) */
+	if (sample)
+		fs_text_detect(src);
+}
+
+/*
  * Read the relation: count rows and balance combinations exactly, and with
  * sample keep a uniform sample of at most fairsynth.sample_rows rows (and
  * make the columns whose sampled values are all distinct keys).  The rows go
@@ -642,68 +720,136 @@ fs_scan_relation(FsSource *src, bool sample)
 	SPI_finish();
 	MemoryContextDelete(st.rowctx);
 
-	src->nrows = st.seen;
-	src->nsample = (int) Min(st.seen, st.cap);
-	if (st.seen == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("relation %s has no rows to learn from", src->relname),
-				 errhint("fairsynth needs at least one row that the current role can read.")));
+	fs_scan_finish(src, st.combos, st.seen, (int) Min(st.seen, st.cap), sample);
+}
 
-	/* balance columns: codes in value order, and the observed combinations */
-	for (int b = 0; b < src->nbalance; b++)
+/*
+ * Fill src as fs_scan_relation does, from a read made elsewhere: a merged
+ * fairsynth_read state (read_agg.c), e.g. one per Citus worker.  nrows rows;
+ * ncombos combination keys (per balance column in src's order: an int32
+ * length, -1 for NULL, then the value's key bytes) with their row counts;
+ * nsample sampled rows as composite datums of the relation's row type.  A
+ * column's NULL count is estimated from the sample (it decides imputation
+ * only); everything else is exact.
+ */
+void
+fs_scan_from_read(FsSource *src, int64 nrows, int ncombos, char **keys,
+				  const int *lens, const int64 *counts, int nsample,
+				  HeapTupleHeader *rows)
+{
+	int			ncols = src->ncols;
+	FsDict	   *combos = fs_dict_create(64);
+	int32	   *bcodes = palloc(sizeof(int32) * Max(src->nbalance, 1));
+	Relation	rel = relation_open(src->relid, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	Datum	   *all = palloc(sizeof(Datum) * desc->natts);
+	bool	   *allnull = palloc(sizeof(bool) * desc->natts);
+	Datum	   *values = palloc(sizeof(Datum) * Max(ncols, 1));
+	bool	   *isnull = palloc(sizeof(bool) * Max(ncols, 1));
+	int64	   *samplenulls = palloc0(sizeof(int64) * Max(ncols, 1));
+
+	for (int i = 0; i < ncols; i++)
+		if (src->cols[i].kind == FS_CAT || src->cols[i].balance_pos >= 0 ||
+			fs_is_categorical_type(src->cols[i].type))
+			src->cols[i].dict = fs_dict_create(64);
+
+	/* the combinations: every value of a balance column, counted by rows */
+	for (int k = 0; k < ncombos; k++)
 	{
-		FsColumn   *col = &src->cols[src->balance[b]];
-		int		   *map;
+		int			pos = 0;
+		int			code;
 
-		if (fs_dict_size(col->dict) == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("balance column \"%s\" is NULL in every row of %s",
-							col->name, src->relname)));
-		map = fs_sort_dictionary(col);
-		for (int r = 0; r < src->nsample; r++)
+		for (int b = 0; b < src->nbalance; b++)
 		{
-			double	   *v = &src->sample[(int64) r * ncols + src->balance[b]];
+			FsColumn   *col = &src->cols[src->balance[b]];
+			int32		klen;
 
-			if (!isnan(*v))
-				*v = map[(int) *v];
-		}
-		if (b == 0)
-		{
-			src->ncombos = fs_dict_size(st.combos);
-			src->combo_codes = palloc(sizeof(int32) * src->ncombos * src->nbalance);
-			src->combo_counts = palloc(sizeof(int64) * src->ncombos);
-			for (int k = 0; k < src->ncombos; k++)
+			if (pos + (int) sizeof(klen) > lens[k])
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("a fairsynth_read combination of %s has fewer values than the %d balance columns",
+								src->relname, src->nbalance)));
+			memcpy(&klen, keys[k] + pos, sizeof(klen));
+			pos += sizeof(klen);
+			if (klen < 0)
+				bcodes[b] = -1;
+			else
 			{
-				int			len;
-				const char *key = fs_dict_key(st.combos, k, &len);
-
-				memcpy(&src->combo_codes[k * src->nbalance], key, len);
-				src->combo_counts[k] = fs_dict_counts(st.combos)[k];
+				if (pos + klen > lens[k])
+					ereport(ERROR,
+							(errcode(ERRCODE_DATA_CORRUPTED),
+							 errmsg("a fairsynth_read combination of %s is truncated", src->relname)));
+				bcodes[b] = fs_dict_lookup(col->dict, keys[k] + pos, klen, true);
+				fs_dict_counts(col->dict)[bcodes[b]] += counts[k] - 1;
+				pos += klen;
+				fs_check_combinations(src);
 			}
 		}
-		for (int k = 0; k < src->ncombos; k++)
+		if (src->nbalance > 0)
 		{
-			int32	   *code = &src->combo_codes[k * src->nbalance + b];
-
-			if (*code >= 0)
-				*code = map[*code];
+			code = fs_dict_lookup(combos, (const char *) bcodes,
+								  sizeof(int32) * src->nbalance, true);
+			fs_dict_counts(combos)[code] += counts[k] - 1;
 		}
 	}
 
-	/* columns whose sampled values are all distinct are keys */
-	for (int i = 0; i < ncols && sample; i++)
+	/* the sample */
+	src->sample = palloc(sizeof(double) * (Size) Max(nsample, 1) * ncols);
+	for (int r = 0; r < nsample; r++)
 	{
-		FsColumn   *col = &src->cols[i];
+		HeapTupleData tuple;
 
-		if (col->kind != FS_KEY && col->balance_pos < 0 &&
-			(col->type == FS_TEXT || col->type == FS_INT2 ||
-			 col->type == FS_INT4 || col->type == FS_INT8) &&
-			fs_all_distinct(src, i))
-			col->kind = FS_KEY;
+		tuple.t_len = HeapTupleHeaderGetDatumLength(rows[r]);
+		ItemPointerSetInvalid(&tuple.t_self);
+		tuple.t_tableOid = InvalidOid;
+		tuple.t_data = rows[r];
+		if (HeapTupleHeaderGetNatts(rows[r]) > desc->natts)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("a row read for %s has %d attributes, the relation %d",
+							src->relname, HeapTupleHeaderGetNatts(rows[r]), desc->natts),
+					 errhint("The shards' row type must be the relation's (a column dropped before the shards were made changes it).")));
+		heap_deform_tuple(&tuple, desc, all, allnull);
+		for (int i = 0; i < ncols; i++)
+		{
+			values[i] = all[src->cols[i].attnum - 1];
+			isnull[i] = allnull[src->cols[i].attnum - 1];
+			if (isnull[i])
+				samplenulls[i]++;
+		}
+		for (int b = 0; b < src->nbalance; b++)
+		{
+			int			c = src->balance[b];
+			FsColumn   *col = &src->cols[c];
+			char		buf[8];
+			const char *key;
+			int			len;
+
+			bcodes[b] = -1;
+			if (isnull[c])
+				continue;
+			len = fs_datum_key(values[c], col, buf, &key);
+			if (len >= 0)
+				bcodes[b] = fs_dict_lookup(col->dict, key, len, false);
+			if (len >= 0 && bcodes[b] < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("a sampled row of %s has a value of \"%s\" that no combination counted",
+								src->relname, col->name)));
+		}
+		fs_sample_row(src, src->sample + (int64) r * ncols, values, isnull, bcodes);
 	}
-	/* mostly distinct, multi-word text columns are free text (text.c) */
-	if (sample)
-		fs_text_detect(src);
+	relation_close(rel, AccessShareLock);
+
+	/* NULLs: the sample's share, at least one if the sample has one */
+	for (int i = 0; i < ncols && nsample > 0; i++)
+	{
+		double		est = (double) samplenulls[i] * nrows / nsample;
+
+		src->cols[i].nulls = samplenulls[i] == nsample ? nrows :
+			Min((int64) rint(est), nrows - 1);
+		if (samplenulls[i] > 0 && src->cols[i].nulls == 0)
+			src->cols[i].nulls = 1;
+	}
+	fs_scan_finish(src, combos, nrows, nsample, true);
 }

@@ -1,0 +1,229 @@
+-- Generating into a table (issue #12, part 3): fairsynth_balance_into writes
+-- the balanced rows into a destination table.  On plain PostgreSQL it is one
+-- INSERT ... SELECT through the executor, as the calling role.  On a Citus
+-- distributed destination the model is fitted once on the coordinator from
+-- the read states of the source's shards (each worker reads and merges its
+-- own shards; the coordinator receives one sample-sized state per worker,
+-- never the rows), then every worker holding shards of the destination
+-- generates its part of the plan (fairsynth_sample(..., part, parts)) and
+-- inserts it into the destination there: Citus routes each row from that
+-- worker to its shard, so no generated row goes through the coordinator, and
+-- the parts add up to exactly the planned counts.
+
+-- The read of fairsynth_read as bytes (its serialized state): what a worker
+-- ships, merged by fairsynth_read_merge, fitted by fairsynth_read_fit.
+CREATE AGGREGATE fairsynth_internal.fairsynth_read_state(relation_row anyelement, columns text[]) (
+  SFUNC = fairsynth_internal.fairsynth_read_sfunc, STYPE = internal,
+  COMBINEFUNC = fairsynth_internal.fairsynth_read_combine,
+  SERIALFUNC = fairsynth_internal.fairsynth_read_serialize,
+  DESERIALFUNC = fairsynth_internal.fairsynth_read_deserialize,
+  FINALFUNC = fairsynth_internal.fairsynth_read_serialize,
+  PARALLEL = SAFE);
+
+CREATE FUNCTION fairsynth_internal.fairsynth_read_merge(states bytea[]) RETURNS bytea
+AS 'MODULE_PATHNAME', 'fairsynth_read_merge' LANGUAGE C STRICT PARALLEL SAFE;
+
+CREATE FUNCTION fairsynth_internal.fairsynth_read_fit(states bytea[], relation anyelement,
+                                                      columns text[], outcome text,
+                                                      impute boolean, free_text text[])
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'fairsynth_read_fit' LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL RESTRICTED;
+
+CREATE FUNCTION fairsynth_balance_into(destination regclass, relation anyelement, columns text[],
+                                       mode text DEFAULT 'full',
+                                       num_rows bigint DEFAULT NULL,
+                                       target jsonb DEFAULT NULL,
+                                       seed bigint DEFAULT NULL,
+                                       outcome text DEFAULT NULL,
+                                       impute boolean DEFAULT false,
+                                       free_text text[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+AS $fn$
+DECLARE
+  src regclass;
+  srcname text;
+  destname text;
+  ext text;
+  cols text;
+  missing text;
+  col record;
+  citus boolean := false;
+  src_distributed boolean := false;
+  balanced text[];
+  model bytea;
+  states bytea[];
+  parts int;
+  r record;
+  total bigint := 0;
+BEGIN
+  IF destination IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+      MESSAGE = 'destination must not be NULL',
+      HINT = 'Pass the table to insert into, e.g. ''balanced''::regclass.';
+  END IF;
+  SELECT t.typrelid INTO src FROM pg_type t WHERE t.oid = pg_typeof(relation);
+  IF src IS NULL OR src = 0 THEN
+    RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
+      MESSAGE = format('the relation argument is of type %s, not the row type of a table or view', pg_typeof(relation)),
+      HINT = 'Pass NULL::source_table as the second argument.';
+  END IF;
+  IF (SELECT c.relkind FROM pg_class c WHERE c.oid = destination) NOT IN ('r', 'p', 'f') THEN
+    RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
+      MESSAGE = format('destination %s is not a table', destination),
+      HINT = 'Insert into a table (plain, partitioned, foreign or Citus distributed).';
+  END IF;
+  srcname := format('%I.%I', (SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = src),
+                    (SELECT c.relname FROM pg_class c WHERE c.oid = src));
+  destname := format('%I.%I', (SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = destination),
+                     (SELECT c.relname FROM pg_class c WHERE c.oid = destination));
+  SELECT n.nspname INTO ext FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+   WHERE e.extname = 'fairsynth';
+
+  -- the destination has the source's columns (names and types, in order;
+  -- the source's generated columns are left to the destination)
+  FOR col IN
+    SELECT s.attname AS sname, s.atttypid AS stype, d.attname AS dname, d.atttypid AS dtype, s.attgenerated AS sgen
+      FROM (SELECT a.attname, a.atttypid, a.attgenerated, row_number() OVER (ORDER BY a.attnum) AS i
+              FROM pg_attribute a WHERE a.attrelid = src AND a.attnum > 0 AND NOT a.attisdropped) s
+      FULL JOIN (SELECT a.attname, a.atttypid, row_number() OVER (ORDER BY a.attnum) AS i
+              FROM pg_attribute a WHERE a.attrelid = destination AND a.attnum > 0 AND NOT a.attisdropped) d
+        ON s.i = d.i
+     ORDER BY coalesce(s.i, d.i)
+  LOOP
+    IF col.sname IS DISTINCT FROM col.dname OR col.stype IS DISTINCT FROM col.dtype THEN
+      RAISE EXCEPTION USING ERRCODE = 'datatype_mismatch',
+        MESSAGE = format('destination %s does not have the columns of %s: %s where %s has %s', destination, src::text,
+                         coalesce(format('column "%s" %s', col.dname, format_type(col.dtype, NULL)), 'no column'),
+                         src::text,
+                         coalesce(format('column "%s" %s', col.sname, format_type(col.stype, NULL)), 'no column')),
+        HINT = format('Create it as CREATE TABLE ... (LIKE %s).', src::text);
+    END IF;
+    CONTINUE WHEN col.sgen <> '';
+    IF NOT has_column_privilege(destination, col.dname, 'INSERT') THEN
+      RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+        MESSAGE = format('permission denied to insert into column "%s" of %s', col.dname, destination),
+        HINT = format('GRANT INSERT ON %s TO %I.', destination, current_user);
+    END IF;
+    cols := concat_ws(', ', cols, quote_ident(col.sname));
+  END LOOP;
+
+  -- Citus: a distributed destination is filled on the workers
+  IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+    EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition WHERE logicalrelid = $1 AND partmethod <> ''n''),
+                    EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition WHERE logicalrelid = $2 AND partmethod <> ''n'')'
+      INTO citus, src_distributed USING destination, src;
+  END IF;
+
+  IF NOT citus THEN
+    EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM %I.fairsynth_balance($1, $2, mode => $3, num_rows => $4, '
+                   'target => $5, seed => $6, outcome => $7, impute => $8, free_text => $9)',
+                   destname, cols, cols, ext)
+      USING relation, columns, mode, num_rows, target, seed, outcome, impute, free_text;
+    GET DIAGNOSTICS total = ROW_COUNT;
+    RETURN total;
+  END IF;
+
+  -- the model, fitted once on the coordinator
+  IF src_distributed THEN
+    -- every worker merges the read states of its shards of the source
+    balanced := columns || CASE WHEN outcome IS NULL THEN '{}'::text[] ELSE ARRAY[outcome] END;
+    FOR r IN EXECUTE format($q$
+        SELECT w.node_name, w.node_port, w.success, w.result
+          FROM (SELECT array_agg(nodename ORDER BY nodename, nodeport) AS names,
+                       array_agg(nodeport ORDER BY nodename, nodeport) AS ports,
+                       array_agg(cmd ORDER BY nodename, nodeport) AS cmds
+                  FROM (SELECT nodename, nodeport,
+                               format('SET fairsynth.sample_rows = %%s; SELECT %%I.fairsynth_read_merge(ARRAY[%%s]::bytea[])',
+                                      current_setting('fairsynth.sample_rows'), 'fairsynth_internal',
+                                      string_agg(format('(SELECT fairsynth_internal.fairsynth_read_state(t, %%L::text[]) FROM %%s t)',
+                                                        $1, shard), ', ')) AS cmd
+                          FROM (SELECT DISTINCT ON (s.shardid) s.shardid, n.nodename, n.nodeport,
+                                       pg_catalog.shard_name(s.logicalrelid, s.shardid) AS shard
+                                  FROM pg_catalog.pg_dist_shard s
+                                  JOIN pg_catalog.pg_dist_placement p ON p.shardid = s.shardid
+                                  JOIN pg_catalog.pg_dist_node n ON n.groupid = p.groupid
+                                 WHERE s.logicalrelid = $2 AND n.isactive
+                                 ORDER BY s.shardid, n.nodename, n.nodeport) sh
+                         GROUP BY nodename, nodeport) per_node) q,
+               pg_catalog.master_run_on_worker(q.names, q.ports, q.cmds, true) w$q$)
+      USING balanced, src
+    LOOP
+      IF NOT r.success THEN
+        RAISE EXCEPTION USING ERRCODE = 'external_routine_exception',
+          MESSAGE = format('reading the shards of %s on node %s:%s failed: %s', src::text, r.node_name, r.node_port, r.result);
+      END IF;
+      states := states || r.result::bytea;
+    END LOOP;
+    model := fairsynth_internal.fairsynth_read_fit(states, relation, columns, outcome, impute, free_text);
+  ELSE
+    -- a local or reference source: read on the coordinator
+    model := fairsynth_fit(relation, columns, outcome, impute, free_text);
+  END IF;
+
+  -- every node holding shards of the destination generates its part there
+  FOR r IN EXECUTE format($q$
+      WITH nodes AS (
+        SELECT DISTINCT n.nodename, n.nodeport, n.hasmetadata
+          FROM pg_catalog.pg_dist_shard s
+          JOIN pg_catalog.pg_dist_placement p ON p.shardid = s.shardid
+          JOIN pg_catalog.pg_dist_node n ON n.groupid = p.groupid
+         WHERE s.logicalrelid = $1 AND n.isactive),
+      numbered AS (
+        SELECT nodename, nodeport, hasmetadata,
+               row_number() OVER (ORDER BY nodename, nodeport) AS part, count(*) OVER () AS parts
+          FROM nodes)
+      SELECT nodename, nodeport, hasmetadata, part, parts,
+             format('INSERT INTO %%s (%%s) SELECT %%s FROM %%I.fairsynth_sample(%%L::bytea, NULL::%%s, %%s, %%L, %%L::jsonb, %%s, %%s, %%s)',
+                    $2, $3, $3, $4, $5, $6, coalesce($7::text, 'NULL'), $8, $9, coalesce($10::text, 'NULL'),
+                    row_number() OVER (ORDER BY nodename, nodeport), count(*) OVER ()) AS cmd
+        FROM numbered ORDER BY nodename, nodeport$q$)
+    USING destination, destname, cols, ext, model, srcname, num_rows, mode, target, seed
+  LOOP
+    IF NOT r.hasmetadata AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_node n WHERE n.groupid = 0
+                                         AND n.nodename = r.nodename AND n.nodeport = r.nodeport) THEN
+      RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+        MESSAGE = format('node %s:%s holds shards of %s but has no Citus metadata, so it cannot insert into it',
+                         r.nodename, r.nodeport, destination),
+        HINT = format('SELECT citus_activate_node(%L, %s); or SELECT start_metadata_sync_to_node(%L, %s);',
+                      r.nodename, r.nodeport, r.nodename, r.nodeport);
+    END IF;
+    parts := r.parts;
+  END LOOP;
+  IF parts IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+      MESSAGE = format('distributed table %s has no shard on an active node', destination);
+  END IF;
+  FOR r IN EXECUTE format($q$
+      WITH nodes AS (
+        SELECT DISTINCT n.nodename, n.nodeport
+          FROM pg_catalog.pg_dist_shard s
+          JOIN pg_catalog.pg_dist_placement p ON p.shardid = s.shardid
+          JOIN pg_catalog.pg_dist_node n ON n.groupid = p.groupid
+         WHERE s.logicalrelid = $1 AND n.isactive),
+      cmds AS (
+        SELECT nodename, nodeport,
+               format('INSERT INTO %%s (%%s) SELECT %%s FROM %%I.fairsynth_sample(%%L::bytea, NULL::%%s, %%s, %%L, %%L::jsonb, %%s, %%s, %%s)',
+                      $2, $3, $3, $4, $5, $6, coalesce($7::text, 'NULL'), $8, $9, coalesce($10::text, 'NULL'),
+                      row_number() OVER (ORDER BY nodename, nodeport), count(*) OVER ()) AS cmd
+          FROM nodes)
+      SELECT w.node_name, w.node_port, w.success, w.result
+        FROM (SELECT array_agg(nodename ORDER BY nodename, nodeport) AS names,
+                     array_agg(nodeport ORDER BY nodename, nodeport) AS ports,
+                     array_agg(cmd ORDER BY nodename, nodeport) AS cmds FROM cmds) q,
+             pg_catalog.master_run_on_worker(q.names, q.ports, q.cmds, true) w$q$)
+    USING destination, destname, cols, ext, model, srcname, num_rows, mode, target, seed
+  LOOP
+    IF NOT r.success THEN
+      RAISE EXCEPTION USING ERRCODE = 'external_routine_exception',
+        MESSAGE = format('generating into %s on node %s:%s failed: %s', destination, r.node_name, r.node_port, r.result),
+        HINT = 'Each node commits its part on its own: the parts of the other nodes may already be in the destination.';
+    END IF;
+    total := total + split_part(r.result, ' ', 3)::bigint;
+  END LOOP;
+  RETURN total;
+END
+$fn$;
+
+COMMENT ON FUNCTION fairsynth_balance_into(regclass, anyelement, text[], text, bigint, jsonb, bigint, text, boolean, text[]) IS
+'Writes the rows fairsynth_balance(relation, columns, ...) returns into destination (a table with the relation''s columns) and returns their count: on plain PostgreSQL one INSERT as the calling role; on a Citus distributed destination the model is fitted once from the source''s shards (read on the workers) and every worker holding destination shards generates its part of the plan there (fairsynth_sample part/parts), exact counts holding over the whole destination.';
