@@ -562,6 +562,41 @@ fairsynth_read_final(PG_FUNCTION_ARGS)
  * ---------------------------------------------------------------------------
  */
 
+/* Sort the sample rows by priority (the heap's order depends on the merges). */
+static void
+fs_read_sort_sample(FsReadState *st)
+{
+	/* insertion into a sorted run, by a heap sort on the max-heap */
+	for (int end = st->nsample - 1; end > 0; end--)
+	{
+		uint64		p = st->prio[end];
+		bytea	   *row = st->rows[end];
+		int			i = 0;
+
+		st->prio[end] = st->prio[0];
+		st->rows[end] = st->rows[0];
+		for (;;)
+		{
+			int			l = 2 * i + 1,
+						r = l + 1,
+						big = i;
+			uint64		bp = p;
+
+			if (l < end && st->prio[l] > bp)
+				big = l, bp = st->prio[l];
+			if (r < end && st->prio[r] > bp)
+				big = r;
+			if (big == i)
+				break;
+			st->prio[i] = st->prio[big];
+			st->rows[i] = st->rows[big];
+			i = big;
+		}
+		st->prio[i] = p;
+		st->rows[i] = row;
+	}
+}
+
 /* The non-NULL states of a bytea[], merged into one in ctx (NULL: none). */
 static FsReadState *
 fs_read_merge_array(ArrayType *states, MemoryContext ctx)
@@ -569,7 +604,7 @@ fs_read_merge_array(ArrayType *states, MemoryContext ctx)
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
-	FsReadState *all = NULL;
+	FsReadState *volatile all = NULL;
 
 	if (ARR_NDIM(states) > 1)
 		ereport(ERROR,
@@ -578,11 +613,28 @@ fs_read_merge_array(ArrayType *states, MemoryContext ctx)
 	deconstruct_array(states, BYTEAOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 	for (int i = 0; i < n; i++)
 	{
-		FsReadState *st;
+		FsReadState *volatile st = NULL;
 
 		if (nulls[i])
 			continue;			/* a shard without rows */
-		st = fs_read_decode(DatumGetByteaPP(elems[i]), ctx);
+		/* a malformed state (truncated, altered) is corrupted data */
+		PG_TRY();
+		{
+			st = fs_read_decode(DatumGetByteaPP(elems[i]), ctx);
+		}
+		PG_CATCH();
+		{
+			ErrorData  *err;
+
+			MemoryContextSwitchTo(ctx);
+			err = CopyErrorData();
+			FlushErrorState();
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("read state %d of %d is malformed: %s", i + 1, n, err->message),
+					 errhint("Pass states made by fairsynth_internal.fairsynth_read_state or fairsynth_read_merge, unaltered.")));
+		}
+		PG_END_TRY();
 		all = all == NULL ? st : fs_read_merge(all, st, ctx);
 	}
 	return all;
@@ -675,6 +727,8 @@ fairsynth_read_fit(PG_FUNCTION_ARGS)
 		keys[k] = (char *) fs_dict_key(st->combos, k, &lens[k]);
 		counts[k] = fs_dict_counts(st->combos)[k];
 	}
+	/* the sample in priority order: the same model whatever the split */
+	fs_read_sort_sample(st);
 	rows = palloc(sizeof(HeapTupleHeader) * Max(st->nsample, 1));
 	for (int r = 0; r < st->nsample; r++)
 	{

@@ -94,9 +94,9 @@ BEGIN
     IF col.sname IS DISTINCT FROM col.dname OR col.stype IS DISTINCT FROM col.dtype THEN
       RAISE EXCEPTION USING ERRCODE = 'datatype_mismatch',
         MESSAGE = format('destination %s does not have the columns of %s: %s where %s has %s', destination, src::text,
-                         coalesce(format('column "%s" %s', col.dname, format_type(col.dtype, NULL)), 'no column'),
+                         CASE WHEN col.dname IS NULL THEN 'no column' ELSE format('column "%s" %s', col.dname, format_type(col.dtype, NULL)) END,
                          src::text,
-                         coalesce(format('column "%s" %s', col.sname, format_type(col.stype, NULL)), 'no column')),
+                         CASE WHEN col.sname IS NULL THEN 'no column' ELSE format('column "%s" %s', col.sname, format_type(col.stype, NULL)) END),
         HINT = format('Create it as CREATE TABLE ... (LIKE %s).', src::text);
     END IF;
     CONTINUE WHEN col.sgen <> '';
