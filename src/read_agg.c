@@ -741,6 +741,9 @@ fairsynth_read_fit(PG_FUNCTION_ARGS)
 					 errmsg("a sampled row of %s is %zu bytes, shorter than a row header", src.relname, len)));
 		rows[r] = palloc(len);
 		memcpy(rows[r], VARDATA(st->rows[r]), len);
+		/* read on a shard, the row is of the shard's row type: make it the relation's */
+		HeapTupleHeaderSetTypeId(rows[r], get_rel_type_id(relid));
+		HeapTupleHeaderSetTypMod(rows[r], -1);
 	}
 
 	fs_progress_phase(FS_PHASE_READ, -1);

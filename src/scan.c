@@ -28,6 +28,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
+#include "utils/typcache.h"
 
 #include "fairsynth.h"
 #include "progress.h"
@@ -740,8 +741,7 @@ fs_scan_from_read(FsSource *src, int64 nrows, int ncombos, char **keys,
 	int			ncols = src->ncols;
 	FsDict	   *combos = fs_dict_create(64);
 	int32	   *bcodes = palloc(sizeof(int32) * Max(src->nbalance, 1));
-	Relation	rel = relation_open(src->relid, AccessShareLock);
-	TupleDesc	desc = RelationGetDescr(rel);
+	TupleDesc	desc = lookup_rowtype_tupdesc_copy(get_rel_type_id(src->relid), -1);
 	Datum	   *all = palloc(sizeof(Datum) * desc->natts);
 	bool	   *allnull = palloc(sizeof(bool) * desc->natts);
 	Datum	   *values = palloc(sizeof(Datum) * Max(ncols, 1));
@@ -839,8 +839,6 @@ fs_scan_from_read(FsSource *src, int64 nrows, int ncombos, char **keys,
 		}
 		fs_sample_row(src, src->sample + (int64) r * ncols, values, isnull, bcodes);
 	}
-	relation_close(rel, AccessShareLock);
-
 	/* NULLs: the sample's share, at least one if the sample has one */
 	for (int i = 0; i < ncols && nsample > 0; i++)
 	{

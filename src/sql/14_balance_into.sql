@@ -134,7 +134,8 @@ BEGIN
                        array_agg(nodeport ORDER BY nodename, nodeport) AS ports,
                        array_agg(cmd ORDER BY nodename, nodeport) AS cmds
                   FROM (SELECT nodename, nodeport,
-                               format('SET fairsynth.sample_rows = %%s; SELECT %%I.fairsynth_read_merge(ARRAY[%%s]::bytea[])',
+                               format('SELECT m.state FROM (SELECT pg_catalog.set_config(''fairsynth.sample_rows'', %%L, false) OFFSET 0) s(c), '
+                                      'LATERAL (SELECT %%I.fairsynth_read_merge(ARRAY[%%s]::bytea[]) WHERE s.c IS NOT NULL) m(state)',
                                       current_setting('fairsynth.sample_rows'), 'fairsynth_internal',
                                       string_agg(format('(SELECT fairsynth_internal.fairsynth_read_state(t, %%L::text[]) FROM %%s t)',
                                                         $1, shard), ', ')) AS cmd
@@ -153,7 +154,7 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'external_routine_exception',
           MESSAGE = format('reading the shards of %s on node %s:%s failed: %s', src::text, r.node_name, r.node_port, r.result);
       END IF;
-      states := states || r.result::bytea;
+      states := states || decode(substr(r.result, 3), 'hex');
     END LOOP;
     model := fairsynth_internal.fairsynth_read_fit(states, relation, columns, outcome, impute, free_text);
   ELSE
