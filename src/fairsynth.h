@@ -148,7 +148,7 @@ extern void fs_scan_relation(FsSource *src, bool sample);
 extern int	fs_find_column(FsSource *src, const char *name);
 extern void fs_scan_from_read(FsSource *src, int64 nrows, int ncombos, char **keys,
 							  const int *lens, const int64 *counts, int nsample,
-							  HeapTupleHeader *rows);
+							  Datum **rowvalues, bool **rownulls);
 extern void fs_read_key_maxima(FsSource *src);
 extern char *fs_select_all(FsSource *src);
 

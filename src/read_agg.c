@@ -14,6 +14,13 @@
  *     priorities, a priority being a hash of the row's bytes (identical rows
  *     share one: they are in or out together, which keeps every row's
  *     chance of selection but not independence between copies).
+ * Within one node the sampled rows are kept as the row's tuple bytes.  Those
+ * are not for another node: a composite datum carries its row type's OID and
+ * version, an enum value its label's OID.  So what leaves the node
+ * (fairsynth_internal.fairsynth_read_state's final, fairsynth_read_export) is
+ * the portable form: every sampled row as its columns' text output, every
+ * combination as its values' text, re-formed on the fitting node with that
+ * node's own types (fairsynth_read_fit), never by copying tuple bytes.
  * With combine, serialize and deserialize functions, all PARALLEL SAFE,
  * PostgreSQL runs it in parallel workers (Partial / Finalize Aggregate), and
  * Citus can push it down to shards as a partial aggregate.  The final value
@@ -33,6 +40,7 @@
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
@@ -53,14 +61,20 @@ PG_FUNCTION_INFO_V1(fairsynth_read_combine);
 PG_FUNCTION_INFO_V1(fairsynth_read_serialize);
 PG_FUNCTION_INFO_V1(fairsynth_read_deserialize);
 PG_FUNCTION_INFO_V1(fairsynth_read_final);
+PG_FUNCTION_INFO_V1(fairsynth_read_export);
 PG_FUNCTION_INFO_V1(fairsynth_read_merge);
 PG_FUNCTION_INFO_V1(fairsynth_read_fit);
 
 #define FS_READ_PRIORITY_SEED UINT64CONST(0x73616d706c65)
 
+/* The first four bytes of a state: rows as tuple bytes, or portable. */
+#define FS_READ_NATIVE		0x46535231	/* "FSR1" */
+#define FS_READ_PORTABLE	0x46535250	/* "FSRP" */
+
 /* The aggregate's state. */
 typedef struct FsReadState
 {
+	bool		portable;		/* rows and keys as text (fs_read_export) */
 	int64		nrows;
 	uint64		fingerprint;	/* sum of the rows' hashes */
 	FsDict	   *combos;			/* combination key -> count */
@@ -364,6 +378,13 @@ fs_read_merge(FsReadState *a, FsReadState *b, MemoryContext ctx)
 {
 	MemoryContext old = MemoryContextSwitchTo(ctx);
 
+	if (a->nrows == 0 && a->nsample == 0 && fs_dict_size(a->combos) == 0)
+		a->portable = b->portable;
+	else if (b->nrows > 0 && a->portable != b->portable)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot merge a fairsynth_read state of this node with a portable one"),
+				 errhint("Merge states made by fairsynth_internal.fairsynth_read_state or fairsynth_read_merge only.")));
 	if (a->ncolumns < 0 && b->ncolumns >= 0)
 	{
 		a->ncolumns = b->ncolumns;
@@ -403,6 +424,7 @@ fs_read_encode(FsReadState *st)
 	StringInfoData buf;
 
 	pq_begintypsend(&buf);
+	pq_sendint32(&buf, st->portable ? FS_READ_PORTABLE : FS_READ_NATIVE);
 	pq_sendint64(&buf, st->nrows);
 	pq_sendint64(&buf, (int64) st->fingerprint);
 	pq_sendint32(&buf, st->cap);
@@ -446,12 +468,19 @@ fs_read_decode(bytea *in, MemoryContext ctx)
 	FsReadState *st = fs_read_state_new(ctx);
 	MemoryContext old = MemoryContextSwitchTo(ctx);
 	int			n;
+	int32		form;
 
 	/* pq_getmsg* check every length against the message: an error, not a crash */
 	buf.data = VARDATA_ANY(in);
 	buf.len = VARSIZE_ANY_EXHDR(in);
 	buf.maxlen = buf.len;
 	buf.cursor = 0;
+	form = pq_getmsgint(&buf, 4);
+	if (form != FS_READ_NATIVE && form != FS_READ_PORTABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("not a fairsynth_read state (it starts with 0x%08x)", (unsigned int) form)));
+	st->portable = (form == FS_READ_PORTABLE);
 	st->nrows = pq_getmsgint64(&buf);
 	st->fingerprint = (uint64) pq_getmsgint64(&buf);
 	st->cap = pq_getmsgint(&buf, 4);
@@ -558,6 +587,141 @@ fairsynth_read_final(PG_FUNCTION_ARGS)
 }
 
 /* ---------------------------------------------------------------------------
+ * The portable form (what leaves the node)
+ * ---------------------------------------------------------------------------
+ */
+
+/*
+ * fairsynth_read_export(internal, anyelement, text[]) RETURNS bytea: the
+ * final function of fairsynth_internal.fairsynth_read_state.  The state with
+ * every combination as its values' text (per balance column an int32 length,
+ * -1 for NULL, then the text) and every sampled row as its columns' text (an
+ * int16 count of the row type's columns, dropped ones left out, then per
+ * column an int32 length, -1 for NULL, then the text output): nothing in it
+ * depends on this node's OIDs, catalog versions or alignment.
+ */
+Datum
+fairsynth_read_export(PG_FUNCTION_ARGS)
+{
+	FsReadState *st = PG_ARGISNULL(0) ? NULL : (FsReadState *) PG_GETARG_POINTER(0);
+	FsReadState *out;
+	FsReadCall *call;
+	TupleDesc	desc;
+	FmgrInfo   *outfn;
+	Datum	   *values;
+	bool	   *isnull;
+	int			nlive = 0;
+
+	(void) fs_read_aggcontext(fcinfo);
+	if (st == NULL || st->ncolumns < 0)
+		PG_RETURN_NULL();
+	if (st->portable)
+		PG_RETURN_BYTEA_P(fs_read_encode(st));
+	call = fs_read_call(fcinfo, get_fn_expr_argtype(fcinfo->flinfo, 1),
+						st->columns, st->ncolumns);
+	desc = call->desc;
+
+	out = fs_read_state_new(CurrentMemoryContext);
+	out->portable = true;
+	out->nrows = st->nrows;
+	out->fingerprint = st->fingerprint;
+	out->cap = st->cap;
+	out->ncolumns = st->ncolumns;
+	out->columns = st->columns;
+
+	/* the combinations, by their values' text */
+	for (int i = 0; i < fs_dict_size(st->combos); i++)
+	{
+		int			len;
+		const char *key = fs_dict_key(st->combos, i, &len);
+		StringInfoData tkey;
+		int			pos = 0;
+
+		initStringInfo(&tkey);
+		for (int b = 0; b < call->nbalance; b++)
+		{
+			int32		klen;
+			int32		tlen = -1;
+			char	   *text = NULL;
+
+			memcpy(&klen, key + pos, sizeof(klen));
+			pos += sizeof(klen);
+			if (klen >= 0)
+			{
+				text = fs_key_to_text(key + pos, klen, &call->cols[b]);
+				tlen = strlen(text);
+				pos += klen;
+			}
+			appendBinaryStringInfo(&tkey, (const char *) &tlen, sizeof(tlen));
+			if (tlen > 0)
+				appendBinaryStringInfo(&tkey, text, tlen);
+		}
+		fs_read_count(out, tkey.data, tkey.len, fs_dict_counts(st->combos)[i]);
+		pfree(tkey.data);
+	}
+
+	/* the sampled rows, by their columns' text */
+	outfn = palloc(sizeof(FmgrInfo) * Max(desc->natts, 1));
+	for (int a = 0; a < desc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, a);
+		Oid			fn;
+		bool		isvarlena;
+
+		if (att->attisdropped)
+			continue;
+		nlive++;
+		getTypeOutputInfo(att->atttypid, &fn, &isvarlena);
+		fmgr_info(fn, &outfn[a]);
+	}
+	values = palloc(sizeof(Datum) * Max(desc->natts, 1));
+	isnull = palloc(sizeof(bool) * Max(desc->natts, 1));
+	for (int r = 0; r < st->nsample; r++)
+	{
+		Size		len = VARSIZE(st->rows[r]) - VARHDRSZ;
+		HeapTupleHeader td = palloc(len);	/* aligned for deforming */
+		HeapTupleData tuple;
+		StringInfoData row;
+
+		memcpy(td, VARDATA(st->rows[r]), len);
+		if (HeapTupleHeaderGetTypeId(td) != call->typid)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("a sampled row is of type %s, the aggregate's argument of %s",
+							format_type_be(HeapTupleHeaderGetTypeId(td)), format_type_be(call->typid))));
+		tuple.t_len = len;
+		ItemPointerSetInvalid(&tuple.t_self);
+		tuple.t_tableOid = InvalidOid;
+		tuple.t_data = td;
+		heap_deform_tuple(&tuple, desc, values, isnull);
+		initStringInfo(&row);
+		pq_sendint16(&row, nlive);
+		for (int a = 0; a < desc->natts; a++)
+		{
+			if (TupleDescAttr(desc, a)->attisdropped)
+				continue;
+			if (isnull[a])
+				pq_sendint32(&row, -1);
+			else
+			{
+				char	   *text = OutputFunctionCall(&outfn[a], values[a]);
+				int			tlen = strlen(text);
+
+				pq_sendint32(&row, tlen);
+				pq_sendbytes(&row, text, tlen);
+				pfree(text);
+			}
+		}
+		fs_read_offer(out, st->prio[r], row.data, row.len);
+		pfree(row.data);
+		pfree(td);
+		if (r % 1024 == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	PG_RETURN_BYTEA_P(fs_read_encode(out));
+}
+
+/* ---------------------------------------------------------------------------
  * Merging serialized states and fitting from them (fairsynth_balance_into)
  * ---------------------------------------------------------------------------
  */
@@ -655,6 +819,17 @@ fairsynth_read_merge(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(fs_read_encode(all));
 }
 
+/* A value of type typid from its text output (len bytes, not terminated). */
+static Datum
+fs_read_input(Oid typid, int32 typmod, const char *text, int len)
+{
+	Oid			fn;
+	Oid			ioparam;
+
+	getTypeInputInfo(typid, &fn, &ioparam);
+	return OidInputFunctionCall(fn, pnstrdup(text, len), ioparam, typmod);
+}
+
 /*
  * fairsynth_internal.fairsynth_read_fit(states bytea[], relation anyelement,
  *     columns text[], outcome text, impute boolean, free_text text[])
@@ -680,7 +855,12 @@ fairsynth_read_fit(PG_FUNCTION_ARGS)
 	char	  **keys;
 	int		   *lens;
 	int64	   *counts;
-	HeapTupleHeader *rows;
+	TupleDesc	desc;
+	FmgrInfo   *infn;
+	Oid		   *ioparam;
+	int			nlive = 0;
+	Datum	  **rowvalues;
+	bool	  **rownulls;
 	int			n;
 	bytea	   *result;
 	bytea	   *out;
@@ -718,36 +898,142 @@ fairsynth_read_fit(PG_FUNCTION_ARGS)
 							st->columns[b], src.cols[src.balance[b]].name),
 					 errhint("Read with fairsynth_read_state(t, columns || outcome).")));
 
+	if (!st->portable)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the read states of %s are not in the portable form", src.relname),
+				 errhint("Read with fairsynth_internal.fairsynth_read_state, merge with fairsynth_read_merge.")));
+
+	/* the combinations: the values' text, as this node's keys */
 	n = fs_dict_size(st->combos);
 	keys = palloc(sizeof(char *) * Max(n, 1));
 	lens = palloc(sizeof(int) * Max(n, 1));
 	counts = palloc(sizeof(int64) * Max(n, 1));
 	for (int k = 0; k < n; k++)
 	{
-		keys[k] = (char *) fs_dict_key(st->combos, k, &lens[k]);
-		counts[k] = fs_dict_counts(st->combos)[k];
-	}
-	/* the sample in priority order: the same model whatever the split */
-	fs_read_sort_sample(st);
-	rows = palloc(sizeof(HeapTupleHeader) * Max(st->nsample, 1));
-	for (int r = 0; r < st->nsample; r++)
-	{
-		/* a copy: the datum's bytes, aligned */
-		Size		len = VARSIZE(st->rows[r]) - VARHDRSZ;
+		int			tlen;
+		const char *tkey = fs_dict_key(st->combos, k, &tlen);
+		StringInfoData key;
+		int			pos = 0;
 
-		if (len < SizeofHeapTupleHeader)
+		initStringInfo(&key);
+		for (int b = 0; b < src.nbalance; b++)
+		{
+			FsColumn   *col = &src.cols[src.balance[b]];
+			int32		vlen;
+			int32		klen = -1;
+			char		buf[8];
+			const char *kbytes = NULL;
+
+			if (pos + (int) sizeof(vlen) > tlen)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("a combination in the read states of %s has fewer values than the %d balance columns",
+								src.relname, src.nbalance)));
+			memcpy(&vlen, tkey + pos, sizeof(vlen));
+			pos += sizeof(vlen);
+			if (vlen >= 0)
+			{
+				Datum		d;
+
+				if (vlen > tlen - pos)
+					ereport(ERROR,
+							(errcode(ERRCODE_DATA_CORRUPTED),
+							 errmsg("a combination in the read states of %s is truncated", src.relname)));
+				d = fs_read_input(col->typid, col->typmod, tkey + pos, vlen);
+				klen = fs_datum_key(d, col, buf, &kbytes);
+				pos += vlen;
+			}
+			appendBinaryStringInfo(&key, (const char *) &klen, sizeof(klen));
+			if (klen > 0)
+				appendBinaryStringInfo(&key, kbytes, klen);
+		}
+		if (pos != tlen)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("a sampled row of %s is %zu bytes, shorter than a row header", src.relname, len)));
-		rows[r] = palloc(len);
-		memcpy(rows[r], VARDATA(st->rows[r]), len);
-		/* read on a shard, the row is of the shard's row type: make it the relation's */
-		HeapTupleHeaderSetTypeId(rows[r], get_rel_type_id(relid));
-		HeapTupleHeaderSetTypMod(rows[r], -1);
+					 errmsg("a combination in the read states of %s has more values than the %d balance columns",
+							src.relname, src.nbalance)));
+		keys[k] = key.data;
+		lens[k] = key.len;
+		counts[k] = fs_dict_counts(st->combos)[k];
+	}
+
+	/* the sample in priority order (the same whatever the split), as values of this node's types */
+	fs_read_sort_sample(st);
+	desc = lookup_rowtype_tupdesc_copy(get_rel_type_id(relid), -1);
+	infn = palloc(sizeof(FmgrInfo) * Max(desc->natts, 1));
+	ioparam = palloc(sizeof(Oid) * Max(desc->natts, 1));
+	for (int a = 0; a < desc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, a);
+		Oid			fn;
+
+		if (att->attisdropped)
+			continue;
+		nlive++;
+		getTypeInputInfo(att->atttypid, &fn, &ioparam[a]);
+		fmgr_info(fn, &infn[a]);
+	}
+	rowvalues = palloc(sizeof(Datum *) * Max(st->nsample, 1));
+	rownulls = palloc(sizeof(bool *) * Max(st->nsample, 1));
+	for (int r = 0; r < st->nsample; r++)
+	{
+		StringInfoData row;
+		int			ncol;
+
+		row.data = VARDATA(st->rows[r]);
+		row.len = VARSIZE(st->rows[r]) - VARHDRSZ;
+		row.maxlen = row.len;
+		row.cursor = 0;
+		rowvalues[r] = palloc(sizeof(Datum) * Max(desc->natts, 1));
+		rownulls[r] = palloc(sizeof(bool) * Max(desc->natts, 1));
+		PG_TRY();
+		{
+			ncol = pq_getmsgint(&row, 2);
+			if (ncol != nlive)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("a sampled row read for %s has %d columns, the relation %d",
+								src.relname, ncol, nlive),
+						 errhint("The source must have the same columns on every node.")));
+			for (int a = 0; a < desc->natts; a++)
+			{
+				Form_pg_attribute att = TupleDescAttr(desc, a);
+				int			vlen;
+
+				rownulls[r][a] = true;
+				rowvalues[r][a] = (Datum) 0;
+				if (att->attisdropped)
+					continue;
+				vlen = pq_getmsgint(&row, 4);
+				if (vlen < 0)
+					continue;
+				rowvalues[r][a] = InputFunctionCall(&infn[a],
+													pnstrdup(pq_getmsgbytes(&row, vlen), vlen),
+													ioparam[a], att->atttypmod);
+				rownulls[r][a] = false;
+			}
+			pq_getmsgend(&row);
+		}
+		PG_CATCH();
+		{
+			ErrorData  *err;
+
+			MemoryContextSwitchTo(workctx);
+			err = CopyErrorData();
+			FlushErrorState();
+			ereport(ERROR,
+					(errcode(err->sqlerrcode == ERRCODE_DATATYPE_MISMATCH ? ERRCODE_DATATYPE_MISMATCH : ERRCODE_DATA_CORRUPTED),
+					 errmsg("sampled row %d of the read states of %s is malformed: %s", r + 1, src.relname, err->message),
+					 err->hint ? errhint("%s", err->hint) : 0));
+		}
+		PG_END_TRY();
+		if (r % 1024 == 0)
+			CHECK_FOR_INTERRUPTS();
 	}
 
 	fs_progress_phase(FS_PHASE_READ, -1);
-	fs_scan_from_read(&src, st->nrows, n, keys, lens, counts, st->nsample, rows);
+	fs_scan_from_read(&src, st->nrows, n, keys, lens, counts, st->nsample, rowvalues, rownulls);
 	fs_progress_phase(FS_PHASE_FIT, -1);
 	model = fs_model_fit(&src, NULL);
 	fs_read_key_maxima(&src);

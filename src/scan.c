@@ -28,7 +28,6 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
-#include "utils/typcache.h"
 
 #include "fairsynth.h"
 #include "progress.h"
@@ -729,21 +728,19 @@ fs_scan_relation(FsSource *src, bool sample)
  * fairsynth_read state (read_agg.c), e.g. one per Citus worker.  nrows rows;
  * ncombos combination keys (per balance column in src's order: an int32
  * length, -1 for NULL, then the value's key bytes) with their row counts;
- * nsample sampled rows as composite datums of the relation's row type.  A
+ * nsample sampled rows as values and NULL flags per attribute of the
+ * relation (attnum - 1; read_agg.c re-forms them with this node's types).  A
  * column's NULL count is estimated from the sample (it decides imputation
  * only); everything else is exact.
  */
 void
 fs_scan_from_read(FsSource *src, int64 nrows, int ncombos, char **keys,
 				  const int *lens, const int64 *counts, int nsample,
-				  HeapTupleHeader *rows)
+				  Datum **rowvalues, bool **rownulls)
 {
 	int			ncols = src->ncols;
 	FsDict	   *combos = fs_dict_create(64);
 	int32	   *bcodes = palloc(sizeof(int32) * Max(src->nbalance, 1));
-	TupleDesc	desc = lookup_rowtype_tupdesc_copy(get_rel_type_id(src->relid), -1);
-	Datum	   *all = palloc(sizeof(Datum) * desc->natts);
-	bool	   *allnull = palloc(sizeof(bool) * desc->natts);
 	Datum	   *values = palloc(sizeof(Datum) * Max(ncols, 1));
 	bool	   *isnull = palloc(sizeof(bool) * Max(ncols, 1));
 	int64	   *samplenulls = palloc0(sizeof(int64) * Max(ncols, 1));
@@ -797,19 +794,9 @@ fs_scan_from_read(FsSource *src, int64 nrows, int ncombos, char **keys,
 	src->sample = palloc(sizeof(double) * (Size) Max(nsample, 1) * ncols);
 	for (int r = 0; r < nsample; r++)
 	{
-		HeapTupleData tuple;
+		Datum	   *all = rowvalues[r];
+		bool	   *allnull = rownulls[r];
 
-		tuple.t_len = HeapTupleHeaderGetDatumLength(rows[r]);
-		ItemPointerSetInvalid(&tuple.t_self);
-		tuple.t_tableOid = InvalidOid;
-		tuple.t_data = rows[r];
-		if (HeapTupleHeaderGetNatts(rows[r]) > desc->natts)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("a row read for %s has %d attributes, the relation %d",
-							src->relname, HeapTupleHeaderGetNatts(rows[r]), desc->natts),
-					 errhint("The shards' row type must be the relation's (a column dropped before the shards were made changes it).")));
-		heap_deform_tuple(&tuple, desc, all, allnull);
 		for (int i = 0; i < ncols; i++)
 		{
 			values[i] = all[src->cols[i].attnum - 1];

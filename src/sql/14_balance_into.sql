@@ -10,14 +10,19 @@
 -- worker to its shard, so no generated row goes through the coordinator, and
 -- the parts add up to exactly the planned counts.
 
--- The read of fairsynth_read as bytes (its serialized state): what a worker
--- ships, merged by fairsynth_read_merge, fitted by fairsynth_read_fit.
+-- The read of fairsynth_read as bytes in the portable form (sampled rows and
+-- combinations as text, read_agg.c): what a worker ships, merged by
+-- fairsynth_read_merge, fitted by fairsynth_read_fit with the fitting node's
+-- own types.
+CREATE FUNCTION fairsynth_internal.fairsynth_read_export(internal, anyelement, text[]) RETURNS bytea
+AS 'MODULE_PATHNAME', 'fairsynth_read_export' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+
 CREATE AGGREGATE fairsynth_internal.fairsynth_read_state(relation_row anyelement, columns text[]) (
   SFUNC = fairsynth_internal.fairsynth_read_sfunc, STYPE = internal,
   COMBINEFUNC = fairsynth_internal.fairsynth_read_combine,
   SERIALFUNC = fairsynth_internal.fairsynth_read_serialize,
   DESERIALFUNC = fairsynth_internal.fairsynth_read_deserialize,
-  FINALFUNC = fairsynth_internal.fairsynth_read_serialize,
+  FINALFUNC = fairsynth_internal.fairsynth_read_export, FINALFUNC_EXTRA,
   PARALLEL = SAFE);
 
 CREATE FUNCTION fairsynth_internal.fairsynth_read_merge(states bytea[]) RETURNS bytea
