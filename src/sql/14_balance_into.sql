@@ -61,6 +61,9 @@ DECLARE
   parts int;
   r record;
   total bigint := 0;
+  t0 timestamptz;
+  t1 timestamptz;
+  t2 timestamptz;
 BEGIN
   IF destination IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
@@ -130,8 +133,10 @@ BEGIN
   END IF;
 
   -- the model, fitted once on the coordinator
+  t0 := clock_timestamp();
   IF src_distributed THEN
-    -- every worker merges the read states of its shards of the source
+    -- every worker reads its shards of the source as one aggregate (the rows
+    -- cast to the source's row type): one state of at most the sample per worker
     balanced := columns || CASE WHEN outcome IS NULL THEN '{}'::text[] ELSE ARRAY[outcome] END;
     FOR r IN EXECUTE format($q$
         SELECT w.node_name, w.node_port, w.success, w.result
@@ -140,10 +145,10 @@ BEGIN
                        array_agg(cmd ORDER BY nodename, nodeport) AS cmds
                   FROM (SELECT nodename, nodeport,
                                format('SELECT m.state FROM (SELECT pg_catalog.set_config(''fairsynth.sample_rows'', %%L, false) OFFSET 0) s(c), '
-                                      'LATERAL (SELECT %%I.fairsynth_read_merge(ARRAY[%%s]::bytea[]) WHERE s.c IS NOT NULL) m(state)',
-                                      current_setting('fairsynth.sample_rows'), 'fairsynth_internal',
-                                      string_agg(format('(SELECT fairsynth_internal.fairsynth_read_state(t, %%L::text[]) FROM %%s t)',
-                                                        $1, shard), ', ')) AS cmd
+                                      'LATERAL (SELECT fairsynth_internal.fairsynth_read_state(u.r, %%L::text[]) '
+                                      'FROM (%%s) u(r) WHERE s.c IS NOT NULL) m(state)',
+                                      current_setting('fairsynth.sample_rows'), $1,
+                                      string_agg(format('SELECT ROW(t.*)::%%s FROM %%s t', $3, shard), ' UNION ALL ')) AS cmd
                           FROM (SELECT DISTINCT ON (s.shardid) s.shardid, n.nodename, n.nodeport,
                                        pg_catalog.shard_name(s.logicalrelid, s.shardid) AS shard
                                   FROM pg_catalog.pg_dist_shard s
@@ -153,7 +158,7 @@ BEGIN
                                  ORDER BY s.shardid, n.nodename, n.nodeport) sh
                          GROUP BY nodename, nodeport) per_node) q,
                pg_catalog.master_run_on_worker(q.names, q.ports, q.cmds, true) w$q$)
-      USING balanced, src
+      USING balanced, src, srcname
     LOOP
       IF NOT r.success THEN
         RAISE EXCEPTION USING ERRCODE = 'external_routine_exception',
@@ -161,12 +166,15 @@ BEGIN
       END IF;
       states := states || decode(substr(r.result, 3), 'hex');
     END LOOP;
+    t1 := clock_timestamp();
     model := fairsynth_internal.fairsynth_read_fit(states, relation, columns, outcome, impute, free_text);
   ELSE
     -- a local or reference source: read on the coordinator
+    t1 := clock_timestamp();
     model := fairsynth_fit(relation, columns, outcome, impute, free_text);
   END IF;
 
+  t2 := clock_timestamp();
   -- every node holding shards of the destination generates its part there
   FOR r IN EXECUTE format($q$
       WITH nodes AS (
@@ -227,6 +235,9 @@ BEGIN
     END IF;
     total := total + split_part(r.result, ' ', 3)::bigint;
   END LOOP;
+  RAISE DEBUG 'fairsynth_balance_into: read % s (on the workers), fitted in % s, generated % rows in % s (% nodes)',
+    round(extract(epoch FROM t1 - t0)::numeric, 3), round(extract(epoch FROM t2 - t1)::numeric, 3),
+    total, round(extract(epoch FROM clock_timestamp() - t2)::numeric, 3), parts;
   RETURN total;
 END
 $fn$;
