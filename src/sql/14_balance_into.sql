@@ -132,12 +132,39 @@ BEGIN
     RETURN total;
   END IF;
 
+  -- the nodes holding shards of the destination insert into it: they need
+  -- Citus metadata (a worker without it cannot route rows to shards)
+  FOR r IN
+      SELECT DISTINCT n.nodename, n.nodeport, n.hasmetadata, n.groupid
+        FROM pg_catalog.pg_dist_shard s
+        JOIN pg_catalog.pg_dist_placement p ON p.shardid = s.shardid
+        JOIN pg_catalog.pg_dist_node n ON n.groupid = p.groupid
+       WHERE s.logicalrelid = destination AND n.isactive
+  LOOP
+    IF NOT r.hasmetadata AND r.groupid <> 0 THEN
+      RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+        MESSAGE = format('node %s:%s holds shards of %s but has no Citus metadata, so it cannot insert into it',
+                         r.nodename, r.nodeport, destination),
+        HINT = format('SELECT citus_activate_node(%L, %s); or SELECT start_metadata_sync_to_node(%L, %s);',
+                      r.nodename, r.nodeport, r.nodename, r.nodeport);
+    END IF;
+    parts := coalesce(parts, 0) + 1;
+  END LOOP;
+  IF parts IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+      MESSAGE = format('distributed table %s has no shard on an active node', destination),
+      HINT = 'Add a worker (citus_add_node) or move the shards to an active node.';
+  END IF;
+
   -- the model, fitted once on the coordinator
   t0 := clock_timestamp();
   IF src_distributed THEN
     -- every worker reads its shards of the source as one aggregate (the rows
     -- cast to the source's row type): one state of at most the sample per worker
     balanced := columns || CASE WHEN outcome IS NULL THEN '{}'::text[] ELSE ARRAY[outcome] END;
+    -- a call into the module loads it, so that its settings (the workers are
+    -- given this session's fairsynth.sample_rows) are defined
+    PERFORM fairsynth_internal.fairsynth_read_merge('{}'::bytea[]);
     FOR r IN EXECUTE format($q$
         SELECT w.node_name, w.node_port, w.success, w.result
           FROM (SELECT array_agg(nodename ORDER BY nodename, nodeport) AS names,
@@ -178,38 +205,6 @@ BEGIN
   -- every node holding shards of the destination generates its part there
   FOR r IN EXECUTE format($q$
       WITH nodes AS (
-        SELECT DISTINCT n.nodename, n.nodeport, n.hasmetadata
-          FROM pg_catalog.pg_dist_shard s
-          JOIN pg_catalog.pg_dist_placement p ON p.shardid = s.shardid
-          JOIN pg_catalog.pg_dist_node n ON n.groupid = p.groupid
-         WHERE s.logicalrelid = $1 AND n.isactive),
-      numbered AS (
-        SELECT nodename, nodeport, hasmetadata,
-               row_number() OVER (ORDER BY nodename, nodeport) AS part, count(*) OVER () AS parts
-          FROM nodes)
-      SELECT nodename, nodeport, hasmetadata, part, parts,
-             format('INSERT INTO %%s (%%s) SELECT %%s FROM %%I.fairsynth_sample(%%L::bytea, NULL::%%s, %%s, %%L, %%L::jsonb, %%s, %%s, %%s)',
-                    $2, $3, $3, $4, $5, $6, coalesce($7::text, 'NULL'), $8, $9, coalesce($10::text, 'NULL'),
-                    row_number() OVER (ORDER BY nodename, nodeport), count(*) OVER ()) AS cmd
-        FROM numbered ORDER BY nodename, nodeport$q$)
-    USING destination, destname, cols, ext, model, srcname, num_rows, mode, target, seed
-  LOOP
-    IF NOT r.hasmetadata AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_node n WHERE n.groupid = 0
-                                         AND n.nodename = r.nodename AND n.nodeport = r.nodeport) THEN
-      RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
-        MESSAGE = format('node %s:%s holds shards of %s but has no Citus metadata, so it cannot insert into it',
-                         r.nodename, r.nodeport, destination),
-        HINT = format('SELECT citus_activate_node(%L, %s); or SELECT start_metadata_sync_to_node(%L, %s);',
-                      r.nodename, r.nodeport, r.nodename, r.nodeport);
-    END IF;
-    parts := r.parts;
-  END LOOP;
-  IF parts IS NULL THEN
-    RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
-      MESSAGE = format('distributed table %s has no shard on an active node', destination);
-  END IF;
-  FOR r IN EXECUTE format($q$
-      WITH nodes AS (
         SELECT DISTINCT n.nodename, n.nodeport
           FROM pg_catalog.pg_dist_shard s
           JOIN pg_catalog.pg_dist_placement p ON p.shardid = s.shardid
@@ -226,7 +221,7 @@ BEGIN
                      array_agg(nodeport ORDER BY nodename, nodeport) AS ports,
                      array_agg(cmd ORDER BY nodename, nodeport) AS cmds FROM cmds) q,
              pg_catalog.master_run_on_worker(q.names, q.ports, q.cmds, true) w$q$)
-    USING destination, destname, cols, ext, model, srcname, num_rows, mode, target, seed
+    USING destination, destname, cols, ext, model, destname, num_rows, mode, target, seed
   LOOP
     IF NOT r.success THEN
       RAISE EXCEPTION USING ERRCODE = 'external_routine_exception',

@@ -1,0 +1,193 @@
+
+# fairsynth on Citus (issue 12): a coordinator and 2 workers on local ports,
+# a distributed compas-like table, and fairsynth_balance_into a colocated
+# distributed table: exact counts per combination equal fairsynth_balance's
+# plan, every worker inserts its part, the accuracy against the source is
+# within 0.01 of the single-node fairsynth_balance's; a model fitted on the
+# distributed table round-trips through a table and pg_dump (identical
+# output by md5), and a corrupted model is an error.
+#
+# Needs Citus (shared_preload_libraries = 'citus'). When it is not installed
+# the test is skipped, unless FAIRSYNTH_BUILD_CITUS=1, which builds it with
+# ../shared/vendor/citus/build.sh (as root, ~4 min; CITUS_VENDOR=DIR for
+# another folder) first.
+
+use strict;
+use warnings;
+use Cwd qw(abs_path);
+use File::Basename qw(dirname);
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $repo = abs_path(dirname(__FILE__) . '/../..');
+my ($pkglibdir, $sharedir) = map {
+	my ($out, $err);
+	IPC::Run::run([ 'pg_config', $_ ], '>', \$out, '2>', \$err)
+	  or die "pg_config $_ failed: $err";
+	chomp $out;
+	$out;
+} ('--pkglibdir', '--sharedir');
+my $installed = sub {
+	return -f "$pkglibdir/citus.so" && -f "$sharedir/extension/citus.control";
+};
+
+if (!$installed->())
+{
+	my $vendor = $ENV{CITUS_VENDOR} // "$repo/../shared/vendor/citus";
+	if (!$ENV{FAIRSYNTH_BUILD_CITUS})
+	{
+		plan skip_all => "Citus is not installed ($pkglibdir/citus.so); "
+		  . "set FAIRSYNTH_BUILD_CITUS=1 to build it with $vendor/build.sh (as root, ~4 min)";
+	}
+	-f "$vendor/build.sh"
+	  or BAIL_OUT("FAIRSYNTH_BUILD_CITUS=1 but $vendor/build.sh does not exist");
+	system('bash', "$vendor/build.sh") == 0
+	  or BAIL_OUT("FAIRSYNTH_BUILD_CITUS=1 but $vendor/build.sh failed (exit $?)");
+	$installed->() or BAIL_OUT("$vendor/build.sh ran but Citus is still not installed in $pkglibdir");
+}
+
+# three nodes; Citus connects to them over TCP on localhost
+my @nodes;
+for my $name ('coordinator', 'worker1', 'worker2')
+{
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init;
+	$node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'citus'
+listen_addresses = 'localhost'
+citus.enable_statistics_collection = off
+max_connections = 40
+});
+	$node->start;
+	$node->safe_psql('postgres', 'CREATE EXTENSION citus; CREATE EXTENSION fairsynth;');
+	push @nodes, $node;
+}
+my ($coord, @workers) = @nodes;
+$coord->safe_psql('postgres', sprintf(q{
+SELECT citus_set_coordinator_host('localhost', %d);
+SELECT citus_add_node('localhost', %d);
+SELECT citus_add_node('localhost', %d);
+}, map { $_->port } @nodes));
+is($coord->safe_psql('postgres', q{SELECT count(*) FROM citus_get_active_worker_nodes()}),
+	'2', 'a coordinator and 2 workers');
+
+# the source: compas-like rows with a bigserial id, distributed by it in 8
+# shards; the destinations colocated with it; a local copy of the source
+my $gen = "$repo/test/bench/gen_compas_like.sql";
+$coord->safe_psql('postgres', qq{
+\\i $gen
+SELECT fairsynth_bench_make_table('src_rows', 3000, 0.42);
+SET citus.shard_count = 8;
+CREATE TABLE src (id bigserial, LIKE src_rows);
+INSERT INTO src SELECT nextval('src_id_seq'), * FROM src_rows;
+SELECT create_distributed_table('src', 'id');
+SELECT truncate_local_data_after_distributing_table('src');
+CREATE TABLE dest (LIKE src);
+SELECT create_distributed_table('dest', 'id', colocate_with => 'src');
+CREATE TABLE dest_from_local (LIKE src);
+SELECT create_distributed_table('dest_from_local', 'id', colocate_with => 'src');
+CREATE TABLE src_local AS SELECT * FROM src;
+});
+
+my $returned = $coord->safe_psql('postgres',
+	q{SELECT fairsynth_balance_into('dest', NULL::src, ARRAY['race', 'sex'], seed => 1)});
+is($returned, '3000', 'balance_into returns the number of rows it inserted');
+is($coord->safe_psql('postgres', q{SELECT count(*) FROM dest}), '3000',
+	'the distributed destination holds them');
+
+# exact counts: per combination, the plan of fairsynth_balance on the same source
+my $counts = sub {
+	my ($from) = @_;
+	return qq{SELECT string_agg(race || '/' || sex || '=' || n, ', ' ORDER BY race, sex)
+	          FROM (SELECT race, sex, count(*) AS n FROM $from GROUP BY race, sex) c};
+};
+my $plan = $coord->safe_psql('postgres',
+	$counts->(q{fairsynth_balance(NULL::src_local, ARRAY['race', 'sex'], seed => 1)}));
+like($plan, qr/^African-American\/Female=250, /, 'the plan: 3000 rows over 12 combinations');
+is($coord->safe_psql('postgres', $counts->('dest')), $plan,
+	'every combination has exactly the planned count over the whole destination');
+
+# every worker generated and inserted its part (Citus routes rows to shards,
+# so each worker holds rows; the split of the plan is checked by the counts)
+my $per_node = $coord->safe_psql('postgres', q{
+SELECT string_agg(nodeport::text || '=' || n, ',' ORDER BY nodeport)
+  FROM (SELECT nodeport, sum(result::bigint) AS n
+          FROM run_command_on_placements('dest', 'SELECT count(*) FROM %s') GROUP BY nodeport) p});
+my @parts = map { (split /=/)[1] } split /,/, $per_node;
+is(scalar(@parts), 2, 'the destination has shards on both workers');
+ok((grep { $_ > 0 } @parts) == 2, "both workers hold generated rows ($per_node)");
+my $log = slurp_file($coord->logfile);
+unlike($log, qr/using outdated tuple descriptor/, 'no row crossed nodes as tuple bytes');
+
+# quality against the source: within 0.01 of the single-node result
+$coord->safe_psql('postgres', q{
+CREATE TABLE dest_local AS SELECT * FROM dest;
+CREATE TABLE single AS SELECT * FROM fairsynth_balance(NULL::src_local, ARRAY['race', 'sex'], seed => 1);
+});
+my $accuracy = sub {
+	my ($synthetic) = @_;
+	return $coord->safe_psql('postgres', qq{
+SELECT value FROM fairsynth_quality('src_local', '$synthetic')
+ WHERE metric = 'accuracy_overall' AND column_name IS NULL});
+};
+my $acc_citus = $accuracy->('dest_local');
+my $acc_single = $accuracy->('single');
+cmp_ok(abs($acc_citus - $acc_single), '<=', 0.01,
+	"accuracy on Citus $acc_citus, on one node $acc_single");
+cmp_ok($acc_citus, '>=', 0.8, 'and not far from the source (balancing moves the race and sex shares)');
+
+# a local source into a distributed destination: fitted on the coordinator
+is($coord->safe_psql('postgres',
+		q{SELECT fairsynth_balance_into('dest_from_local', NULL::src_local, ARRAY['race', 'sex'], seed => 2)}),
+	'3000', 'a local source into a distributed destination');
+is($coord->safe_psql('postgres', $counts->('dest_from_local')), $plan,
+	'with the planned counts too');
+
+# a fitted model is a value: stored in a table, dumped, restored elsewhere
+$coord->safe_psql('postgres', q{
+CREATE TABLE models (name text PRIMARY KEY, model bytea);
+INSERT INTO models VALUES
+  ('distributed', fairsynth_fit(NULL::src, ARRAY['race', 'sex'])),
+  ('local', fairsynth_fit(NULL::src_local, ARRAY['race', 'sex']));
+});
+my $md5 = sub {
+	my ($from) = @_;
+	return qq{SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM $from t};
+};
+my $sample = $md5->(q{fairsynth_sample((SELECT model FROM models WHERE name = 'local'), NULL::src_local, seed => 3)});
+my $before = $coord->safe_psql('postgres', $sample);
+is($before,
+	$coord->safe_psql('postgres', $md5->(q{fairsynth_balance(NULL::src_local, ARRAY['race', 'sex'], seed => 3)})),
+	'fairsynth_sample(stored fairsynth_fit) returns the rows of fairsynth_balance with the same seed');
+my $sample_dist = $md5->(
+	q{fairsynth_sample((SELECT model FROM models WHERE name = 'distributed'), NULL::src_local, seed => 4)});
+my $before_dist = $coord->safe_psql('postgres', $sample_dist);
+
+my $dump = $coord->basedir . '/models.sql';
+command_ok([ 'pg_dump', '-d', $coord->connstr('postgres'), '-t', 'models', '-t', 'src_local', '-f', $dump ],
+	'pg_dump of the models table');
+$coord->safe_psql('postgres', 'CREATE DATABASE restored');
+$coord->safe_psql('restored', 'CREATE EXTENSION fairsynth');
+command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $coord->connstr('restored'), '-f', $dump ],
+	'restored into another database');
+is($coord->safe_psql('restored', $sample), $before, 'the restored model samples identical rows (md5)');
+is($coord->safe_psql('restored', $sample_dist), $before_dist,
+	'and so does the model fitted on the distributed table');
+
+# a corrupted model is an error, never rows or a crash
+my ($ret, $out, $err) = $coord->psql('postgres', q{
+SELECT count(*) FROM fairsynth_sample(
+  (SELECT overlay(model PLACING '\xff'::bytea FROM length(model) / 2 FOR 1) FROM models WHERE name = 'local'),
+  NULL::src_local)});
+isnt($ret, 0, 'a model altered in one byte fails');
+like($err, qr/fails its checksum/, "with the checksum's error: $err");
+($ret, $out, $err) = $coord->psql('postgres', q{
+SELECT count(*) FROM fairsynth_sample(
+  (SELECT substr(model, 1, length(model) - 10) FROM models WHERE name = 'local'), NULL::src_local)});
+isnt($ret, 0, 'a truncated model fails');
+like($err, qr/ERROR:.*fairsynth model value/, "with a clear error: $err");
+ok($coord->safe_psql('postgres', 'SELECT 1') eq '1', 'the coordinator is still up');
+
+$_->stop for reverse @nodes;
+done_testing();
