@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """fairsynth benchmark suite (run it through test/bench/run, which provides a cluster).
 
-Usage: bench.py [STAGE ...]   STAGE: quality balance auc speed qspeed gen
-                              (default: quality balance auc speed qspeed; speed includes gen)
+Usage: bench.py [STAGE ...]   STAGE: quality balance auc speed qspeed gen scale
+                              (default: quality balance auc speed qspeed; speed includes gen;
+                              scale, 10M rows on one node, only when named)
 
 Talks to the server with psql (PG* environment variables select the cluster and the
 database), keeps its tables in the schema fairsynth_bench (dropped and re-created on
@@ -13,7 +14,8 @@ status 1.
 
 Environment: FAIRSYNTH_BENCH_BIG_ROWS (default 1000000) rows of the generated table,
 FAIRSYNTH_BENCH_RUNS (default 3) timed runs per statement, FAIRSYNTH_BENCH_TIMEOUT
-(default 300s) statement_timeout of the timed statements.
+(default 300s) statement_timeout of the timed statements, FAIRSYNTH_BENCH_SCALE_ROWS
+(default 10000000) rows of the scale stage's table.
 """
 import json
 import math
@@ -38,6 +40,7 @@ SEED = 1
 BIG_ROWS = int(os.environ.get("FAIRSYNTH_BENCH_BIG_ROWS", "1000000"))
 RUNS = int(os.environ.get("FAIRSYNTH_BENCH_RUNS", "3"))
 TIMEOUT = os.environ.get("FAIRSYNTH_BENCH_TIMEOUT", "300s")
+SCALE_ROWS = int(os.environ.get("FAIRSYNTH_BENCH_SCALE_ROWS", "10000000"))
 BALANCE_COLS = ["race", "sex"]
 
 
@@ -47,6 +50,7 @@ T_COMBO_ACC, T_COMBO_MIN_ROWS = 0.93, 200
 T_AUC_DIFF = 0.03
 T_SPEED_RATIO = 3.0
 T_GEN_SECONDS = 60.0
+T_SCALE_RATIO, T_SCALE_HWM_MB = 2.0, 512
 
 
 R = Results()
@@ -619,6 +623,84 @@ def stage_qspeed():
     psql("DROP TABLE bench_q_syn, bench_q_big_syn, bench_q_hold;")
 
 
+def timed_status(stmt, settings=""):
+    """Run stmt in a fresh session as timed() does (DEBUG1 on); returns (milliseconds,
+    the backend's VmHWM and RssShmem in kB read from /proc/<pid>/status after it, the
+    session's stderr). VmHWM is the backend's peak resident memory, shared buffers it
+    touched included (RssShmem, as left at the end, tells how much of it they are)."""
+    script = (f"SET statement_timeout = {sqlstr(TIMEOUT)};\n" + settings +
+              "CREATE TEMP TABLE bench_timing(ms float8);\n"
+              "SELECT pg_backend_pid() AS bench_pid \\gset\n"
+              "\\setenv BENCH_PID :bench_pid\n"
+              "SET client_min_messages = debug1;\n"
+              "DO $bench$ DECLARE t0 timestamptz := clock_timestamp(); BEGIN "
+              f"EXECUTE {sqlstr(stmt)}; "
+              "INSERT INTO bench_timing VALUES (1000 * extract(epoch FROM clock_timestamp() - t0)); "
+              "END $bench$;\n"
+              "SET client_min_messages = notice;\n"
+              "SELECT 'ms ' || ms FROM bench_timing;\n"
+              "\\! grep -E '^(VmHWM|RssShmem):' /proc/$BENCH_PID/status\n")
+    out, err = psql(script)
+    got = {}
+    for line in out.splitlines():
+        m = re.match(r"(ms|VmHWM:|RssShmem:)\s*([0-9.]+)", line.strip())
+        if m:
+            got[m.group(1).rstrip(":")] = float(m.group(2))
+    if "VmHWM" not in got:
+        raise RuntimeError(f"no VmHWM in /proc/<backend pid>/status (run the bench on the server's machine): {out[-200:]}")
+    return got["ms"], got["VmHWM"], got.get("RssShmem", float("nan")), err
+
+
+def stage_scale():
+    """One node, FAIRSYNTH_BENCH_SCALE_ROWS (10M) rows of gen_compas_like: CREATE TABLE AS
+    SELECT * FROM fairsynth_balance(...) against CREATE TABLE AS SELECT * (one run each,
+    each in a new session, the model store emptied), the balance backend's peak memory,
+    and the read alone (the fairsynth_read aggregate) with 0 and 2 parallel workers."""
+    sec = "6 scale"
+    table = "compas_scale"
+    gen = os.path.join(HERE, "gen_compas_like.sql")
+    t0 = time.time()
+    psql(f"\\i {sqlstr(gen)}\nSELECT fairsynth_bench_make_table('{table}', {SCALE_ROWS}, 0.42);\n"
+         f"VACUUM ANALYZE {table};")
+    R.add(sec, f"gen_compas_like: seconds for {SCALE_ROWS:,} rows", fmt(time.time() - t0, 1))
+    size, _ = psql(f"SELECT pg_size_pretty(pg_table_size('{table}'));")
+    psql("DROP TABLE IF EXISTS bench_scale_copy, bench_scale_balance;")
+    copy_ms, copy_hwm, copy_shm, _ = timed_status(f"CREATE TABLE bench_scale_copy AS SELECT * FROM {table}")
+    psql("DROP TABLE bench_scale_copy;")
+    psql("SELECT fairsynth_models_reset();", check=False)   # the balance pays its fit
+    bal = f"fairsynth_balance(NULL::{table}, ARRAY['race','sex'], seed => {SEED})"
+    bal_ms, hwm, shm, err = timed_status(f"CREATE TABLE bench_scale_balance AS SELECT * FROM {bal}")
+    out, _ = psql("SELECT count(*) || ' rows, ' || count(DISTINCT (race, sex)) || ' combinations, '"
+                  " || max(n) - min(n) || ' spread' FROM (SELECT race, sex, count(*) OVER (PARTITION BY race, sex) AS n"
+                  " FROM bench_scale_balance) c;")
+    psql("DROP TABLE bench_scale_balance;")
+    R.add(sec, f"{table} ({SCALE_ROWS:,} rows, {size.strip()}): CTAS copy ms (1 run)", fmt(copy_ms, 0),
+          f"VmHWM {copy_hwm / 1024:.0f} MB")
+    R.add(sec, f"{table}: CTAS fairsynth_balance ms (1 run, fits the model)", fmt(bal_ms, 0), out.strip())
+    ratio = bal_ms / copy_ms
+    R.add(sec, f"{table}: ratio balance / copy", fmt(ratio, 2), f"<= {T_SCALE_RATIO}", ratio <= T_SCALE_RATIO)
+    R.add(sec, f"{table}: balance backend peak memory VmHWM MB", fmt(hwm / 1024, 0),
+          f"< {T_SCALE_HWM_MB} (shared buffers touched {shm / 1024:.0f} MB)", hwm / 1024 < T_SCALE_HWM_MB)
+    for l in err.splitlines():
+        if re.search(r"DEBUG:.*(read|fitted|generated)", l):
+            R.add(sec, f"{table}: core's DEBUG1 line", re.sub(r"^DEBUG:\s*", "", l.strip())[:120])
+    # the read alone: fairsynth_read's state, with and without parallel workers
+    # (EXPLAIN ANALYZE: its execution time, and the workers that really ran)
+    read = f"SELECT fairsynth_read(t, ARRAY['race','sex']) FROM {table} t"
+    ms = {}
+    for workers in (0, 2):
+        plan, _ = psql(f"SET max_parallel_workers_per_gather = {workers};\n"
+                       f"EXPLAIN (ANALYZE, TIMING OFF, COSTS OFF) {read};")
+        m = re.search(r"Execution Time: ([0-9.]+) ms", plan)
+        launched = re.search(r"Workers Launched: (\d+)", plan)
+        ms[workers] = float(m.group(1))
+        R.add(sec, f"{table}: read (fairsynth_read), max_parallel_workers_per_gather {workers}, ms",
+              fmt(ms[workers], 0), f"workers launched {launched.group(1) if launched else 0}")
+    R.add(sec, f"{table}: read speed-up with 2 parallel workers", fmt(ms[0] / ms[2], 2),
+          "> 1 (2 cores)", ms[0] > ms[2])
+    psql(f"DROP TABLE {table};")
+
+
 def stage_gen():
     try:
         setup_big()
@@ -627,7 +709,7 @@ def stage_gen():
 
 
 STAGES = {"quality": stage_quality, "balance": stage_balance, "auc": stage_auc,
-          "speed": stage_speed, "qspeed": stage_qspeed, "gen": stage_gen}
+          "speed": stage_speed, "qspeed": stage_qspeed, "gen": stage_gen, "scale": stage_scale}
 
 
 def summary():
