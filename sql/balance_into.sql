@@ -83,10 +83,22 @@ SELECT fairsynth_internal.fairsynth_read_fit(
          NULL::bi, ARRAY['race'], NULL, false, NULL);
 SELECT fairsynth_internal.fairsynth_read_fit(ARRAY['\x0001'::bytea], NULL::bi, ARRAY['race'], NULL, false, NULL);
 SELECT fairsynth_internal.fairsynth_read_fit(ARRAY[NULL::bytea], NULL::bi, ARRAY['race'], NULL, false, NULL);
+-- states of another row type: their sampled rows have other columns (42804)
+INSERT INTO bi_narrow SELECT k, race FROM bi;
+SELECT fairsynth_internal.fairsynth_read_fit(
+         ARRAY[(SELECT fairsynth_internal.fairsynth_read_state(t, ARRAY['race']) FROM bi_narrow t)],
+         NULL::bi, ARRAY['race'], NULL, false, NULL);
+-- a state whose form mark is altered (XX001)
+SELECT fairsynth_internal.fairsynth_read_fit(
+         ARRAY[(SELECT overlay(fairsynth_internal.fairsynth_read_state(t, ARRAY['race']) PLACING '\x00'::bytea FROM 1 FOR 1) FROM bi t)],
+         NULL::bi, ARRAY['race'], NULL, false, NULL);
 \set VERBOSITY default
 -- and the messages
 SELECT fairsynth_balance_into('bi_narrow', NULL::bi, ARRAY['race']);
 SELECT fairsynth_balance_into('bi_view', NULL::bi, ARRAY['race']);
+SELECT fairsynth_internal.fairsynth_read_fit(
+         ARRAY[(SELECT fairsynth_internal.fairsynth_read_state(t, ARRAY['race']) FROM bi_narrow t)],
+         NULL::bi, ARRAY['race'], NULL, false, NULL);
 DROP VIEW bi_view;
 DROP TABLE bi, bi_out, bi_narrow, bi_retyped;
 DROP ROLE bi_reader;
