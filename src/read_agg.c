@@ -987,15 +987,17 @@ fairsynth_read_fit(PG_FUNCTION_ARGS)
 		row.cursor = 0;
 		rowvalues[r] = palloc(sizeof(Datum) * Max(desc->natts, 1));
 		rownulls[r] = palloc(sizeof(bool) * Max(desc->natts, 1));
+		/* the column count first (an int16 in network order): another row type */
+		ncol = row.len >= 2 ? ((unsigned char) row.data[0] << 8) | (unsigned char) row.data[1] : -1;
+		if (ncol != nlive)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("sampled row %d of the read states has %d columns, %s has %d",
+							r + 1, ncol, src.relname, nlive),
+					 errhint("Read the relation itself, whose columns must be the same on every node.")));
 		PG_TRY();
 		{
-			ncol = pq_getmsgint(&row, 2);
-			if (ncol != nlive)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("a sampled row read for %s has %d columns, the relation %d",
-								src.relname, ncol, nlive),
-						 errhint("The source must have the same columns on every node.")));
+			(void) pq_getmsgint(&row, 2);
 			for (int a = 0; a < desc->natts; a++)
 			{
 				Form_pg_attribute att = TupleDescAttr(desc, a);
@@ -1023,9 +1025,9 @@ fairsynth_read_fit(PG_FUNCTION_ARGS)
 			err = CopyErrorData();
 			FlushErrorState();
 			ereport(ERROR,
-					(errcode(err->sqlerrcode == ERRCODE_DATATYPE_MISMATCH ? ERRCODE_DATATYPE_MISMATCH : ERRCODE_DATA_CORRUPTED),
+					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("sampled row %d of the read states of %s is malformed: %s", r + 1, src.relname, err->message),
-					 err->hint ? errhint("%s", err->hint) : 0));
+					 errhint("Pass states made by fairsynth_internal.fairsynth_read_state or fairsynth_read_merge, unaltered.")));
 		}
 		PG_END_TRY();
 		if (r % 1024 == 0)
