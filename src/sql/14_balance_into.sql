@@ -51,7 +51,6 @@ DECLARE
   destname text;
   ext text;
   cols text;
-  missing text;
   col record;
   citus boolean := false;
   src_distributed boolean := false;
