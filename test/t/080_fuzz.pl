@@ -319,6 +319,9 @@ sub sensible
 	my ($fn, $name, $type, $rel, $args) = @_;
 	my @c = colnames($rel);
 	return lit($rel) . '::regclass' if $type eq 'regclass' && $name =~ /^(relation|original)$/;
+	# fairsynth_balance_into: a copy of the relation (rolled back), its row type
+	return lit($copy{$rel}) . '::regclass' if $type eq 'regclass' && $name eq 'destination';
+	return "NULL::$rel" if $type eq 'anyelement' && $name eq 'relation';
 	return pick(lit($rel), lit('fz_mixed_syn'), lit('fz_mixed')) . '::regclass'
 	  if $type eq 'regclass' && $name eq 'synthetic';
 	return pick('NULL', lit($rel), lit('fz_mixed')) . '::regclass' if $name eq 'holdout';
@@ -472,7 +475,9 @@ sub make_call
 	}
 	# one argument (sometimes two, sometimes none) NULL or absurd
 	my $mutations = rand() < 0.15 ? 0 : rand() < 0.8 ? 1 : 2;
-	my $copy = ($typed || $named) ? $copy{$rel} : undef;
+	# a copy to insert the output into: only for rows of the relation's type
+	# (fairsynth_fit takes the relation's row type but returns a bytea)
+	my $copy = (($typed && $f->{ret} eq 'anyelement') || $named) ? $copy{$rel} : undef;
 	my $cdl_rel = $rel;
 	for (1 .. $mutations)
 	{
