@@ -3,7 +3,8 @@
 # a distributed compas-like table, and fairsynth_balance_into a colocated
 # distributed table: exact counts per combination equal fairsynth_balance's
 # plan, every worker inserts its part, the accuracy against the source is
-# within 0.01 of the single-node fairsynth_balance's; a model fitted on the
+# within 0.01 of the single-node fairsynth_balance's, an enum balance column
+# (other OIDs on the workers) keeps exact counts; a model fitted on the
 # distributed table round-trips through a table and pg_dump (identical
 # output by md5), and a corrupted model is an error.
 #
@@ -143,6 +144,30 @@ is($coord->safe_psql('postgres',
 	'3000', 'a local source into a distributed destination');
 is($coord->safe_psql('postgres', $counts->('dest_from_local')), $plan,
 	'with the planned counts too');
+
+# an enum balance column: the workers' enum OIDs are not the coordinator's
+# (states carry labels, not OIDs)
+$workers[1]->safe_psql('postgres', q{CREATE TEMP TABLE shift_oids (a int, b text, c int[])});
+$coord->safe_psql('postgres', q{
+CREATE TYPE tier AS ENUM ('low', 'mid', 'high');
+CREATE TABLE people (id bigserial, tier tier, grp text, v int);
+SELECT create_distributed_table('people', 'id');
+INSERT INTO people (tier, grp, v)
+  SELECT (ARRAY['low', 'mid', 'high'])[1 + (i * i) % 3 % (1 + i % 2) + i % 5 / 4]::tier,
+         (ARRAY['a', 'b'])[1 + i % 2], (i * 37) % 100
+    FROM generate_series(1, 1200) i;
+CREATE TABLE people_out (LIKE people);
+SELECT create_distributed_table('people_out', 'id', colocate_with => 'people');
+});
+isnt($workers[1]->safe_psql('postgres', q{SELECT string_agg(oid::text, ',' ORDER BY enumsortorder) FROM pg_enum WHERE enumtypid = 'tier'::regtype}),
+	$coord->safe_psql('postgres', q{SELECT string_agg(oid::text, ',' ORDER BY enumsortorder) FROM pg_enum WHERE enumtypid = 'tier'::regtype}),
+	'a worker has other OIDs for the enum labels');
+$coord->safe_psql('postgres',
+	q{SELECT fairsynth_balance_into('people_out', NULL::people, ARRAY['tier', 'grp'], seed => 5)});
+is($coord->safe_psql('postgres',
+		q{SELECT string_agg(tier || '/' || grp || '=' || n, ', ' ORDER BY tier, grp) FROM (SELECT tier, grp, count(*) AS n FROM people_out GROUP BY 1, 2) c}),
+	'low/a=200, low/b=200, mid/a=200, mid/b=200, high/a=200, high/b=200',
+	'an enum balance column: exact counts over the destination');
 
 # a fitted model is a value: stored in a table, dumped, restored elsewhere
 $coord->safe_psql('postgres', q{
