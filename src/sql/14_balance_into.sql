@@ -190,7 +190,10 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'external_routine_exception',
           MESSAGE = format('reading the shards of %s on node %s:%s failed: %s', src::text, r.node_name, r.node_port, r.result);
       END IF;
-      states := states || decode(substr(r.result, 3), 'hex');
+      -- a worker whose shards hold no rows has no state (NULL, shipped as '')
+      IF coalesce(r.result, '') <> '' THEN
+        states := states || decode(substr(r.result, 3), 'hex');
+      END IF;
     END LOOP;
     t1 := clock_timestamp();
     model := fairsynth_internal.fairsynth_read_fit(states, relation, columns, outcome, impute, free_text);

@@ -169,6 +169,26 @@ is($coord->safe_psql('postgres',
 	'low/a=200, low/b=200, mid/a=200, mid/b=200, high/a=200, high/b=200',
 	'an enum balance column: exact counts over the destination');
 
+# a worker whose shards of the source hold no row (every row has one
+# distribution value, so one shard of two has them all)
+$coord->safe_psql('postgres', q{
+CREATE TABLE lopsided (id int, g text, v int);
+SELECT create_distributed_table('lopsided', 'id', shard_count => 2);
+INSERT INTO lopsided SELECT 7, (ARRAY['a', 'b', 'c'])[1 + i % 3], i FROM generate_series(1, 60) i;
+CREATE TABLE lopsided_out (LIKE lopsided);
+SELECT create_distributed_table('lopsided_out', 'id', colocate_with => 'lopsided');
+});
+is($coord->safe_psql('postgres', q{
+SELECT count(*) FILTER (WHERE result::int = 0) || '/' || count(*)
+  FROM run_command_on_placements('lopsided', 'SELECT count(*) FROM %s')}),
+	'1/2', 'one of the two shards is empty');
+is($coord->safe_psql('postgres',
+		q{SELECT fairsynth_balance_into('lopsided_out', NULL::lopsided, ARRAY['g'], num_rows => 90, seed => 1)}),
+	'90', 'a worker without rows of the source: balance_into still fits and fills');
+is($coord->safe_psql('postgres',
+		q{SELECT string_agg(g || '=' || n, ', ' ORDER BY g) FROM (SELECT g, count(*) AS n FROM lopsided_out GROUP BY g) c}),
+	'a=30, b=30, c=30', 'with exact counts');
+
 # a fitted model is a value: stored in a table, dumped, restored elsewhere
 $coord->safe_psql('postgres', q{
 CREATE TABLE models (name text PRIMARY KEY, model bytea);
