@@ -48,6 +48,16 @@ INSERT INTO bi_out SELECT * FROM fairsynth_sample(
     NULL::bi, ARRAY['race', 'sex'], NULL, false, NULL),
   NULL::bi, num_rows => 1000, seed => 3, part => 2, parts => 2);
 SELECT race, sex, count(*) FROM bi_out GROUP BY 1, 2 ORDER BY 1, 2;
+-- split or not (three parts' states, in another order), the same model
+SELECT fairsynth_internal.fairsynth_read_fit(
+         ARRAY[(SELECT fairsynth_internal.fairsynth_read_state(t, ARRAY['race', 'sex']) FROM bi t WHERE k % 3 = 2),
+               (SELECT fairsynth_internal.fairsynth_read_state(t, ARRAY['race', 'sex']) FROM bi t WHERE k % 3 = 0),
+               (SELECT fairsynth_internal.fairsynth_read_state(t, ARRAY['race', 'sex']) FROM bi t WHERE k % 3 = 1)],
+         NULL::bi, ARRAY['race', 'sex'], NULL, false, NULL)
+     = fairsynth_internal.fairsynth_read_fit(
+         ARRAY[(SELECT fairsynth_internal.fairsynth_read_state(t, ARRAY['race', 'sex']) FROM bi t)],
+         NULL::bi, ARRAY['race', 'sex'], NULL, false, NULL) AS same_model;
+
 -- privileges: INSERT on the destination, SELECT on the source, as the caller
 CREATE ROLE bi_reader;
 GRANT SELECT ON bi TO bi_reader;

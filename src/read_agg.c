@@ -819,6 +819,27 @@ fairsynth_read_merge(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(fs_read_encode(all));
 }
 
+/* A combination's portable key, with its place in the state's dictionary. */
+typedef struct FsReadKey
+{
+	const char *key;
+	int			len;
+	int			code;
+} FsReadKey;
+
+/* Order portable keys by their bytes, a shorter prefix first. */
+static int
+fs_read_key_cmp(const void *a, const void *b)
+{
+	const FsReadKey *x = (const FsReadKey *) a;
+	const FsReadKey *y = (const FsReadKey *) b;
+	int			c = memcmp(x->key, y->key, Min(x->len, y->len));
+
+	if (c != 0)
+		return c;
+	return (x->len > y->len) - (x->len < y->len);
+}
+
 /* A value of type typid from its text output (len bytes, not terminated). */
 static Datum
 fs_read_input(Oid typid, int32 typmod, const char *text, int len)
@@ -855,6 +876,7 @@ fairsynth_read_fit(PG_FUNCTION_ARGS)
 	char	  **keys;
 	int		   *lens;
 	int64	   *counts;
+	FsReadKey  *order;
 	TupleDesc	desc;
 	FmgrInfo   *infn;
 	Oid		   *ioparam;
@@ -904,15 +926,26 @@ fairsynth_read_fit(PG_FUNCTION_ARGS)
 				 errmsg("the read states of %s are not in the portable form", src.relname),
 				 errhint("Read with fairsynth_internal.fairsynth_read_state, merge with fairsynth_read_merge.")));
 
-	/* the combinations: the values' text, as this node's keys */
+	/*
+	 * the combinations: the values' text, as this node's keys, in the order
+	 * of their text (the dictionary's order depends on the merges): the same
+	 * model whatever the split of the rows
+	 */
 	n = fs_dict_size(st->combos);
 	keys = palloc(sizeof(char *) * Max(n, 1));
 	lens = palloc(sizeof(int) * Max(n, 1));
 	counts = palloc(sizeof(int64) * Max(n, 1));
+	order = palloc(sizeof(FsReadKey) * Max(n, 1));
 	for (int k = 0; k < n; k++)
 	{
-		int			tlen;
-		const char *tkey = fs_dict_key(st->combos, k, &tlen);
+		order[k].key = fs_dict_key(st->combos, k, &order[k].len);
+		order[k].code = k;
+	}
+	qsort(order, n, sizeof(FsReadKey), fs_read_key_cmp);
+	for (int k = 0; k < n; k++)
+	{
+		int			tlen = order[k].len;
+		const char *tkey = order[k].key;
 		StringInfoData key;
 		int			pos = 0;
 
@@ -955,7 +988,7 @@ fairsynth_read_fit(PG_FUNCTION_ARGS)
 							src.relname, src.nbalance)));
 		keys[k] = key.data;
 		lens[k] = key.len;
-		counts[k] = fs_dict_counts(st->combos)[k];
+		counts[k] = fs_dict_counts(st->combos)[order[k].code];
 	}
 
 	/* the sample in priority order (the same whatever the split), as values of this node's types */
