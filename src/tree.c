@@ -1167,13 +1167,31 @@ fs_draw_excluding(const char *base, const FsNode *node, int skip, double u)
  * than the draw).
  */
 static inline int
-fs_alias_draw(const FsAlias *t, int n, pg_prng_state *rng)
+fs_alias_draw_bits(const FsAlias *t, int n, uint64 bits)
 {
-	double		u = fs_rand01(rng) * n;
+	double		u = (double) (bits >> 11) * (1.0 / 9007199254740992.0) * n;
 	int			i = Min((int) u, n - 1);
 	int32		keep = -(int32) ((u - i) < t[i].prob);
 
 	return (t[i].cls & keep) | (t[i].alias & ~keep);
+}
+
+static inline int
+fs_alias_draw(const FsAlias *t, int n, pg_prng_state *rng)
+{
+	return fs_alias_draw_bits(t, n, pg_prng_uint64(rng));
+}
+
+/*
+ * Whether a class drawn with the random word bits is kept under its class
+ * weight w: the 11 low bits, which the alias draw leaves unused, are a
+ * second uniform (in steps of 1/2048, fine for a weight), so the usual keep
+ * costs no draw of its own.
+ */
+static inline bool
+fs_keep_class(uint64 bits, float4 w)
+{
+	return (double) (bits & 2047) * (1.0 / 2048.0) < w;
 }
 
 /* Whether target class cls breaks one of the rules for the row's classes. */
@@ -1363,15 +1381,19 @@ fs_tree_draw_batch(const char *base, const FsTree *tree, int32 *classes,
 		for (int r = 0; r < cnt; r++)
 		{
 			const FsNode *leaf = &nodes[ids[r]];
-			int			cls = fs_alias_draw((const FsAlias *) (base + leaf->alias),
-											leaf->ndist, rng);
+			uint64		bits = pg_prng_uint64(rng);
+			int			cls = fs_alias_draw_bits((const FsAlias *) (base + leaf->alias),
+												 leaf->ndist, bits);
 
 			/* a pooled combination keeps its own class shares */
 			if (ratio != NULL)
 				for (int tries = 0; tries < FS_RATIO_TRIES &&
-					 fs_rand01(rng) >= ratio[cls]; tries++)
-					cls = fs_alias_draw((const FsAlias *) (base + leaf->alias),
-										leaf->ndist, rng);
+					 !fs_keep_class(bits, ratio[cls]); tries++)
+				{
+					bits = pg_prng_uint64(rng);
+					cls = fs_alias_draw_bits((const FsAlias *) (base + leaf->alias),
+											 leaf->ndist, bits);
+				}
 
 			/* leaving a class out takes a few more draws at most */
 			if (unlikely(skip >= 0 && cls == skip))
