@@ -99,6 +99,7 @@ typedef struct FsReadCall
 
 static FsReadState *fs_read_state_new(MemoryContext ctx);
 static void fs_read_count(FsReadState *st, const char *key, int len, int64 n);
+static void fs_read_sift_down(FsReadState *st, int n, uint64 prio, bytea *row);
 static void fs_read_offer(FsReadState *st, uint64 prio, const char *data, Size len);
 static FsReadCall *fs_read_call(FunctionCallInfo fcinfo, Oid typid, char **names, int n);
 static void fs_read_set_columns(FsReadState *st, ArrayType *columns, MemoryContext ctx);
@@ -150,6 +151,36 @@ fs_read_count(FsReadState *st, const char *key, int len, int64 n)
 	fs_dict_counts(st->combos)[code] += n - 1;
 }
 
+/*
+ * Put (prio, row) at the top of the max-heap of the first n sample slots,
+ * whose top slot is free, and sift it down to its place.
+ */
+static void
+fs_read_sift_down(FsReadState *st, int n, uint64 prio, bytea *row)
+{
+	int			i = 0;
+
+	for (;;)
+	{
+		int			l = 2 * i + 1,
+					r = l + 1,
+					big = i;
+		uint64		bp = prio;
+
+		if (l < n && st->prio[l] > bp)
+			big = l, bp = st->prio[l];
+		if (r < n && st->prio[r] > bp)
+			big = r;
+		if (big == i)
+			break;
+		st->prio[i] = st->prio[big];
+		st->rows[i] = st->rows[big];
+		i = big;
+	}
+	st->prio[i] = prio;
+	st->rows[i] = row;
+}
+
 /* Offer a row of priority prio to the bottom-k sample (a max-heap). */
 static void
 fs_read_offer(FsReadState *st, uint64 prio, const char *data, Size len)
@@ -184,26 +215,7 @@ fs_read_offer(FsReadState *st, uint64 prio, const char *data, Size len)
 	}
 	/* replace the largest, then sift down */
 	pfree(st->rows[0]);
-	i = 0;
-	for (;;)
-	{
-		int			l = 2 * i + 1,
-					r = l + 1,
-					big = i;
-		uint64		bp = prio;
-
-		if (l < st->nsample && st->prio[l] > bp)
-			big = l, bp = st->prio[l];
-		if (r < st->nsample && st->prio[r] > bp)
-			big = r;
-		if (big == i)
-			break;
-		st->prio[i] = st->prio[big];
-		st->rows[i] = st->rows[big];
-		i = big;
-	}
-	st->prio[i] = prio;
-	st->rows[i] = row;
+	fs_read_sift_down(st, st->nsample, prio, row);
 }
 
 /* ---------------------------------------------------------------------------
@@ -735,29 +747,10 @@ fs_read_sort_sample(FsReadState *st)
 	{
 		uint64		p = st->prio[end];
 		bytea	   *row = st->rows[end];
-		int			i = 0;
 
 		st->prio[end] = st->prio[0];
 		st->rows[end] = st->rows[0];
-		for (;;)
-		{
-			int			l = 2 * i + 1,
-						r = l + 1,
-						big = i;
-			uint64		bp = p;
-
-			if (l < end && st->prio[l] > bp)
-				big = l, bp = st->prio[l];
-			if (r < end && st->prio[r] > bp)
-				big = r;
-			if (big == i)
-				break;
-			st->prio[i] = st->prio[big];
-			st->rows[i] = st->rows[big];
-			i = big;
-		}
-		st->prio[i] = p;
-		st->rows[i] = row;
+		fs_read_sift_down(st, end, p, row);
 	}
 }
 
@@ -884,8 +877,6 @@ fairsynth_read_fit(PG_FUNCTION_ARGS)
 	Datum	  **rowvalues;
 	bool	  **rownulls;
 	int			n;
-	bytea	   *result;
-	bytea	   *out;
 
 	fs_require_arg(fcinfo, 0, "states");
 	relid = fs_relation_of_arg(fcinfo, 1);
@@ -1071,12 +1062,5 @@ fairsynth_read_fit(PG_FUNCTION_ARGS)
 	fs_scan_from_read(&src, st->nrows, n, keys, lens, counts, st->nsample, rowvalues, rownulls);
 	fs_progress_phase(FS_PHASE_FIT, -1);
 	model = fs_model_fit(&src, NULL);
-	fs_read_key_maxima(&src);
-	result = fs_value_write(&src, model, impute);
-
-	MemoryContextSwitchTo(callctx);
-	out = palloc(VARSIZE(result));
-	memcpy(out, result, VARSIZE(result));
-	MemoryContextDelete(workctx);
-	PG_RETURN_BYTEA_P(out);
+	PG_RETURN_BYTEA_P(fs_value_finish(&src, model, impute, callctx, workctx));
 }

@@ -110,8 +110,6 @@ fairsynth_fit(PG_FUNCTION_ARGS)
 	FsSource	src;
 	FsModelKey	key;
 	FsModel    *model;
-	bytea	   *result;
-	bytea	   *out;
 
 	fs_require_arg(fcinfo, 3, "impute");
 	impute = PG_GETARG_BOOL(3);
@@ -144,14 +142,7 @@ fairsynth_fit(PG_FUNCTION_ARGS)
 		model = fs_model_fit(&src, NULL);
 		fs_cache_store(&key, model);
 	}
-	fs_read_key_maxima(&src);
-	result = fs_value_write(&src, model, impute);
-
-	MemoryContextSwitchTo(callctx);
-	out = palloc(VARSIZE(result));
-	memcpy(out, result, VARSIZE(result));
-	MemoryContextDelete(workctx);
-	PG_RETURN_BYTEA_P(out);
+	PG_RETURN_BYTEA_P(fs_value_finish(&src, model, impute, callctx, workctx));
 }
 
 /* ---------------------------------------------------------------------------

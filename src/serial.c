@@ -214,6 +214,27 @@ fs_enum_oids(FsSource *src, const FsModel *m, int c, Oid **oids)
 }
 
 /*
+ * The end of a fit that returns a value: src's integer keys' largest values
+ * read, the value of m written and copied into callctx, and workctx (where
+ * the read and the fit ran, src and m included) deleted.
+ */
+bytea *
+fs_value_finish(FsSource *src, const FsModel *m, bool impute,
+				MemoryContext callctx, MemoryContext workctx)
+{
+	bytea	   *result;
+	bytea	   *out;
+
+	fs_read_key_maxima(src);
+	result = fs_value_write(src, m, impute);
+	MemoryContextSwitchTo(callctx);
+	out = palloc(VARSIZE(result));
+	memcpy(out, result, VARSIZE(result));
+	MemoryContextDelete(workctx);
+	return out;
+}
+
+/*
  * The model value of a fitted model m of source src (read with a sample,
  * key maxima read), fitted with impute or not.
  */

@@ -31,6 +31,8 @@ typedef struct FsValueInfo
 } FsValueInfo;
 
 extern bytea *fs_value_write(FsSource *src, const FsModel *m, bool impute);
+extern bytea *fs_value_finish(FsSource *src, const FsModel *m, bool impute,
+							  MemoryContext callctx, MemoryContext workctx);
 extern void fs_value_read_header(bytea *value, Oid relid, FsValueInfo *info);
 extern FsModel *fs_value_read(bytea *value, FsSource *src);
 
