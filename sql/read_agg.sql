@@ -49,3 +49,11 @@ SELECT (SELECT fairsynth_read(s, ARRAY['race', 'sex']) FROM ra_shuffled s) = (SE
 SELECT fairsynth_read(ra, NULL)->'combinations' FROM ra;
 -- errors
 SELECT fairsynth_read(ra, ARRAY['nope']) FROM ra;
+-- a value that is not a row of a table or view: an error before it is read as a row
+SELECT fairsynth_read(k, ARRAY['race']) FROM ra;
+SELECT fairsynth_read(t, ARRAY['race']) FROM (SELECT race, sex FROM ra) t;
+-- a key cannot be balanced, as in fairsynth_balance
+CREATE TABLE ra_uuid (id uuid, g text);
+INSERT INTO ra_uuid VALUES ('00000000-0000-0000-0000-000000000001', 'a');
+SELECT fairsynth_read(ra_uuid, ARRAY['id']) FROM ra_uuid;
+DROP TABLE ra_uuid;

@@ -263,6 +263,12 @@ fs_read_call(FunctionCallInfo fcinfo, Oid typid, char **names, int n)
 
 	if (call != NULL && call->typid == typid)
 		return call;
+	if (typid == RECORDOID || !type_is_rowtype(typid))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("fairsynth_read needs rows of a table's or view's row type, not %s",
+						format_type_be(typid)),
+				 errhint("Aggregate the rows of a table or of a view of the query: CREATE VIEW v AS SELECT ...; SELECT fairsynth_read(v, ARRAY['col']) FROM v;")));
 	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 	call = palloc0(sizeof(FsReadCall));
 	call->typid = typid;
@@ -292,6 +298,12 @@ fs_read_call(FunctionCallInfo fcinfo, Oid typid, char **names, int n)
 		call->cols[b].typmod = TupleDescAttr(call->desc, call->attno[b])->atttypmod;
 		call->cols[b].type = fs_type_of(call->cols[b].typid, name);
 		call->cols[b].kind = FS_CAT;
+		/* as fairsynth_balance's balance columns (scan.c) */
+		if (call->cols[b].type == FS_UUID)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("column \"%s\" is a key (uuid), so it cannot be balanced", name),
+					 errhint("Balance columns and outcomes are categories shared by many rows, such as race or gender.")));
 	}
 	MemoryContextSwitchTo(old);
 	fcinfo->flinfo->fn_extra = call;
@@ -318,11 +330,12 @@ fairsynth_read_sfunc(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(st);	/* a NULL row (an outer join's): not a row */
-	td = PG_GETARG_HEAPTUPLEHEADER(1);
 	if (st->ncolumns < 0)
 		fs_read_set_columns(st, PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2), aggctx);
+	/* the argument's type is checked before its datum is read as a row */
 	call = fs_read_call(fcinfo, get_fn_expr_argtype(fcinfo->flinfo, 1),
 						st->columns, st->ncolumns);
+	td = PG_GETARG_HEAPTUPLEHEADER(1);
 
 	/* the row's bytes past the header: null bitmap and data */
 	data = (const char *) td + offsetof(HeapTupleHeaderData, t_bits);

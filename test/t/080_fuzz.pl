@@ -400,6 +400,7 @@ sub jq
 my @functions;
 for my $line (split /\n/, $node->safe_psql('postgres', q{
 	SELECT p.oid || E'\t' || p.proname || E'\t' || quote_ident(n.nspname) || E'\t' || p.prorettype::regtype || E'\t' || p.proretset || E'\t' ||
+	       p.prokind::text || E'\t' ||
 	       coalesce(array_to_string(p.proargnames[1:p.pronargs], ','), '') || E'\t' ||
 	       coalesce((SELECT string_agg(format_type(t, NULL), ',' ORDER BY o)
 	                 FROM unnest(p.proargtypes::oid[]) WITH ORDINALITY u(t, o)), '')
@@ -410,7 +411,7 @@ for my $line (split /\n/, $node->safe_psql('postgres', q{
 	WHERE NOT 'internal'::regtype = ANY (p.proargtypes::oid[])
 	ORDER BY p.proname, p.oid}))
 {
-	my ($oid, $name, $schema, $ret, $retset, $argnames, $argtypes) = split /\t/, $line, -1;
+	my ($oid, $name, $schema, $ret, $retset, $kind, $argnames, $argtypes) = split /\t/, $line, -1;
 	push @functions, {
 		name => $name,
 		# the helpers in fairsynth_internal are called qualified (the schema
@@ -418,6 +419,9 @@ for my $line (split /\n/, $node->safe_psql('postgres', q{
 		call => $schema eq 'fairsynth_internal' ? "$schema.$name" : $name,
 		ret => $ret,
 		retset => $retset eq 't',
+		# an aggregate is called over the rows of a relation (its first
+		# argument the row), not in FROM
+		agg => $kind eq 'a',
 		argnames => [ split /,/, $argnames ],
 		argtypes => [ split /,/, $argtypes ],
 	};
@@ -460,7 +464,7 @@ sub make_call
 		my $v;
 		if ($i == 0 && $typed)
 		{
-			$v = "NULL::$rel";
+			$v = $f->{agg} ? 't' : "NULL::$rel";
 		}
 		elsif ($i == 0 && $named)
 		{
@@ -477,7 +481,7 @@ sub make_call
 	my $mutations = rand() < 0.15 ? 0 : rand() < 0.8 ? 1 : 2;
 	# a copy to insert the output into: only for rows of the relation's type
 	# (fairsynth_fit takes the relation's row type but returns a bytea)
-	my $copy = (($typed && $f->{ret} eq 'anyelement') || $named) ? $copy{$rel} : undef;
+	my $copy = (($typed && $f->{ret} eq 'anyelement' && !$f->{agg}) || $named) ? $copy{$rel} : undef;
 	my $cdl_rel = $rel;
 	for (1 .. $mutations)
 	{
@@ -530,6 +534,10 @@ sub make_call
 		$copy = $vals[0] ne lit($rel) . '::text' ? undef
 		  : $cdl_rel eq $rel ? $copy{$rel}
 		  : $cdl_rel eq 'fz_narrow' ? 'fzc_narrow' : undef;
+	}
+	elsif ($f->{agg})
+	{
+		$sql = "SELECT ${call}::text AS v FROM $rel t";
 	}
 	elsif ($f->{ret} eq 'void')
 	{
