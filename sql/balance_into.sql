@@ -79,6 +79,7 @@ RESET ROLE;
 -- errors: each with its SQLSTATE
 \set VERBOSITY sqlstate
 SELECT fairsynth_balance_into(NULL, NULL::bi, ARRAY['race']);
+SELECT fairsynth_balance_into(4294967295::oid::regclass, NULL::bi, ARRAY['race']);
 SELECT fairsynth_balance_into('bi_out', NULL::int, ARRAY['race']);
 CREATE VIEW bi_view AS SELECT * FROM bi_out;
 SELECT fairsynth_balance_into('bi_view', NULL::bi, ARRAY['race']);

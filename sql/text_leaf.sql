@@ -56,5 +56,13 @@ SELECT avg((review IS NULL)::int) FILTER (WHERE rating = 3) <= 0.05 AS rated_3_n
        avg((review IS NULL)::int) FILTER (WHERE rating <> 3) BETWEEN 0.15 AND 0.35 AS others_a_quarter,
        (SELECT neg_low >= 0.4 AND neg_high <= 0.05 FROM review_words('reviews_gaps_syn')) AS words_follow_rating
 FROM reviews_gaps_syn;
-DROP TABLE reviews, reviews_syn, reviews_bal, reviews_gaps, reviews_gaps_syn;
+-- a free-text model with more balance combinations than its text has groups
+-- is a valid value (the model check read past the text tree's starts): its
+-- sample is balance's count
+CREATE TABLE reviews_buckets AS
+  SELECT (row_number() OVER (ORDER BY review))::int % 200 AS bucket, r.* FROM reviews r;
+SELECT count(*) = (SELECT count(*) FROM fairsynth_balance(NULL::reviews_buckets, ARRAY['bucket'], seed => 1))
+       AS sample_is_valid
+FROM fairsynth_sample(fairsynth_fit(NULL::reviews_buckets, ARRAY['bucket']), NULL::reviews_buckets, seed => 1);
+DROP TABLE reviews, reviews_syn, reviews_bal, reviews_gaps, reviews_gaps_syn, reviews_buckets;
 DROP FUNCTION review_words(regclass);

@@ -154,7 +154,7 @@ fs_check_tree(FsCheck *ck, const FsTree *tree, int nclass, int nstarts)
 			if (starts[k].node < 0 || starts[k].node >= tree->nnodes ||
 				starts[k].depth < height[starts[k].node] || starts[k].depth > tree->nnodes)
 				fs_check_fail(ck, psprintf("combination %d starts outside its tree", k));
-		for (int k = 0; k < Max(ck->m->ncombos, 1); k++)
+		for (int k = 0; k < nstarts; k++)
 			if (starts[k].ratio != 0)
 			{
 				const float4 *ratio = (const float4 *) (base + starts[k].ratio);

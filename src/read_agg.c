@@ -936,6 +936,29 @@ fairsynth_read_fit(PG_FUNCTION_ARGS)
 	 * model whatever the split of the rows
 	 */
 	n = fs_dict_size(st->combos);
+	{
+		/* the counts add up to the rows, and the sample is some of them */
+		int64		total = 0;
+
+		for (int k = 0; k < n; k++)
+		{
+			int64		c = fs_dict_counts(st->combos)[k];
+
+			if (c <= 0 || c > st->nrows)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("a combination in the read states of %s counts " INT64_FORMAT " rows of " INT64_FORMAT,
+								src.relname, c, st->nrows),
+						 errhint("Pass states made by fairsynth_internal.fairsynth_read_state or fairsynth_read_merge, unaltered.")));
+			total += c;
+		}
+		if (total != st->nrows || st->nsample > st->nrows)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("the read states of %s count " INT64_FORMAT " rows, their combinations " INT64_FORMAT " and their sample %d",
+							src.relname, st->nrows, total, st->nsample),
+					 errhint("Pass states made by fairsynth_internal.fairsynth_read_state or fairsynth_read_merge, unaltered.")));
+	}
 	keys = palloc(sizeof(char *) * Max(n, 1));
 	lens = palloc(sizeof(int) * Max(n, 1));
 	counts = palloc(sizeof(int64) * Max(n, 1));

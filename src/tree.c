@@ -1102,10 +1102,10 @@ fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing, FsTree *tree)
 		tree->starts = fs_group_starts(buf, g.nodes, in->group_col,
 									   in->nclass[in->group_col], g.pooled,
 									   pooled_root, &tree->depth);
-	if (pooled_root >= 0)
-		fs_pooled_ratios(&g, smoothing, pooled_root, tree->starts);
 	else
 		tree->depth = fs_depth(g.nodes, 0);
+	if (pooled_root >= 0)
+		fs_pooled_ratios(&g, smoothing, pooled_root, tree->starts);
 
 	tree->nodes = fs_buf_alloc(buf, sizeof(FsNode) * g.nnodes);
 	memcpy(FS_AT(buf->data, tree->nodes, FsNode), g.nodes, sizeof(FsNode) * g.nnodes);

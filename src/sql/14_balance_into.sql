@@ -69,6 +69,11 @@ BEGIN
       MESSAGE = 'destination must not be NULL',
       HINT = 'Pass the table to insert into, e.g. ''balanced''::regclass.';
   END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = destination) THEN
+    RAISE EXCEPTION USING ERRCODE = 'undefined_table',
+      MESSAGE = format('destination relation with OID %s does not exist', destination::oid),
+      HINT = 'Pass the table to insert into, e.g. ''balanced''::regclass.';
+  END IF;
   SELECT t.typrelid INTO src FROM pg_type t WHERE t.oid = pg_typeof(relation);
   IF src IS NULL OR src = 0 THEN
     RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
