@@ -677,7 +677,12 @@ fairsynth_read_export(PG_FUNCTION_ARGS)
 				tlen = strlen(text);
 				pos += klen;
 			}
-			appendBinaryStringInfo(&tkey, (const char *) &tlen, sizeof(tlen));
+			{
+				/* the length in network byte order: the key crosses nodes */
+				uint32		nlen = pg_hton32((uint32) tlen);
+
+				appendBinaryStringInfo(&tkey, (const char *) &nlen, sizeof(nlen));
+			}
 			if (tlen > 0)
 				appendBinaryStringInfo(&tkey, text, tlen);
 		}
@@ -991,6 +996,7 @@ fairsynth_read_fit(PG_FUNCTION_ARGS)
 						 errmsg("a combination in the read states of %s has fewer values than the %d balance columns",
 								src.relname, src.nbalance)));
 			memcpy(&vlen, tkey + pos, sizeof(vlen));
+			vlen = (int32) pg_ntoh32((uint32) vlen);
 			pos += sizeof(vlen);
 			if (vlen >= 0)
 			{
