@@ -12,8 +12,8 @@
  * columns among its predictors, and class weights that keep each one's own
  * shares (tree.c).  A small combination's leaves back off to its ancestors,
  * then to similar combinations and the population, with prior weight
- * FS_SMOOTHING rows at every level (model.c gives the constants and the measurements behind
- * them).  Values are drawn within a class.  A second estimator would fill the
+ * FS_SMOOTHING rows at every level (model.c gives the constants and the
+ * measurements behind them).  Values are drawn within a class.  A second estimator would fill the
  * same block header and answer the same four calls below; the reader
  * (scan.c), the planner (plan.c) and the generator's loop (generate.c) see
  * nothing else.

@@ -354,6 +354,21 @@ fs_check_combinations(FsSource *src)
 }
 
 /*
+ * The code of a balance column's value (key: its len key bytes), counted
+ * once more; a value new to the column may make too many combinations.
+ */
+static int
+fs_balance_code(FsSource *src, FsColumn *col, const char *key, int len)
+{
+	int			before = fs_dict_size(col->dict);
+	int			code = fs_dict_lookup(col->dict, key, len, true);
+
+	if (fs_dict_size(col->dict) > before)
+		fs_check_combinations(src);
+	return code;
+}
+
+/*
  * The largest value of every integer key over the whole relation (fresh keys
  * continue after it), read with one more query: an index makes it instant.
  */
@@ -505,16 +520,9 @@ fs_scan_receive(TupleTableSlot *tslot, DestReceiver *self)
 			char		buf[8];
 			const char *key;
 			int			len = fs_datum_key(values[c], col, buf, &key);
-			int			before = fs_dict_size(col->dict);
 
-			if (len < 0)
-				st->bcodes[b] = -1; /* NaN or infinite: missing */
-			else
-			{
-				st->bcodes[b] = fs_dict_lookup(col->dict, key, len, true);
-				if (fs_dict_size(col->dict) > before)
-					fs_check_combinations(src);
-			}
+			st->bcodes[b] = len < 0 ? -1 :	/* NaN or infinite: missing */
+				fs_balance_code(src, col, key, len);
 		}
 	}
 	if (src->nbalance > 0)
@@ -776,10 +784,9 @@ fs_scan_from_read(FsSource *src, int64 nrows, int ncombos, char **keys,
 					ereport(ERROR,
 							(errcode(ERRCODE_DATA_CORRUPTED),
 							 errmsg("a fairsynth_read combination of %s is truncated", src->relname)));
-				bcodes[b] = fs_dict_lookup(col->dict, keys[k] + pos, klen, true);
+				bcodes[b] = fs_balance_code(src, col, keys[k] + pos, klen);
 				fs_dict_counts(col->dict)[bcodes[b]] += counts[k] - 1;
 				pos += klen;
-				fs_check_combinations(src);
 			}
 		}
 		if (src->nbalance > 0)

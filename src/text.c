@@ -479,6 +479,17 @@ fs_ctx_score(const int32 *xcls, int nclass, const int32 *rows_of, int nrows,
 	return score;
 }
 
+/* The dot product of a and b (a token's profile, a centre), n dimensions. */
+static double
+fs_text_dot(const double *a, const double *b, int n)
+{
+	double		dot = 0;
+
+	for (int d = 0; d < n; d++)
+		dot += a[d] * b[d];
+	return dot;
+}
+
 /*
  * The target the leaf tree predicts for each of the ntext texts (token codes
  * seq[seq_start[i] .. seq_start[i+1]), of sampled rows rows_of[i]): which
@@ -660,13 +671,9 @@ fs_text_targets(const int32 *seq, const int64 *seq_start, int ntext,
 			   sizeof(double) * ndims);
 		for (int f = 0; f < nf; f++)
 			if (weight[f] > 0)
-			{
-				double		dot = 0;
-
-				for (int d = 0; d < ndims; d++)
-					dot += prof[(Size) f * FS_TEXT_CLUSTER_DIMS + d] * cen[(Size) nk * FS_TEXT_CLUSTER_DIMS + d];
-				best_cos[f] = Max(best_cos[f], dot);
-			}
+				best_cos[f] = Max(best_cos[f],
+								  fs_text_dot(&prof[(Size) f * FS_TEXT_CLUSTER_DIMS],
+											  &cen[(Size) nk * FS_TEXT_CLUSTER_DIMS], ndims));
 		nk++;
 	}
 
@@ -684,10 +691,9 @@ fs_text_targets(const int32 *seq, const int64 *seq_start, int ntext,
 				continue;
 			for (int k = 0; k < nk; k++)
 			{
-				double		dot = 0;
+				double		dot = fs_text_dot(&prof[(Size) f * FS_TEXT_CLUSTER_DIMS],
+											  &cen[(Size) k * FS_TEXT_CLUSTER_DIMS], ndims);
 
-				for (int d = 0; d < ndims; d++)
-					dot += prof[(Size) f * FS_TEXT_CLUSTER_DIMS + d] * cen[(Size) k * FS_TEXT_CLUSTER_DIMS + d];
 				if (dot > bdot)
 				{
 					best = k;

@@ -458,6 +458,31 @@ fs_find_rules(FsGrow *g, int nrows, FsTree *tree)
 }
 
 /*
+ * Put the rows the tree fits (those whose target is not in->exclude_class;
+ * with pooled, only the pooled combinations') in g->rows, ascending, and
+ * their target classes in g->tcls; returns how many.
+ */
+static int
+fs_take_rows(FsGrow *g, const bool *pooled)
+{
+	const FsTreeInput *in = g->in;
+	int			n = 0;
+
+	for (int r = 0; r < in->nrows; r++)
+	{
+		int32		c = fs_cls(in, r, in->target);
+
+		if ((in->exclude_class < 0 || c != in->exclude_class) &&
+			(pooled == NULL || pooled[fs_cls(in, r, in->group_col)]))
+		{
+			g->tcls[n] = c;
+			g->rows[n++] = r;
+		}
+	}
+	return n;
+}
+
+/*
  * Mark the combinations drawn from the pooled subtree: those with at least
  * min_leaf fitted rows, enough for a tree of all such rows, which has the
  * balance columns among its predictors like any other column, to give them
@@ -687,16 +712,8 @@ static int
 fs_grow_pooled(FsGrow *g, int nrows)
 {
 	const FsTreeInput *in = g->in;
-	int			n = 0;
+	int			n = fs_take_rows(g, g->pooled);
 
-	/* the rows, ascending as a fresh fit has them */
-	for (int r = 0; r < in->nrows; r++)
-		if ((in->exclude_class < 0 || fs_cls(in, r, in->target) != in->exclude_class) &&
-			g->pooled[fs_cls(in, r, in->group_col)])
-		{
-			g->tcls[n] = fs_cls(in, r, in->target);
-			g->rows[n++] = r;
-		}
 	Assert(n == g->npooled && n <= nrows);
 	g->min_leaf = in->min_leaf;
 	return fs_grow(g, 0, n, -1, 0, false, true, in->preds, in->npreds);
@@ -1052,7 +1069,7 @@ fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing, FsTree *tree)
 {
 	FsGrow		g;
 	int			maxnb = 1;
-	int			nrows = 0;
+	int			nrows;
 	int			pooled_root = -1;
 
 	memset(&g, 0, sizeof(g));
@@ -1065,12 +1082,7 @@ fs_tree_fit(FsBuf *buf, const FsTreeInput *in, double smoothing, FsTree *tree)
 	g.tmp = palloc(sizeof(int) * Max(in->nrows, 1));
 	g.tcls = palloc(sizeof(int32) * Max(in->nrows, 1));
 	g.ttmp = palloc(sizeof(int32) * Max(in->nrows, 1));
-	for (int r = 0; r < in->nrows; r++)
-		if (in->exclude_class < 0 || fs_cls(in, r, in->target) != in->exclude_class)
-		{
-			g.tcls[nrows] = fs_cls(in, r, in->target);
-			g.rows[nrows++] = r;
-		}
+	nrows = fs_take_rows(&g, NULL);
 	for (int pi = 0; pi < in->npreds; pi++)
 		maxnb = Max(maxnb, in->nclass[in->preds[pi]]);
 	if (in->group_col >= 0)
@@ -1194,19 +1206,24 @@ fs_keep_class(uint64 bits, float4 w)
 	return (double) (bits & 2047) * (1.0 / 2048.0) < w;
 }
 
+/* Whether rule forbids target class cls after class b of its predictor. */
+static inline bool
+fs_rule_forbids(const char *base, const FsRule *rule, int nclass, int32 b, int cls)
+{
+	const uint8 *never = (const uint8 *) (base + rule->never);
+	int64		bit = (int64) b * nclass + cls;
+
+	return (never[bit / 8] >> (bit % 8)) & 1;
+}
+
 /* Whether target class cls breaks one of the rules for the row's classes. */
 static inline bool
 fs_breaks_rule(const char *base, const FsRule *rules, int nrules, int nclass,
 			   const int32 *row, int cls)
 {
 	for (int i = 0; i < nrules; i++)
-	{
-		const uint8 *never = (const uint8 *) (base + rules[i].never);
-		int64		bit = (int64) row[rules[i].pred] * nclass + cls;
-
-		if ((never[bit / 8] >> (bit % 8)) & 1)
+		if (fs_rule_forbids(base, &rules[i], nclass, row[rules[i].pred], cls))
 			return true;
-	}
 	return false;
 }
 
@@ -1241,11 +1258,9 @@ fs_least_broken(const char *base, const FsNode *root, const FsRule *rules,
 			continue;
 		for (int i = 0; i < nrules; i++)
 		{
-			const uint8 *never = (const uint8 *) (base + rules[i].never);
 			int32		b = row[rules[i].pred];
-			int64		bit = (int64) b * nclass + d[j].cls;
 
-			if ((never[bit / 8] >> (bit % 8)) & 1)
+			if (fs_rule_forbids(base, &rules[i], nclass, b, d[j].cls))
 				worst = Max(worst, ((const int32 *) (base + rules[i].rows))[b] * -log1p(-share));
 		}
 		if (worst < best)
