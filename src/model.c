@@ -79,6 +79,8 @@
  * with 3 % leaves against 0.021 with 1 %, but AUC 0.707 against 0.736).
  */
 #define FS_PARITY_LEAF_SHARE 0.01
+/* the power of a mapped outcome probability's odds (fs_fit_parity) */
+#define FS_PARITY_SHARPEN 3.0
 #define FS_SMOOTHING 15.0
 /* Imputation draws from small, lightly smoothed leaves (tuned on the
  * missing-priors benchmark of test/bench/run_fairness). */
@@ -797,6 +799,20 @@ fs_cmp_valrow(const void *a, const void *b)
 	return (x->row > y->row) - (x->row < y->row);
 }
 
+/* q with its odds raised to the power FS_PARITY_SHARPEN (fs_fit_parity) */
+static double
+fs_parity_sharpen(double q)
+{
+	double		a,
+				b;
+
+	if (q <= 0 || q >= 1)
+		return q;
+	a = pow(q, FS_PARITY_SHARPEN);
+	b = pow(1 - q, FS_PARITY_SHARPEN);
+	return a / (a + b);
+}
+
 /*
  * Outcome parity that a model trained on the output learns.
  *
@@ -821,6 +837,21 @@ fs_cmp_valrow(const void *a, const void *b)
  * A's 0.9 holds [3/4, 1): (0.5 + 0.9) / 2 = 0.7.  B's 0.1 holds [0, 1/4):
  * 0.1; B's 0.3 holds [1/4, 1): mean of 0.1 0.3 0.3 0.3 0.5 0.9 = 0.4.  Both
  * facets now average 0.3, the overall rate, and keep their order.
+ *
+ * Then each mapped q is sharpened: its odds raised to the power
+ * FS_PARITY_SHARPEN, q' = q^k / (q^k + (1 - q)^k).  A classifier fitted with
+ * the usual shrinkage (few, shallow trees, early stopping) learns only part
+ * of a facet's shift when every row's outcome is a coin of probability near
+ * one half: measured on compas by sex (seeds 4-9, so that the benchmark's
+ * seeds 1-3 stay unseen), the trained model still gave men 0.051 more
+ * positive decisions with q, 0.027 with k = 2 and 0.008 with k = 3, and its
+ * AUC on the real holdout rose (0.721 to 0.733), as rows whose outcome their
+ * features decide teach the ranking with less noise.  Sharpening keeps every
+ * row's rank and which side of one half it falls on, and it is the same
+ * transform for every facet, whose distributions of q are equal: their
+ * sharpened distributions stay equal.  The price: within a facet the outcome
+ * depends more on the other columns than in the source (P(outcome | row) is
+ * more extreme); the outcome's counts per facet do not move.
  *
  * Only for a binary outcome balanced with at least one other column; the
  * generator draws rows and keeps those whose Bernoulli(q) outcome matches
@@ -1008,6 +1039,8 @@ fs_fit_parity(FsBuf *buf, FsSource *src, const int32 *cls, const int32 *nclass,
 				q[(Size) f * tree.nnodes + id] = (float4) (sum / (ib - ia));
 			}
 		}
+		for (Size i = 0; i < (Size) nfacet * tree.nnodes; i++)
+			q[i] = (float4) fs_parity_sharpen(q[i]);
 		pfree(pleaf);
 		pfree(sorted);
 		pfree(mine);

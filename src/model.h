@@ -20,7 +20,7 @@
  *
  * The block (block.h), from offset 0:
  *
- *   FsModel                 header: magic "FSM7", size, counts, offsets
+ *   FsModel                 header: magic "FSM8", size, counts, offsets
  *   FsModelColumn[ncols]    per column: kind, classes, its FsTree
  *   int32[ncols]            generation order (-1 past the modelled columns)
  *   per column              FsCategory[] + value bytes, or FsBin[];
@@ -105,7 +105,8 @@ struct FsModel
 	int32		nfacet;			/* combinations of the other balance columns */
 	FsTree		parity_tree;	/* P(outcome code 1 | every other column) */
 	FsOff		parity_q;		/* float4[nfacet * parity_tree.nnodes]: per
-								 * facet and leaf, the mapped probability */
+								 * facet and leaf, the mapped probability,
+								 * sharpened (model.c fs_fit_parity) */
 };
 
 /*
@@ -134,7 +135,7 @@ fs_guard_key(const double *sig, int ncols)
 #define FS_GROUP_COL(ncols) (ncols)
 #define FS_CLASS_STRIDE(ncols) ((ncols) + 1)
 
-#define FS_MODEL_MAGIC 0x46534D37	/* "FSM7" */
+#define FS_MODEL_MAGIC 0x46534D38	/* "FSM8" */
 
 /* Where the walks of one balance combination start in a tree. */
 typedef struct FsStart

@@ -19,7 +19,7 @@
 /* The first bytes of a model value: "FSMV". */
 #define FS_VALUE_MAGIC 0x564D5346
 /* Bumped whenever the value's layout or FS_MODEL_MAGIC changes. */
-#define FS_VALUE_VERSION 2
+#define FS_VALUE_VERSION 3
 
 /* What a model value holds besides the source and the block. */
 typedef struct FsValueInfo

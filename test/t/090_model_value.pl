@@ -87,7 +87,7 @@ sub crc32c
 
 my $hex = $node->safe_psql('postgres', q{SELECT encode(model, 'hex') FROM models WHERE name = 'grp_tier'});
 my $value = pack('H*', $hex);
-my $block = index($value, pack('V', 0x46534D37), 32);    # the model block's magic, "FSM7"
+my $block = index($value, pack('V', 0x46534D38), 32);    # the model block's magic, "FSM8"
 ok($block > 32, 'the model block is found in the value');
 srand(12);
 my %outcome;
@@ -126,7 +126,7 @@ is($node->safe_psql('postgres', $rrows),
 	$node->safe_psql('postgres', $rows->(q{fairsynth_synthesize(NULL::reviews, seed => 3)})),
 	'a model with a leaf tree samples the rows fairsynth_synthesize returns');
 $value = pack('H*', $node->safe_psql('postgres', q{SELECT encode(model, 'hex') FROM models WHERE name = 'reviews'}));
-$block = index($value, pack('V', 0x46534D37), 32);
+$block = index($value, pack('V', 0x46534D38), 32);
 my $u32 = sub { return unpack('V', substr($value, $block + $_[0], 4)); };
 my $tm = $u32->($u32->(32) + 80 * 4 + 24);    # column 5, review
 my ($ngroups, $nnodes, $starts, $nodes, $nleaves, $leaf_of) =
