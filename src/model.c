@@ -1451,22 +1451,32 @@ fs_model_draw_classes(const FsModel *m, int col, int32 *classes, int n,
 	const FsModelColumn *mc = FS_AT(m, m->cols, FsModelColumn) + col;
 
 	int			stride = FS_CLASS_STRIDE(m->ncols);
+	int			skip = impute ? mc->null_class : -1;
 
-	fs_tree_draw_batch((const char *) m, &mc->tree, classes, stride, n, col,
-					   impute ? mc->null_class : -1, rng);
-	/* a function of an earlier column follows it (the tree covers unseen classes) */
 	if (mc->derived_from >= 0)
 	{
+		/*
+		 * A function of an earlier column follows it; only a row whose class
+		 * there the map does not know (none in the fitted rows) walks the
+		 * tree.
+		 */
 		const int32 *map = FS_AT(m, mc->derived_map, int32);
 
 		for (int r = 0; r < n; r++)
 		{
-			int32		t = map[classes[r * stride + mc->derived_from]];
+			int32	   *row = classes + (int64) r * stride;
+			int32		t = map[row[mc->derived_from]];
 
 			if (t >= 0 && !(impute && t == mc->null_class))
-				classes[r * stride + col] = t;
+				row[col] = t;
+			else
+				fs_tree_draw_batch((const char *) m, &mc->tree, row, stride, 1,
+								   col, skip, rng);
 		}
+		return;
 	}
+	fs_tree_draw_batch((const char *) m, &mc->tree, classes, stride, n, col,
+					   skip, rng);
 }
 
 /*
