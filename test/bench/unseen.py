@@ -324,6 +324,15 @@ UPDATE known SET note = CASE WHEN flag = 1 THEN 'flagged' WHEN amount > 0 THEN '
         tol = 0.10 if len(s) >= 100 else 0.15
         R.add(sec, f"group {g} ({len(s)} rows): flag rate, zero share, NULL share src -> out",
               "; ".join(f"{a:.2f}->{b:.2f}" for a, b in figs), f"each within {tol:.2f}", d <= tol)
+    # the copy guard's price where a fine column (day) makes every row of a common
+    # profile rare (group b): the same call with the threshold the README's
+    # Troubleshooting suggests for data that is not personal
+    low = frame("SET fairsynth.rare_threshold = 2;\n"
+                "SELECT * FROM fairsynth_balance(NULL::known, ARRAY['g'], seed => 1)")
+    sb, ob = src[src.g == "b"], low[low.g == "b"]
+    R.add(sec, "group b, fairsynth.rare_threshold = 2: zero share, NULL share src -> out",
+          f"{(sb.amount == 0).mean():.2f}->{(ob.amount == 0).mean():.2f}; "
+          f"{sb.note.isna().mean():.2f}->{ob.note.isna().mean():.2f}")
     rule = ((out.note == "flagged") != (out.flag == 1)).mean()
     R.add(sec, "rule kept: note = 'flagged' exactly when flag = 1 (share broken)", fmt(rule, 4), "<= 0.01", rule <= 0.01)
     d_src = pd().to_datetime(src[src.g == "d"].day)
