@@ -1,6 +1,7 @@
 /*
  * args.c: argument checks shared by the SQL-callable generators
- * (balance.c, impute.c, sample.c): one message per mistake, everywhere.
+ * (balance.c, impute.c, sample.c, read_agg.c, text.c): one message per
+ * mistake, everywhere.
  */
 #include "postgres.h"
 
@@ -35,6 +36,16 @@ fs_relation_of_arg(FunctionCallInfo fcinfo, int argno)
 						OidIsValid(typid) ? format_type_be(typid) : "unknown"),
 				 errhint("Pass a NULL cast to the relation's row type, e.g. NULL::patients.")));
 	return relid;
+}
+
+/* Error out if array argument name has more than one dimension. */
+void
+fs_require_one_dimensional(ArrayType *arr, const char *name)
+{
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s must be a one-dimensional array", name)));
 }
 
 /* The mode argument argno: false for 'full', true for 'additive'. */

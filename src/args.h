@@ -7,9 +7,11 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "utils/array.h"
 
 extern void fs_require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 extern Oid	fs_relation_of_arg(FunctionCallInfo fcinfo, int argno);
 extern bool fs_parse_mode(FunctionCallInfo fcinfo, int argno);
+extern void fs_require_one_dimensional(ArrayType *arr, const char *name);
 
 #endif							/* FAIRSYNTH_ARGS_H */

@@ -285,10 +285,7 @@ fs_balance_args(FunctionCallInfo fcinfo, FsRequest *req)
 {
 	fs_require_arg(fcinfo, 1, "columns");
 	req->columns = PG_GETARG_ARRAYTYPE_P(1);
-	if (ARR_NDIM(req->columns) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("columns must be a one-dimensional array")));
+	fs_require_one_dimensional(req->columns, "columns");
 	req->additive = fs_parse_mode(fcinfo, 2);
 	req->num_rows_given = !PG_ARGISNULL(3);
 	req->num_rows = req->num_rows_given ? PG_GETARG_INT64(3) : 0;

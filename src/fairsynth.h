@@ -162,9 +162,8 @@ extern char *fs_column_suggestions(FsSource *src, const char *name);
 extern void fs_error_missing_columns(FsSource *src, char **names, int n,
 									 const char *what);
 
-/* Argument checks shared by the SQL functions (balance.c). */
+/* Argument checks shared by the SQL functions (balance.c; more in args.h). */
 extern Oid	fs_relation_of_row_type(FunctionCallInfo fcinfo);
-extern void fs_require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 extern FsType fs_type_of(Oid typid, const char *colname);
 extern int *fs_output_map(FsSource *src, TupleDesc outdesc, bool named);
 extern bool fs_type_supported(Oid typid);

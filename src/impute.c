@@ -49,11 +49,7 @@ fs_impute_columns(FsSource *src, ArrayType *columns)
 		char	  **missing;
 		int			nmissing = 0;
 
-		if (ARR_NDIM(columns) > 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-					 errmsg("columns must be a one-dimensional array")));
-
+		fs_require_one_dimensional(columns, "columns");
 		deconstruct_array(columns, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 		if (n == 0)
 			ereport(ERROR,

@@ -234,10 +234,7 @@ fs_read_set_columns(FsReadState *st, ArrayType *columns, MemoryContext ctx)
 
 	if (columns != NULL)
 	{
-		if (ARR_NDIM(columns) > 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-					 errmsg("columns must be a one-dimensional array")));
+		fs_require_one_dimensional(columns, "columns");
 		deconstruct_array(columns, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 	}
 	old = MemoryContextSwitchTo(ctx);
@@ -781,10 +778,7 @@ fs_read_merge_array(ArrayType *states, MemoryContext ctx)
 	int			n;
 	FsReadState *volatile all = NULL;
 
-	if (ARR_NDIM(states) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("states must be a one-dimensional array")));
+	fs_require_one_dimensional(states, "states");
 	deconstruct_array(states, BYTEAOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 	for (int i = 0; i < n; i++)
 	{

@@ -113,10 +113,8 @@ fairsynth_fit(PG_FUNCTION_ARGS)
 
 	fs_require_arg(fcinfo, 3, "impute");
 	impute = PG_GETARG_BOOL(3);
-	if (columns != NULL && ARR_NDIM(columns) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("columns must be a one-dimensional array")));
+	if (columns != NULL)
+		fs_require_one_dimensional(columns, "columns");
 
 	workctx = AllocSetContextCreate(CurrentMemoryContext, "fairsynth fit",
 									ALLOCSET_DEFAULT_SIZES);

@@ -50,6 +50,7 @@
 #include "utils/builtins.h"
 
 #include "fairsynth.h"
+#include "args.h"
 #include "text.h"
 #include "tree.h"
 
@@ -256,10 +257,7 @@ fs_text_choose(FsSource *src, ArrayType *free_text)
 	src->free_text_given = free_text != NULL;
 	if (free_text == NULL)
 		return;
-	if (ARR_NDIM(free_text) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("free_text must be a one-dimensional array")));
+	fs_require_one_dimensional(free_text, "free_text");
 	deconstruct_array(free_text, TEXTOID, -1, false, TYPALIGN_INT,
 					  &elems, &nulls, &n);
 	for (int j = 0; j < n; j++)
