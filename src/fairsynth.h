@@ -241,10 +241,17 @@ extern void fs_generate(FsSource *src, FsModel *model, FsPlan *plan,
 						Tuplestorestate *store, pg_prng_state *rng);
 
 /* A uniform double in [0, 1): pg_prng_double without the libm call. */
+/* A uniform double in [0, 1) from the 53 high bits of a random word. */
+static inline double
+fs_bits01(uint64 bits)
+{
+	return (double) (bits >> 11) * (1.0 / 9007199254740992.0);
+}
+
 static inline double
 fs_rand01(pg_prng_state *rng)
 {
-	return (double) (pg_prng_uint64(rng) >> 11) * (1.0 / 9007199254740992.0);
+	return fs_bits01(pg_prng_uint64(rng));
 }
 
 /* One value of a column from its class (generate.c); false if NULL. */

@@ -1087,16 +1087,14 @@ fs_fit_parity(FsBuf *buf, FsSource *src, const int32 *cls, const int32 *nclass,
 			}
 		}
 		{
-			double	   *rows = palloc(sizeof(double) * Max(tree.nnodes, 1));
+			/* per facet and leaf: its fitted rows there */
+			double	   *rows = palloc0(sizeof(double) * Max((Size) nfacet * tree.nnodes, 1));
 
+			for (int i = 0; i < nall; i++)
+				rows[(Size) facet[i] * tree.nnodes + leaf_of[i]] += 1;
 			for (int f = 0; f < nfacet; f++)
-			{
-				memset(rows, 0, sizeof(double) * Max(tree.nnodes, 1));
-				for (int i = 0; i < nall; i++)
-					if (facet[i] == f)
-						rows[leaf_of[i]] += 1;
-				fs_parity_sharpen_facet(q + (Size) f * tree.nnodes, rows, tree.nnodes);
-			}
+				fs_parity_sharpen_facet(q + (Size) f * tree.nnodes,
+										rows + (Size) f * tree.nnodes, tree.nnodes);
 			pfree(rows);
 		}
 		pfree(pleaf);

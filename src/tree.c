@@ -1191,7 +1191,7 @@ fs_draw_excluding(const char *base, const FsNode *node, int skip, double u)
 static inline int
 fs_alias_draw_bits(const FsAlias *t, int n, uint64 bits)
 {
-	double		u = (double) (bits >> 11) * (1.0 / 9007199254740992.0) * n;
+	double		u = fs_bits01(bits) * n;
 	int			i = Min((int) u, n - 1);
 	int32		keep = -(int32) ((u - i) < t[i].prob);
 
