@@ -18,6 +18,7 @@
 #include "utils/memutils.h"
 
 #include "fairsynth.h"
+#include "parallel.h"
 #include "progress.h"
 
 PG_MODULE_MAGIC;
@@ -38,7 +39,7 @@ static char *fs_rejected_setting = NULL;
  * name held (set before the library was loaded): if the setting did not take
  * it, remember why for fs_check_settings.
  */
-static void
+void
 fs_define_int(const char *name, const char *short_desc, const char *long_desc,
 			  int *var, int boot, int min, int max, GucContext context, int flags)
 {
@@ -115,6 +116,7 @@ _PG_init(void)
 							"fairsynth.sample_rows bounds the memory of fitting (about 24 bytes per sampled cell); this superuser-only limit keeps any role from raising it to many gigabytes.",
 							&fairsynth_max_sample_rows, 100000, 100, 10000000,
 							PGC_SUSET, 0);
+	fs_parallel_init();
 	fs_store_init();
 	fs_progress_init();
 	fs_asan_init();

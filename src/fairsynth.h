@@ -22,6 +22,7 @@
 #include "fmgr.h"
 #include "common/pg_prng.h"
 #include "utils/jsonb.h"
+#include "utils/guc.h"
 #include "utils/relcache.h"
 #include "utils/tuplestore.h"
 
@@ -32,6 +33,9 @@ extern int	fairsynth_rare_threshold;
 extern int	fairsynth_sample_rows;
 extern int	fairsynth_max_sample_rows;
 extern void fs_check_settings(void);
+extern void fs_define_int(const char *name, const char *short_desc,
+						  const char *long_desc, int *var, int boot, int min,
+						  int max, GucContext context, int flags);
 
 /* sanitizer build support (asan.c; empty unless built with make ASAN=1) */
 extern void fs_asan_init(void);

@@ -11,6 +11,7 @@
 #include <math.h>
 
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "common/int.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -19,7 +20,9 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
+#include "generate.h"
 #include "model.h"
+#include "parallel.h"
 #include "progress.h"
 #include "text.h"
 
@@ -346,55 +349,87 @@ fs_draw_from(const FsModel *m, int from, int32 *classes, int n, bool impute,
 #define FS_PARITY_TRIES 64
 
 /*
- * Generate plan->total rows into store, with outdesc's attribute i taken from
- * source column outmap[i] (-1: NULL, for dropped columns); with impute, no
- * modelled column is NULL unless it was NULL in every row.  Rows are made in
- * batches, one column at a time, so each tree stays in cache while it is
- * walked for the whole batch.
+ * What generating needs besides the plan's counts and the random stream:
+ * made once per call (fs_generator_begin), by the leader and by every
+ * parallel worker alike, then used for chunk after chunk.
  */
-void
-fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
-			TupleDesc outdesc, const int *outmap, Tuplestorestate *store,
-			pg_prng_state *rng)
+struct FsGenerator
 {
+	FsSource   *src;
+	FsModel    *m;
+	bool		impute;
+	TupleDesc	outdesc;
+	const int  *outmap;
+	uint32		run;			/* text keys of this call */
+	int			k;				/* combinations */
+	int64	   *tree;			/* Fenwick tree of a chunk's remaining counts */
+	int			stride;
+	int32	   *classes;
+	FsDealt    *dealt;
+	int		   *slot;
+	int		   *bucket;
+	int32	   *codes;
+	Datum	   *colval;
+	bool	   *colnull;
+	Datum	   *values;
+	bool	   *nulls;
+	MemoryContext rowctx;
+	FsFixedValue **fixed;
+	FsCopyGuards guard;
+	double	   *sig;
+	int			nmodelled;		/* columns drawn after the balance columns */
+	FsChecks   *checks;
+	FsParity   *parity;
+};
+
+/*
+ * Set up generating plan's rows from m into rows of outdesc, attribute i
+ * taken from source column outmap[i] (-1: NULL, for dropped columns); with
+ * impute, no modelled column is NULL unless it was NULL in every row.  run
+ * names this call's text keys.
+ */
+FsGenerator *
+fs_generator_begin(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
+				   TupleDesc outdesc, const int *outmap, uint32 run)
+{
+	FsGenerator *g = palloc0(sizeof(FsGenerator));
 	int			ncols = src->ncols;
 	int			k = plan->ncombos;
-	int64	   *tree = palloc0(sizeof(int64) * (k + 1));
-	int			stride = FS_CLASS_STRIDE(ncols);
-	int32	   *classes = palloc0(sizeof(int32) * stride * FS_BATCH_ROWS);
-	FsDealt    *dealt = palloc(sizeof(FsDealt) * FS_BATCH_ROWS);
-	int		   *slot = palloc(sizeof(int) * FS_BATCH_ROWS);
-	int		   *bucket = k <= FS_COUNTING_SORT_MAX ? palloc(sizeof(int) * (k + 1)) : NULL;
-	int32	   *codes = palloc0(sizeof(int32) * Max(src->nbalance, 1));
-	Datum	   *colval = palloc(sizeof(Datum) * ncols);
-	bool	   *colnull = palloc(sizeof(bool) * ncols);
-	Datum	   *values = palloc(sizeof(Datum) * outdesc->natts);
-	bool	   *nulls = palloc(sizeof(bool) * outdesc->natts);
 	const int32 *order = FS_AT(m, m->order, int32);
-	MemoryContext rowctx = AllocSetContextCreate(CurrentMemoryContext,
-												 "fairsynth row",
-												 ALLOCSET_DEFAULT_SIZES);
-	MemoryContext oldctx;
-	int64		remaining = plan->total;
-	int64		done = 0;
-	/* text keys of this call: new when the seed or the data differ */
-	uint32		run = (uint32) (pg_prng_uint64(rng) ^ src->fingerprint ^ (src->fingerprint >> 32) ^ fs_key_random());
-	FsFixedValue **fixed = palloc0(sizeof(FsFixedValue *) * ncols);
-	FsCopyGuards guard;
-	double	   *sig = palloc(sizeof(double) * ncols);
-	int			nmodelled = 0;	/* columns drawn after the balance columns */
-	FsChecks   *checks = fs_checks_prepare(src);
-	FsParity   *parity = impute ? NULL : fs_model_parity_prepare(src, m, plan);
+
+	g->src = src;
+	g->m = m;
+	g->impute = impute;
+	g->outdesc = outdesc;
+	g->outmap = outmap;
+	g->run = run;
+	g->k = k;
+	g->tree = palloc0(sizeof(int64) * (k + 1));
+	g->stride = FS_CLASS_STRIDE(ncols);
+	g->classes = palloc0(sizeof(int32) * g->stride * FS_BATCH_ROWS);
+	g->dealt = palloc(sizeof(FsDealt) * FS_BATCH_ROWS);
+	g->slot = palloc(sizeof(int) * FS_BATCH_ROWS);
+	g->bucket = k <= FS_COUNTING_SORT_MAX ? palloc(sizeof(int) * (k + 1)) : NULL;
+	g->codes = palloc0(sizeof(int32) * Max(src->nbalance, 1));
+	g->colval = palloc(sizeof(Datum) * ncols);
+	g->colnull = palloc(sizeof(bool) * ncols);
+	g->values = palloc(sizeof(Datum) * Max(outdesc->natts, 1));
+	g->nulls = palloc(sizeof(bool) * Max(outdesc->natts, 1));
+	g->rowctx = AllocSetContextCreate(CurrentMemoryContext, "fairsynth row",
+									  ALLOCSET_DEFAULT_SIZES);
+	g->fixed = palloc0(sizeof(FsFixedValue *) * ncols);
+	g->sig = palloc(sizeof(double) * ncols);
+	g->checks = fs_checks_prepare(src);
+	g->parity = impute ? NULL : fs_model_parity_prepare(src, m, plan);
 
 	if (impute)
 		fs_check_imputable(src, m);
-	guard.rare = fs_copy_guard(FS_AT(m, m->guard, uint64), m->nguard);
-	guard.common = fs_copy_guard(FS_AT(m, m->guard, uint64) + m->nguard,
-								 m->nguard_common);
-	for (int c = 0; c < k; c++)
-		fs_fenwick_add(tree, k, c, plan->counts[c]);
-	while (src->nbalance + nmodelled < ncols && order[src->nbalance + nmodelled] >= 0)
-		nmodelled++;
+	g->guard.rare = fs_copy_guard(FS_AT(m, m->guard, uint64), m->nguard);
+	g->guard.common = fs_copy_guard(FS_AT(m, m->guard, uint64) + m->nguard,
+									m->nguard_common);
+	while (src->nbalance + g->nmodelled < ncols &&
+		   order[src->nbalance + g->nmodelled] >= 0)
+		g->nmodelled++;
 
 	/*
 	 * the value of every category and single-value bin, made once: most
@@ -405,12 +440,12 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 		const FsModelColumn *mc = FS_AT(m, m->cols, FsModelColumn) + c;
 
 		/* (a key column's one class is never fixed: its values are fresh) */
-		fixed[c] = palloc0(sizeof(FsFixedValue) * Max(mc->nclass, 1));
+		g->fixed[c] = palloc0(sizeof(FsFixedValue) * Max(mc->nclass, 1));
 		if (mc->kind == FS_KEY || mc->kind == FS_TEXTFREE)
 			continue;
 		for (int j = 0; j < mc->nclass; j++)
 		{
-			FsFixedValue *f = &fixed[c][j];
+			FsFixedValue *f = &g->fixed[c][j];
 
 			if (j == mc->null_class || j == mc->rare_class)
 				continue;
@@ -427,10 +462,104 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 				f->fixed = fs_value_and_signature(src, m, c, j, NULL, &f->value, &f->sig);
 		}
 	}
+	return g;
+}
 
-	while (done < plan->total)
+/*
+ * Chunks: a plan of more than FS_CHUNK_ROWS rows is made in
+ * ceil(total / FS_CHUNK_ROWS) chunks (at most FS_MAX_CHUNKS).  Chunk j of J
+ * holds of every combination with count n the rows floor(n (j+1) / J) -
+ * floor(n j / J), so the chunks add up to exactly the plan and each has the
+ * plan's mix; chunk 0 continues the call's random stream, chunk j > 0 has a
+ * stream of its own (fs_chunk_rng), and a chunk's integer keys follow the
+ * rows of the chunks before it.  A chunk's rows thus depend only on the
+ * plan, the model, the stream and j: the leader or a parallel worker
+ * (parallel.c) makes the same rows.  For example, counts (5, 2) in J = 2
+ * chunks: chunk 0 holds (2, 1) and is rows 0-2, chunk 1 holds (3, 1) and is
+ * rows 3-6.
+ */
+int
+fs_chunk_count(const FsPlan *plan)
+{
+	int64		n = (plan->total + FS_CHUNK_ROWS - 1) / FS_CHUNK_ROWS;
+
+	return (int) Max(1, Min(n, FS_MAX_CHUNKS));
+}
+
+/*
+ * The counts of chunk j of nchunks of plan into counts (plan->ncombos);
+ * returns the chunk's first row, its total into *total.
+ */
+int64
+fs_chunk_counts(const FsPlan *plan, int j, int nchunks, int64 *counts,
+				int64 *total)
+{
+	int64		first = 0;
+
+	*total = 0;
+	for (int c = 0; c < plan->ncombos; c++)
 	{
-		int			n = (int) Min(FS_BATCH_ROWS, plan->total - done);
+		int64		lo = (int64) ((__int128) plan->counts[c] * j / nchunks);
+		int64		hi = (int64) ((__int128) plan->counts[c] * (j + 1) / nchunks);
+
+		counts[c] = hi - lo;
+		*total += hi - lo;
+		first += lo;
+	}
+	return first;
+}
+
+/* The random stream of chunk j > 0 from the call's base. */
+void
+fs_chunk_rng(pg_prng_state *rng, uint64 base, int j)
+{
+	pg_prng_seed(rng, hash_combine64(base, (uint64) j));
+}
+
+/*
+ * Generate one chunk: counts[c] rows of combination c (total in all), its
+ * first row first (for keys), from stream rng, each row handed to sink.
+ * Rows are made in batches, one column at a time, so each tree stays in
+ * cache while it is walked for the whole batch.  With progress, the call's
+ * progress is reported as first + rows done.
+ */
+void
+fs_generate_chunk(FsGenerator *g, const int64 *counts, int64 total,
+				  int64 first, pg_prng_state *rng, FsRowSink sink,
+				  void *sink_arg, bool progress)
+{
+	FsSource   *src = g->src;
+	FsModel    *m = g->m;
+	bool		impute = g->impute;
+	TupleDesc	outdesc = g->outdesc;
+	const int  *outmap = g->outmap;
+	int			ncols = src->ncols;
+	int			k = g->k;
+	int64	   *tree = g->tree;
+	int			stride = g->stride;
+	int32	   *classes = g->classes;
+	FsDealt    *dealt = g->dealt;
+	int		   *slot = g->slot;
+	int32	   *codes = g->codes;
+	Datum	   *colval = g->colval;
+	bool	   *colnull = g->colnull;
+	Datum	   *values = g->values;
+	bool	   *nulls = g->nulls;
+	FsFixedValue **fixed = g->fixed;
+	double	   *sig = g->sig;
+	FsChecks   *checks = g->checks;
+	FsParity   *parity = g->parity;
+	MemoryContext oldctx;
+	int64		remaining = total;
+	int64		done = 0;
+
+	memset(tree, 0, sizeof(int64) * (k + 1));
+	for (int c = 0; c < k; c++)
+		fs_fenwick_add(tree, k, c, counts[c]);
+
+	while (done < total)
+	{
+		int			n = (int) Min(FS_BATCH_ROWS, total - done);
 
 		CHECK_FOR_INTERRUPTS();
 
@@ -447,7 +576,7 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 		 * Rows are drawn sorted by combination, so tree walks go only as deep
 		 * as their combinations' subtrees; they are emitted in dealt order.
 		 */
-		fs_sort_dealt(dealt, n, k, bucket);
+		fs_sort_dealt(dealt, n, k, g->bucket);
 		for (int i = 0; i < n; i++)
 		{
 			slot[dealt[i].row] = i;
@@ -460,7 +589,7 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 		if (parity)
 			for (int i = 0; i < n; i++)
 				fs_model_parity_begin(parity, &classes[i * stride], stride,
-								dealt[i].combo, rng);
+									  dealt[i].combo, rng);
 		fs_draw_from(m, src->nbalance, classes, n, impute, rng);
 		/* parity: keep a row whose outcome, decided last, is the planned one */
 		for (int i = 0; parity && i < n; i++)
@@ -483,7 +612,7 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 		if (parity)
 			fs_draw_from(m, fs_model_parity_from(m), classes, n, impute, rng);
 
-		oldctx = MemoryContextSwitchTo(rowctx);
+		oldctx = MemoryContextSwitchTo(g->rowctx);
 		for (int r = 0; r < n; r++)
 		{
 			int32	   *cls = &classes[slot[r] * stride];
@@ -501,7 +630,7 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 					colnull[c] = false;
 					sig[c] = 0;
 					if (col->kind == FS_KEY)
-						colval[c] = fs_fresh_key(col, done + r, run, rng);
+						colval[c] = fs_fresh_key(col, first + done + r, g->run, rng);
 					else if (col->kind == FS_TEXTFREE)
 						colnull[c] = !fs_text_draw(src, m, c, cls, impute, rng, &colval[c]);
 					else if (fixed[c][cls[c]].fixed)
@@ -537,8 +666,8 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 							 errhint("The model rarely makes rows that satisfy it; balance a view without the columns it involves, or drop the constraint.")));
 				if (violated == NULL &&
 					(attempt >= FS_COPY_RETRIES ||
-					 (!fs_guard_holds(&guard.rare, key) &&
-					  (attempt == 0 || !fs_guard_holds(&guard.common, key)))))
+					 (!fs_guard_holds(&g->guard.rare, key) &&
+					  (attempt == 0 || !fs_guard_holds(&g->guard.common, key)))))
 					break;
 				/*
 				 * First new values within the same classes (a number drawn
@@ -553,7 +682,7 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 				if (free_values && attempt < FS_VALUE_RETRIES)
 					continue;
 				fs_draw_from(m, src->nbalance +
-							 (int) pg_prng_uint64_range(rng, 0, Max(nmodelled - 1, 0)),
+							 (int) pg_prng_uint64_range(rng, 0, Max(g->nmodelled - 1, 0)),
 							 cls, 1, impute, rng);
 			}
 			for (int a = 0; a < outdesc->natts; a++)
@@ -569,12 +698,63 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 					nulls[a] = colnull[outmap[a]];
 				}
 			}
-			tuplestore_putvalues(store, outdesc, values, nulls);
+			sink(sink_arg, values, nulls);
 		}
 		MemoryContextSwitchTo(oldctx);
-		MemoryContextReset(rowctx);
+		MemoryContextReset(g->rowctx);
 		done += n;
-		fs_progress_update(done);
+		if (progress)
+			fs_progress_update(first + done);
 	}
-	MemoryContextDelete(rowctx);
+}
+
+/* A row into the tuplestore of fs_generate. */
+static void
+fs_store_sink(void *arg, Datum *values, bool *nulls)
+{
+	FsStoreSink *s = (FsStoreSink *) arg;
+
+	tuplestore_putvalues(s->store, s->desc, values, nulls);
+}
+
+/*
+ * Generate plan->total rows into store, in rows of outdesc (attribute i from
+ * source column outmap[i], -1: NULL); with impute, no modelled column is NULL
+ * unless it was NULL in every row.  A plan of several chunks is made by
+ * parallel workers when parallel.c allows it, else here, chunk after chunk:
+ * the same rows in the same order either way.
+ */
+void
+fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
+			TupleDesc outdesc, const int *outmap, Tuplestorestate *store,
+			pg_prng_state *rng)
+{
+	/* text keys of this call: new when the seed or the data differ */
+	uint32		run = (uint32) (pg_prng_uint64(rng) ^ src->fingerprint ^ (src->fingerprint >> 32) ^ fs_key_random());
+	int			nchunks = fs_chunk_count(plan);
+	uint64		base = nchunks > 1 ? pg_prng_uint64(rng) : 0;
+	FsGenerator *g = fs_generator_begin(src, m, plan, impute, outdesc, outmap, run);
+	int64	   *counts = palloc(sizeof(int64) * Max(plan->ncombos, 1));
+	FsStoreSink sink = {store, outdesc};
+	FsParallel *par = NULL;
+
+	if (nchunks > 1)
+		par = fs_parallel_begin(src, m, plan, impute, outdesc, outmap, run, base,
+								nchunks);
+	for (int j = 0; j < nchunks; j++)
+	{
+		int64		total;
+		int64		first = fs_chunk_counts(plan, j, nchunks, counts, &total);
+		pg_prng_state chunk_rng;
+
+		if (par != NULL && fs_parallel_take(par, j, first, total, store))
+			continue;
+		if (j > 0)
+			fs_chunk_rng(&chunk_rng, base, j);
+		fs_generate_chunk(g, counts, total, first, j == 0 ? rng : &chunk_rng,
+						  fs_store_sink, &sink, true);
+	}
+	if (par != NULL)
+		fs_parallel_end(par);
+	MemoryContextDelete(g->rowctx);
 }

@@ -42,24 +42,12 @@
 PG_FUNCTION_INFO_V1(fairsynth_fit);
 PG_FUNCTION_INFO_V1(fairsynth_sample);
 
-static ArrayType *fs_names_array(char **names, int n);
 static void fs_plan_part(FsPlan *plan, int part, int parts, int64 *first);
 
 /* ---------------------------------------------------------------------------
  * Helpers
  * ---------------------------------------------------------------------------
  */
-
-/* A text[] of n names. */
-static ArrayType *
-fs_names_array(char **names, int n)
-{
-	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
-
-	for (int i = 0; i < n; i++)
-		elems[i] = CStringGetTextDatum(names[i]);
-	return construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
-}
 
 /*
  * Keep part of parts of plan: the plan's rows in combination order, cut
@@ -204,13 +192,7 @@ fairsynth_sample(PG_FUNCTION_ARGS)
 	oldctx = MemoryContextSwitchTo(workctx);
 	fs_progress_begin(relid, workctx);
 
-	/* the value's row type first: a mismatch names the column */
-	fs_value_read_header(value, relid, &info);
-	fs_describe_relation(&src, relid,
-						 info.nbalance_named > 0 ?
-						 fs_names_array(info.balance_names, info.nbalance_named) : NULL,
-						 info.outcome);
-	model = fs_value_read(value, &src);
+	model = fs_value_model(value, relid, &info, &src);
 	plan = fs_plan_make(&src, additive, num_rows, num_rows_given, target);
 	if (plan->unseen > 0 && part == 1)
 		ereport(NOTICE,

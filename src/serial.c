@@ -846,3 +846,31 @@ fs_value_read(bytea *value, FsSource *src)
 		fs_value_corrupt("its outcome model does not match its outcome column");
 	return m;
 }
+
+/* A text[] of n names. */
+static ArrayType *
+fs_names_array(char **names, int n)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+		elems[i] = CStringGetTextDatum(names[i]);
+	return construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
+}
+
+/*
+ * The model of value for relation relid into *src and *info, as
+ * fairsynth_sample and parallel workers see it: the value's row type checked
+ * first (a mismatch names the column), the relation described with the
+ * value's balance columns and outcome, then the model read.
+ */
+FsModel *
+fs_value_model(bytea *value, Oid relid, FsValueInfo *info, FsSource *src)
+{
+	fs_value_read_header(value, relid, info);
+	fs_describe_relation(src, relid,
+						 info->nbalance_named > 0 ?
+						 fs_names_array(info->balance_names, info->nbalance_named) : NULL,
+						 info->outcome);
+	return fs_value_read(value, src);
+}

@@ -35,6 +35,8 @@ extern bytea *fs_value_finish(FsSource *src, const FsModel *m, bool impute,
 							  MemoryContext callctx, MemoryContext workctx);
 extern void fs_value_read_header(bytea *value, Oid relid, FsValueInfo *info);
 extern FsModel *fs_value_read(bytea *value, FsSource *src);
+extern FsModel *fs_value_model(bytea *value, Oid relid, FsValueInfo *info,
+							   FsSource *src);
 
 /* Validation of a model block from outside (model_check.c). */
 extern void fs_model_validate(const FsModel *m, Size size);

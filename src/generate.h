@@ -1,0 +1,44 @@
+/*
+ * generate.h: row generation (generate.c) in chunks, for parallel.c.
+ *
+ * fs_generate makes a plan's rows into a tuplestore.  Underneath, a plan is
+ * cut into chunks whose rows depend only on the plan, the model, the call's
+ * streams and the chunk's number (see fs_chunk_count), so that the leader
+ * and parallel workers make the same rows; an FsGenerator holds what making
+ * any chunk needs, and each row goes to a sink.
+ */
+#ifndef FAIRSYNTH_GENERATE_H
+#define FAIRSYNTH_GENERATE_H
+
+#include "fairsynth.h"
+#include "model.h"
+
+/* Rows of a chunk: plans up to this size are one chunk. */
+#define FS_CHUNK_ROWS 65536
+/* Chunks of a plan at most (larger plans have larger chunks). */
+#define FS_MAX_CHUNKS (1 << 20)
+
+typedef struct FsGenerator FsGenerator;
+
+/* Where a generated row goes: values and nulls of the output's attributes. */
+typedef void (*FsRowSink) (void *arg, Datum *values, bool *nulls);
+
+/* The sink of fs_generate: a tuplestore of rows of desc. */
+typedef struct FsStoreSink
+{
+	Tuplestorestate *store;
+	TupleDesc	desc;
+} FsStoreSink;
+
+extern FsGenerator *fs_generator_begin(FsSource *src, FsModel *m, FsPlan *plan,
+									   bool impute, TupleDesc outdesc,
+									   const int *outmap, uint32 run);
+extern int	fs_chunk_count(const FsPlan *plan);
+extern int64 fs_chunk_counts(const FsPlan *plan, int j, int nchunks,
+							 int64 *counts, int64 *total);
+extern void fs_chunk_rng(pg_prng_state *rng, uint64 base, int j);
+extern void fs_generate_chunk(FsGenerator *g, const int64 *counts, int64 total,
+							  int64 first, pg_prng_state *rng, FsRowSink sink,
+							  void *sink_arg, bool progress);
+
+#endif							/* FAIRSYNTH_GENERATE_H */
