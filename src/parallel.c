@@ -56,8 +56,12 @@
 int			fairsynth_parallel_workers = FS_PARALLEL_WORKERS_DEFAULT;
 int			fairsynth_parallel_min_rows = FS_PARALLEL_MIN_ROWS_DEFAULT;
 
-/* Bytes of each worker's queue of rows. */
-#define FS_PARALLEL_QUEUE_SIZE (1024 * 1024)
+/*
+ * Bytes of each worker's queue of rows: more than a chunk of typical rows
+ * (65536 of 130 bytes), so that while the leader takes one worker's chunk
+ * the others make their next.
+ */
+#define FS_PARALLEL_QUEUE_SIZE (16 * 1024 * 1024)
 
 /* Keys of the DSM's table of contents. */
 #define FS_KEY_SHARED	UINT64CONST(0xF500000000000001)
