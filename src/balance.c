@@ -28,6 +28,7 @@
 
 #include "fairsynth.h"
 #include "args.h"
+#include "generate.h"
 #include "model.h"
 #include "progress.h"
 #include "text.h"
@@ -178,6 +179,89 @@ fs_adopt_model_columns(FsSource *src, const FsModel *m)
 	}
 }
 
+/*
+ * Prepare a generator request for rows of outdesc: read the relation (or
+ * take its kept model), fit, plan the counts, into *call.
+ */
+static void
+fs_prepare(FsRequest *req, TupleDesc outdesc, FsCall *call)
+{
+	FsSource   *src = &call->src;
+	FsModel    *model;
+	FsPlan	   *plan;
+	FsModelKey	key;
+	bool		cached;
+	bool		expected;
+	double		t0,
+				tscan;
+
+	fs_seed_rng(&call->rng, req->seed_isnull, req->seed);
+	fs_describe_relation(src, req->relid, req->columns, req->outcome);
+	fs_text_choose(src, req->free_text);
+	if (req->additive && req->num_rows_given)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("num_rows cannot be given in additive mode"),
+				 errhint("Additive mode returns exactly the rows that balance the source; use mode => 'full' to choose the size.")));
+	/* a wrong size fails before the relation is read */
+	if (!req->additive && req->num_rows_given)
+		fs_check_num_rows(req->num_rows);
+	call->outmap = fs_output_map(src, outdesc, req->named);
+	call->impute = req->impute;
+
+	/*
+	 * With a model of this relation kept, bet that the rows have not changed
+	 * and read them without the sample the fit would need; if they have,
+	 * read them again with it.
+	 */
+	t0 = fs_cpu_seconds();
+	fs_progress_phase(FS_PHASE_READ, -1);
+	fs_model_key(src, &key);
+	expected = fs_cache_expects(&key);
+	fs_scan_relation(src, !expected);
+	key.fingerprint = src->fingerprint;
+	key.nrows = src->nrows;
+	model = fs_cache_lookup(&key);
+	if (model != NULL && (model->ncols != src->ncols || model->nbalance != src->nbalance))
+		model = NULL;			/* the key guarantees this; never trust it blindly */
+	if (model == NULL && expected)
+	{
+		fs_describe_relation(src, req->relid, req->columns, req->outcome);
+		fs_text_choose(src, req->free_text);
+		fs_scan_relation(src, true);
+		key.fingerprint = src->fingerprint;
+		key.nrows = src->nrows;
+	}
+	if (model != NULL || expected)
+		fs_cache_bet(&key, model != NULL);
+	tscan = fs_cpu_seconds();
+	plan = fs_plan_make(src, req->additive, req->num_rows, req->num_rows_given,
+						req->target);
+	cached = model != NULL;
+	if (cached)
+		fs_adopt_model_columns(src, model);
+	else
+	{
+		fs_progress_phase(FS_PHASE_FIT, -1);
+		model = fs_model_fit(src, NULL);
+		fs_cache_store(&key, model);
+	}
+	fs_read_key_maxima(src);
+	call->tprep = fs_cpu_seconds();
+	if (plan->unseen > 0)
+		ereport(NOTICE,
+				(errmsg("%d of %d combinations never occur in %s; their rows are extrapolated by the model",
+						plan->unseen, plan->ncombos, src->relname)));
+	ereport(DEBUG1,
+			(errmsg("fairsynth: read " INT64_FORMAT " rows%s in %.3f s, %s %d rows in %.3f s, model %u bytes (CPU time)",
+					src->nrows, !expected ? "" : cached ? " without a sample" : " twice (no kept model matched them)",
+					tscan - t0, cached ? "reused the model of" : "fitted on",
+					model->nfitted, call->tprep - tscan, model->size)));
+	call->model = model;
+	call->plan = plan;
+	fs_progress_phase(FS_PHASE_GENERATE, plan->total);
+}
+
 /* Run a generator request and return its rows. */
 static Datum
 fs_run(FunctionCallInfo fcinfo, FsRequest *req)
@@ -185,17 +269,7 @@ fs_run(FunctionCallInfo fcinfo, FsRequest *req)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MemoryContext workctx;
 	MemoryContext oldctx;
-	FsSource	src;
-	FsModel    *model;
-	FsPlan	   *plan;
-	pg_prng_state rng;
-	int		   *outmap;
-	FsModelKey	key;
-	bool		cached;
-	bool		expected;
-	double		t0,
-				t1,
-				tscan;
+	FsCall		call = {0};
 
 	InitMaterializedSRF(fcinfo, req->named ? MAT_SRF_USE_EXPECTED_DESC : 0);
 
@@ -205,74 +279,12 @@ fs_run(FunctionCallInfo fcinfo, FsRequest *req)
 	/* seen from other sessions until workctx goes, by error or cancel too */
 	fs_progress_begin(req->relid, workctx);
 
-	fs_seed_rng(&rng, req->seed_isnull, req->seed);
-	fs_describe_relation(&src, req->relid, req->columns, req->outcome);
-	fs_text_choose(&src, req->free_text);
-	if (req->additive && req->num_rows_given)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("num_rows cannot be given in additive mode"),
-				 errhint("Additive mode returns exactly the rows that balance the source; use mode => 'full' to choose the size.")));
-	/* a wrong size fails before the relation is read */
-	if (!req->additive && req->num_rows_given)
-		fs_check_num_rows(req->num_rows);
-	outmap = fs_output_map(&src, rsinfo->setDesc, req->named);
-
-	/*
-	 * With a model of this relation kept, bet that the rows have not changed
-	 * and read them without the sample the fit would need; if they have,
-	 * read them again with it.
-	 */
-	t0 = fs_cpu_seconds();
-	fs_progress_phase(FS_PHASE_READ, -1);
-	fs_model_key(&src, &key);
-	expected = fs_cache_expects(&key);
-	fs_scan_relation(&src, !expected);
-	key.fingerprint = src.fingerprint;
-	key.nrows = src.nrows;
-	model = fs_cache_lookup(&key);
-	if (model != NULL && (model->ncols != src.ncols || model->nbalance != src.nbalance))
-		model = NULL;			/* the key guarantees this; never trust it blindly */
-	if (model == NULL && expected)
-	{
-		fs_describe_relation(&src, req->relid, req->columns, req->outcome);
-		fs_text_choose(&src, req->free_text);
-		fs_scan_relation(&src, true);
-		key.fingerprint = src.fingerprint;
-		key.nrows = src.nrows;
-	}
-	if (model != NULL || expected)
-		fs_cache_bet(&key, model != NULL);
-	tscan = fs_cpu_seconds();
-	plan = fs_plan_make(&src, req->additive, req->num_rows, req->num_rows_given,
-						req->target);
-	cached = model != NULL;
-	if (cached)
-		fs_adopt_model_columns(&src, model);
-	else
-	{
-		fs_progress_phase(FS_PHASE_FIT, -1);
-		model = fs_model_fit(&src, NULL);
-		fs_cache_store(&key, model);
-	}
-	fs_read_key_maxima(&src);
-	t1 = fs_cpu_seconds();
-	if (plan->unseen > 0)
-		ereport(NOTICE,
-				(errmsg("%d of %d combinations never occur in %s; their rows are extrapolated by the model",
-						plan->unseen, plan->ncombos, src.relname)));
-	ereport(DEBUG1,
-			(errmsg("fairsynth: read " INT64_FORMAT " rows%s in %.3f s, %s %d rows in %.3f s, model %u bytes (CPU time)",
-					src.nrows, !expected ? "" : cached ? " without a sample" : " twice (no kept model matched them)",
-					tscan - t0, cached ? "reused the model of" : "fitted on",
-					model->nfitted, t1 - tscan, model->size)));
-
-	fs_progress_phase(FS_PHASE_GENERATE, plan->total);
-	fs_generate(&src, model, plan, req->impute, rsinfo->setDesc, outmap,
-				rsinfo->setResult, &rng);
+	fs_prepare(req, rsinfo->setDesc, &call);
+	fs_generate(&call.src, call.model, call.plan, call.impute, rsinfo->setDesc,
+				call.outmap, rsinfo->setResult, &call.rng);
 	ereport(DEBUG1,
 			(errmsg("fairsynth: generated " INT64_FORMAT " rows in %.3f s (CPU time)",
-					plan->total, fs_cpu_seconds() - t1)));
+					call.plan->total, fs_cpu_seconds() - call.tprep)));
 
 	MemoryContextSwitchTo(oldctx);
 	MemoryContextDelete(workctx);
@@ -324,6 +336,19 @@ fairsynth_balance_named(PG_FUNCTION_ARGS)
 	return fs_run(fcinfo, &req);
 }
 
+/* Fill the arguments of fairsynth_synthesize. */
+static void
+fs_synthesize_args(FunctionCallInfo fcinfo, FsRequest *req)
+{
+	req->num_rows_given = !PG_ARGISNULL(1);
+	req->num_rows = req->num_rows_given ? PG_GETARG_INT64(1) : 0;
+	req->seed_isnull = PG_ARGISNULL(2);
+	req->seed = req->seed_isnull ? 0 : PG_GETARG_INT64(2);
+	fs_require_arg(fcinfo, 3, "impute");
+	req->impute = PG_GETARG_BOOL(3);
+	req->free_text = PG_NARGS() > 4 && !PG_ARGISNULL(4) ? PG_GETARG_ARRAYTYPE_P(4) : NULL;
+}
+
 /* fairsynth_synthesize(relation anyelement, ...) RETURNS SETOF anyelement */
 Datum
 fairsynth_synthesize_typed(PG_FUNCTION_ARGS)
@@ -331,12 +356,28 @@ fairsynth_synthesize_typed(PG_FUNCTION_ARGS)
 	FsRequest	req = {0};
 
 	req.relid = fs_relation_of_arg(fcinfo, 0);
-	req.num_rows_given = !PG_ARGISNULL(1);
-	req.num_rows = req.num_rows_given ? PG_GETARG_INT64(1) : 0;
-	req.seed_isnull = PG_ARGISNULL(2);
-	req.seed = req.seed_isnull ? 0 : PG_GETARG_INT64(2);
-	fs_require_arg(fcinfo, 3, "impute");
-	req.impute = PG_GETARG_BOOL(3);
-	req.free_text = PG_NARGS() > 4 && !PG_ARGISNULL(4) ? PG_GETARG_ARRAYTYPE_P(4) : NULL;
+	fs_synthesize_args(fcinfo, &req);
 	return fs_run(fcinfo, &req);
+}
+
+/*
+ * A call of the typed fairsynth_balance or fairsynth_synthesize (fcinfo's
+ * function and arguments) prepared for rows of outdesc, the relation's row
+ * type, without generating: for the streaming scan (stream.c).  Its
+ * progress is shown until workctx goes.
+ */
+FsCall *
+fs_balance_call(FunctionCallInfo fcinfo, TupleDesc outdesc, MemoryContext workctx)
+{
+	FsRequest	req = {0};
+	FsCall	   *call = palloc0(sizeof(FsCall));
+
+	req.relid = fs_relation_of_arg(fcinfo, 0);
+	if (fcinfo->flinfo->fn_addr == fairsynth_synthesize_typed)
+		fs_synthesize_args(fcinfo, &req);
+	else
+		fs_balance_args(fcinfo, &req);
+	fs_progress_begin(req.relid, workctx);
+	fs_prepare(&req, outdesc, call);
+	return call;
 }

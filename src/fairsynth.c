@@ -20,6 +20,7 @@
 #include "fairsynth.h"
 #include "parallel.h"
 #include "progress.h"
+#include "stream.h"
 
 PG_MODULE_MAGIC;
 
@@ -117,6 +118,7 @@ _PG_init(void)
 							&fairsynth_max_sample_rows, 100000, 100, 10000000,
 							PGC_SUSET, 0);
 	fs_parallel_init();
+	fs_stream_init();
 	fs_store_init();
 	fs_progress_init();
 	fs_asan_init();

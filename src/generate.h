@@ -20,6 +20,23 @@
 
 typedef struct FsGenerator FsGenerator;
 
+/* A call prepared for generating (balance.c, sample.c): read, fitted, planned. */
+typedef struct FsCall
+{
+	FsSource	src;
+	FsModel    *model;
+	FsPlan	   *plan;
+	bool		impute;
+	int		   *outmap;			/* output attribute -> source column */
+	pg_prng_state rng;			/* the call's stream, before any row */
+	double		tprep;			/* CPU time when prepared (DEBUG lines) */
+} FsCall;
+
+extern FsCall *fs_balance_call(FunctionCallInfo fcinfo, TupleDesc outdesc,
+							   MemoryContext workctx);
+extern FsCall *fs_sample_call(FunctionCallInfo fcinfo, TupleDesc outdesc,
+							  MemoryContext workctx);
+
 /* Where a generated row goes: values and nulls of the output's attributes. */
 typedef void (*FsRowSink) (void *arg, Datum *values, bool *nulls);
 

@@ -109,7 +109,6 @@ PGDLLEXPORT void fs_parallel_worker_main(dsm_segment *seg, shm_toc *toc);
 
 static bool fs_function_not_parallel_safe(Oid funcid, void *context);
 static bool fs_expr_not_parallel_safe(Node *node, void *context);
-static bool fs_relation_parallel_safe(Oid relid);
 static Size fs_tupdesc_size(TupleDesc desc);
 static void *fs_tupdesc_put(void *space, TupleDesc desc);
 static TupleDesc fs_tupdesc_get(const FsSharedTupdesc *sd);
@@ -198,10 +197,11 @@ fs_expr_not_parallel_safe(Node *node, void *context)
 }
 
 /*
- * Whether the expressions a worker evaluates for relid's rows (CHECK
- * constraints, generated columns) call only PARALLEL SAFE functions.
+ * Whether the expressions generating relid's rows evaluates (CHECK
+ * constraints, generated columns, defaults of keys) call only PARALLEL SAFE
+ * functions, and no column is an identity column.
  */
-static bool
+bool
 fs_relation_parallel_safe(Oid relid)
 {
 	Relation	rel = relation_open(relid, AccessShareLock);
@@ -210,14 +210,11 @@ fs_relation_parallel_safe(Oid relid)
 
 	for (int i = 0; constr != NULL && safe && i < constr->num_check; i++)
 		safe = !fs_expr_not_parallel_safe(stringToNode(constr->check[i].ccbin), NULL);
+	/* defaults too: a key fed by a sequence calls nextval, not allowed */
 	for (int i = 0; constr != NULL && safe && i < constr->num_defval; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel),
-											  constr->defval[i].adnum - 1);
-
-		if (att->attgenerated != '\0')
-			safe = !fs_expr_not_parallel_safe(stringToNode(constr->defval[i].adbin), NULL);
-	}
+		safe = !fs_expr_not_parallel_safe(stringToNode(constr->defval[i].adbin), NULL);
+	for (int a = 0; safe && a < RelationGetDescr(rel)->natts; a++)
+		safe = TupleDescAttr(RelationGetDescr(rel), a)->attidentity == '\0';
 	relation_close(rel, AccessShareLock);
 	return safe;
 }
@@ -331,6 +328,40 @@ fs_parallel_begin(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 	return par;
 }
 
+/* The worker whose queue holds chunk j's rows, or -1: the leader makes it. */
+int
+fs_parallel_worker_of(FsParallel *par, int j)
+{
+	int			w;
+
+	if (j == 0)
+		return -1;
+	w = (j - 1) % par->nworkers;
+	return w < par->nlaunched ? w : -1;
+}
+
+/*
+ * Store the next row of worker w's queue in slot (a minimal tuple slot of
+ * the output's row type), valid until the next call; j names the chunk in
+ * an error.
+ */
+void
+fs_parallel_receive(FsParallel *par, int w, int j, TupleTableSlot *slot)
+{
+	Size		nbytes;
+	void	   *data;
+
+	if (shm_mq_receive(par->queues[w], &nbytes, &data, false) != SHM_MQ_SUCCESS)
+	{
+		/* its error, if it raised one, comes first */
+		WaitForParallelWorkersToFinish(par->pcxt);
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("fairsynth parallel worker %d ended before its rows of chunk %d", w, j)));
+	}
+	ExecStoreMinimalTuple((MinimalTuple) data, slot, false);
+}
+
 /*
  * If a worker makes chunk j (total rows, the first of them first), move its
  * rows into store and return true; false: the leader makes it.
@@ -339,36 +370,16 @@ bool
 fs_parallel_take(FsParallel *par, int j, int64 first, int64 total,
 				 Tuplestorestate *store)
 {
-	int			w;
-	shm_mq_handle *mqh;
+	int			w = fs_parallel_worker_of(par, j);
 
-	if (j == 0)
+	if (w < 0)
 		return false;
-	w = (j - 1) % par->nworkers;
-	if (w >= par->nlaunched)
-		return false;
-	mqh = par->queues[w];
 	for (int64 i = 0; i < total; i++)
 	{
-		Size		nbytes;
-		void	   *data;
-		shm_mq_result res = shm_mq_receive(mqh, &nbytes, &data, false);
-
-		if (res != SHM_MQ_SUCCESS)
-		{
-			/* its error, if it raised one, comes first */
-			WaitForParallelWorkersToFinish(par->pcxt);
-			ereport(ERROR,
-					(errcode(ERRCODE_INTERNAL_ERROR),
-					 errmsg("fairsynth parallel worker %d ended before its rows of chunk %d", w, j)));
-		}
-		ExecStoreMinimalTuple((MinimalTuple) data, par->slot, false);
+		fs_parallel_receive(par, w, j, par->slot);
 		tuplestore_puttupleslot(store, par->slot);
 		if ((i & 4095) == 4095)
-		{
-			CHECK_FOR_INTERRUPTS();
 			fs_progress_update(first + i + 1);
-		}
 	}
 	fs_progress_update(first + total);
 	return true;
@@ -379,9 +390,10 @@ void
 fs_parallel_end(FsParallel *par)
 {
 	ExecDropSingleTupleTableSlot(par->slot);
-	WaitForParallelWorkersToFinish(par->pcxt);
+	/* a worker still sending (the scan stopped early) sees this and stops */
 	for (int w = 0; w < par->nworkers; w++)
 		shm_mq_detach(par->queues[w]);
+	WaitForParallelWorkersToFinish(par->pcxt);
 	DestroyParallelContext(par->pcxt);
 	ExitParallelMode();
 }
@@ -391,20 +403,27 @@ fs_parallel_end(FsParallel *par)
  * ---------------------------------------------------------------------------
  */
 
+/* A worker's queue: where its rows go. */
+typedef struct FsQueueSink
+{
+	shm_mq_handle *mqh;
+	TupleDesc	desc;
+	bool		stopped;		/* the leader stopped reading */
+} FsQueueSink;
+
 /* A row into the worker's queue, as a minimal tuple. */
 static void
 fs_queue_sink(void *arg, Datum *values, bool *nulls)
 {
-	void	  **a = (void **) arg;
-	shm_mq_handle *mqh = a[0];
-	TupleDesc	desc = a[1];
-	MinimalTuple tup = heap_form_minimal_tuple(desc, values, nulls);
+	FsQueueSink *q = (FsQueueSink *) arg;
+	MinimalTuple tup;
 
-	/* the leader gone (an error there): stop, its error is the one reported */
-	if (shm_mq_send(mqh, tup->t_len, tup, false, false) != SHM_MQ_SUCCESS)
-		ereport(ERROR,
-				(errcode(ERRCODE_ADMIN_SHUTDOWN),
-				 errmsg("fairsynth parallel worker: the leader stopped reading")));
+	if (q->stopped)
+		return;
+	tup = heap_form_minimal_tuple(q->desc, values, nulls);
+	/* the leader detached: it needs no more rows (a LIMIT, or its error) */
+	if (shm_mq_send(q->mqh, tup->t_len, tup, false, false) != SHM_MQ_SUCCESS)
+		q->stopped = true;
 }
 
 /*
@@ -428,7 +447,7 @@ fs_parallel_worker_main(dsm_segment *seg, shm_toc *toc)
 	FsPlan		plan = {0};
 	FsGenerator *g;
 	int64	   *chunk = palloc(sizeof(int64) * Max(shared->ncombos, 1));
-	void	   *sink[2];
+	FsQueueSink sink = {0};
 
 	shm_mq_set_sender(mq, MyProc);
 	mqh = shm_mq_attach(mq, seg, NULL);
@@ -443,16 +462,17 @@ fs_parallel_worker_main(dsm_segment *seg, shm_toc *toc)
 
 	g = fs_generator_begin(&src, model, &plan, shared->impute, desc, outmap,
 						   shared->run);
-	sink[0] = mqh;
-	sink[1] = desc;
-	for (int j = 1 + ParallelWorkerNumber; j < shared->nchunks; j += shared->nworkers)
+	sink.mqh = mqh;
+	sink.desc = desc;
+	for (int j = 1 + ParallelWorkerNumber;
+		 j < shared->nchunks && !sink.stopped; j += shared->nworkers)
 	{
 		int64		total;
 		int64		first = fs_chunk_counts(&plan, j, shared->nchunks, chunk, &total);
 		pg_prng_state rng;
 
 		fs_chunk_rng(&rng, shared->base, j);
-		fs_generate_chunk(g, chunk, total, first, &rng, fs_queue_sink, sink, false);
+		fs_generate_chunk(g, chunk, total, first, &rng, fs_queue_sink, &sink, false);
 	}
 	shm_mq_detach(mqh);
 }

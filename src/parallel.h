@@ -6,6 +6,7 @@
 
 #include "fairsynth.h"
 #include "model.h"
+#include "executor/tuptable.h"
 
 /* fairsynth.parallel_workers: workers a call may start to generate rows. */
 #define FS_PARALLEL_WORKERS_DEFAULT 2
@@ -27,6 +28,10 @@ extern FsParallel *fs_parallel_begin(FsSource *src, FsModel *m, FsPlan *plan,
 									 bool impute, TupleDesc outdesc,
 									 const int *outmap, uint32 run,
 									 uint64 base, int nchunks);
+extern bool fs_relation_parallel_safe(Oid relid);
+extern int	fs_parallel_worker_of(FsParallel *par, int j);
+extern void fs_parallel_receive(FsParallel *par, int w, int j,
+								TupleTableSlot *slot);
 extern bool fs_parallel_take(FsParallel *par, int j, int64 first, int64 total,
 							 Tuplestorestate *store);
 extern void fs_parallel_end(FsParallel *par);

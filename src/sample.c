@@ -33,6 +33,7 @@
 
 #include "fairsynth.h"
 #include "args.h"
+#include "generate.h"
 #include "model.h"
 #include "tree.h"
 #include "progress.h"
@@ -137,14 +138,13 @@ fairsynth_fit(PG_FUNCTION_ARGS)
  */
 
 /*
- * fairsynth_sample(model bytea, relation anyelement, num_rows bigint,
- *                  mode text, target jsonb, seed bigint, part int, parts int)
- * RETURNS SETOF anyelement
+ * Prepare fairsynth_sample's call (fcinfo's arguments) for rows of outdesc
+ * into *call: the value opened, the plan made and cut to the part.
  */
-Datum
-fairsynth_sample(PG_FUNCTION_ARGS)
+static void
+fs_sample_prepare(FunctionCallInfo fcinfo, TupleDesc outdesc, FsCall *call,
+				  MemoryContext workctx)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Oid			relid;
 	bytea	   *value;
 	bool		num_rows_given = !PG_ARGISNULL(2);
@@ -156,14 +156,9 @@ fairsynth_sample(PG_FUNCTION_ARGS)
 	int32		part,
 				parts;
 	int64		first;
-	MemoryContext oldctx;
-	MemoryContext workctx;
 	FsValueInfo info;
-	FsSource	src;
-	FsModel    *model;
+	FsSource   *src = &call->src;
 	FsPlan	   *plan;
-	pg_prng_state rng;
-	int		   *outmap;
 
 	fs_require_arg(fcinfo, 0, "model");
 	relid = fs_relation_of_arg(fcinfo, 1);
@@ -186,29 +181,26 @@ fairsynth_sample(PG_FUNCTION_ARGS)
 		fs_check_num_rows(num_rows);
 	value = PG_GETARG_BYTEA_PP(0);
 
-	InitMaterializedSRF(fcinfo, 0);
-	workctx = AllocSetContextCreate(CurrentMemoryContext, "fairsynth sample",
-									ALLOCSET_DEFAULT_SIZES);
-	oldctx = MemoryContextSwitchTo(workctx);
 	fs_progress_begin(relid, workctx);
-
-	model = fs_value_model(value, relid, &info, &src);
-	plan = fs_plan_make(&src, additive, num_rows, num_rows_given, target);
+	call->model = fs_value_model(value, relid, &info, src);
+	call->impute = info.impute;
+	plan = fs_plan_make(src, additive, num_rows, num_rows_given, target);
 	if (plan->unseen > 0 && part == 1)
 		ereport(NOTICE,
 				(errmsg("%d of %d combinations never occur in %s; their rows are extrapolated by the model",
-						plan->unseen, plan->ncombos, src.relname)));
+						plan->unseen, plan->ncombos, src->relname)));
 	fs_plan_part(plan, part, parts, &first);
+	call->plan = plan;
 
 	/* one part: a stream and integer keys of its own */
 	if (parts == 1 || seed_isnull)
-		fs_seed_rng(&rng, seed_isnull, seed);
+		fs_seed_rng(&call->rng, seed_isnull, seed);
 	else
-		pg_prng_seed(&rng, hash_combine64((uint64) seed,
-										  ((uint64) parts << 32) | (uint32) part));
-	for (int c = 0; c < src.ncols && first > 0; c++)
+		pg_prng_seed(&call->rng, hash_combine64((uint64) seed,
+												((uint64) parts << 32) | (uint32) part));
+	for (int c = 0; c < src->ncols && first > 0; c++)
 	{
-		FsColumn   *col = &src.cols[c];
+		FsColumn   *col = &src->cols[c];
 
 		if (col->kind == FS_KEY && col->exprstate == NULL &&
 			(col->type == FS_INT2 || col->type == FS_INT4 || col->type == FS_INT8))
@@ -219,10 +211,44 @@ fairsynth_sample(PG_FUNCTION_ARGS)
 		}
 	}
 
-	outmap = fs_output_map(&src, rsinfo->setDesc, false);
+	call->outmap = fs_output_map(src, outdesc, false);
 	fs_progress_phase(FS_PHASE_GENERATE, plan->total);
-	fs_generate(&src, model, plan, info.impute, rsinfo->setDesc, outmap,
-				rsinfo->setResult, &rng);
+}
+
+/*
+ * fairsynth_sample's call prepared for rows of outdesc without generating:
+ * for the streaming scan (stream.c).  Its progress is shown until workctx
+ * goes.
+ */
+FsCall *
+fs_sample_call(FunctionCallInfo fcinfo, TupleDesc outdesc, MemoryContext workctx)
+{
+	FsCall	   *call = palloc0(sizeof(FsCall));
+
+	fs_sample_prepare(fcinfo, outdesc, call, workctx);
+	return call;
+}
+
+/*
+ * fairsynth_sample(model bytea, relation anyelement, num_rows bigint,
+ *                  mode text, target jsonb, seed bigint, part int, parts int)
+ * RETURNS SETOF anyelement
+ */
+Datum
+fairsynth_sample(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext oldctx;
+	MemoryContext workctx;
+	FsCall		call = {0};
+
+	InitMaterializedSRF(fcinfo, 0);
+	workctx = AllocSetContextCreate(CurrentMemoryContext, "fairsynth sample",
+									ALLOCSET_DEFAULT_SIZES);
+	oldctx = MemoryContextSwitchTo(workctx);
+	fs_sample_prepare(fcinfo, rsinfo->setDesc, &call, workctx);
+	fs_generate(&call.src, call.model, call.plan, call.impute, rsinfo->setDesc,
+				call.outmap, rsinfo->setResult, &call.rng);
 
 	MemoryContextSwitchTo(oldctx);
 	MemoryContextDelete(workctx);

@@ -1,0 +1,522 @@
+/*
+ * stream.c: fairsynth_balance, fairsynth_synthesize and fairsynth_sample in
+ * FROM as a streaming scan.
+ *
+ * PostgreSQL runs a set-returning function in FROM to its end into a
+ * tuplestore first, which for millions of rows spills them to a temporary
+ * file and reads them back before the first row goes on.  For the typed
+ * generators this module offers the planner a custom scan instead
+ * (set_rel_pathlist_hook), which hands rows on as they are made: the call
+ * is prepared (read, fit, plan) when the executor starts the scan, and the
+ * plan's chunks (generate.h) are made one at a time into a buffer of one
+ * chunk, or taken from parallel workers' queues (parallel.c) row by row;
+ * the scan's virtual slot points into the row where it lies, no copy.
+ * The rows are those of the function, in its order.
+ *
+ * Workers are started only when the whole statement runs in parallel mode:
+ * the planner found it safe for parallel query (a SELECT or CREATE TABLE AS
+ * without parallel-unsafe functions, not a cursor) and this scan asked for
+ * parallel mode, which it does when its relation's keys are not fed by a
+ * sequence (nextval is not allowed in parallel mode).  Otherwise the
+ * leader makes every chunk, still without the big tuplestore.
+ *
+ * The scan is offered when the call is the only function of its FROM item,
+ * without ORDINALITY, its arguments use no column of another FROM item and
+ * no value of a subquery (they are evaluated once, at the scan's start),
+ * the row type has no dropped column, and the row is not referenced as a
+ * whole (SELECT t FROM f(...) t: the function scan makes that value).  A rescan makes the same rows
+ * again (the same streams; fresh keys from sequences, uuids and text keys
+ * are new, as in every call).
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/sysattr.h"
+#include "access/parallel.h"
+#include "access/xact.h"
+#include "catalog/pg_language.h"
+#include "catalog/pg_proc.h"
+#include "executor/executor.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/extensible.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/paths.h"
+#include "optimizer/restrictinfo.h"
+#include "parser/parsetree.h"
+#include "utils/lsyscache.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+#include "utils/typcache.h"
+
+#include "generate.h"
+#include "parallel.h"
+#include "progress.h"
+#include "stream.h"
+
+/* Bytes of the buffer of one chunk the leader makes, before it spills. */
+#define FS_STREAM_BUFFER_KB (32 * 1024)
+
+/* The rows of a prepared call, one at a time. */
+typedef struct FsStream
+{
+	FsCall	   *call;
+	TupleDesc	outdesc;
+	FsGenerator *g;
+	pg_prng_state rng;			/* chunk 0's stream */
+	uint32		run;
+	uint64		base;
+	int			nchunks;
+	int			j;				/* the chunk being handed on; -1: none yet */
+	int64	   *counts;
+	int64		first;			/* the chunk's first row */
+	int64		total;			/* its rows */
+	int64		done;			/* of them handed on */
+	int			worker;			/* whose queue holds it; -1: buf */
+	Tuplestorestate *buf;		/* a chunk the leader made */
+	TupleTableSlot *mslot;		/* the row as it comes, a minimal tuple */
+	FsParallel *par;
+	bool		parallel;		/* may start workers */
+} FsStream;
+
+/* The scan's state. */
+typedef struct FsScanState
+{
+	CustomScanState css;
+	FuncExpr   *fexpr;
+	MemoryContext workctx;		/* the call's memory, until the scan ends */
+	FsCall	   *call;
+	TupleDesc	outdesc;		/* the relation's row type */
+	FsStream   *stream;
+} FsScanState;
+
+static set_rel_pathlist_hook_type fs_prev_set_rel_pathlist = NULL;
+
+static bool fs_streamable_function(Oid funcid);
+static bool fs_exec_param_walker(Node *node, void *context);
+static void fs_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
+								RangeTblEntry *rte);
+static Plan *fs_plan_stream(PlannerInfo *root, RelOptInfo *rel,
+							CustomPath *best_path, List *tlist, List *clauses,
+							List *custom_plans);
+static Node *fs_create_stream_state(CustomScan *cscan);
+static void fs_begin_stream(CustomScanState *node, EState *estate, int eflags);
+static TupleTableSlot *fs_exec_stream(CustomScanState *node);
+static TupleTableSlot *fs_stream_next_slot(ScanState *ss);
+static bool fs_stream_recheck(ScanState *ss, TupleTableSlot *slot);
+static void fs_end_stream(CustomScanState *node);
+static void fs_rescan_stream(CustomScanState *node);
+static FsStream *fs_stream_begin(FsCall *call, TupleDesc outdesc);
+static bool fs_stream_next(FsStream *s, TupleTableSlot *slot);
+static void fs_stream_end(FsStream *s);
+static void fs_buffer_sink(void *arg, Datum *values, bool *nulls);
+
+static const CustomPathMethods fs_path_methods = {
+	.CustomName = "FairsynthStream",
+	.PlanCustomPath = fs_plan_stream,
+};
+
+static const CustomScanMethods fs_scan_methods = {
+	.CustomName = "FairsynthStream",
+	.CreateCustomScanState = fs_create_stream_state,
+};
+
+static const CustomExecMethods fs_exec_methods = {
+	.CustomName = "FairsynthStream",
+	.BeginCustomScan = fs_begin_stream,
+	.ExecCustomScan = fs_exec_stream,
+	.EndCustomScan = fs_end_stream,
+	.ReScanCustomScan = fs_rescan_stream,
+};
+
+/* Install the planner hook and the scan (called by _PG_init). */
+void
+fs_stream_init(void)
+{
+	RegisterCustomScanMethods(&fs_scan_methods);
+	fs_prev_set_rel_pathlist = set_rel_pathlist_hook;
+	set_rel_pathlist_hook = fs_set_rel_pathlist;
+}
+
+/* ---------------------------------------------------------------------------
+ * Planning
+ * ---------------------------------------------------------------------------
+ */
+
+/* Whether funcid is one of the typed generators of this module. */
+static bool
+fs_streamable_function(Oid funcid)
+{
+	FmgrInfo	flinfo;
+	HeapTuple	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	bool		is_c;
+
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	is_c = ((Form_pg_proc) GETSTRUCT(tuple))->prolang == ClanguageId;
+	ReleaseSysCache(tuple);
+	/* (a C function's address: no other library is loaded for this) */
+	if (!is_c)
+		return false;
+	fmgr_info(funcid, &flinfo);
+	return flinfo.fn_addr == fairsynth_balance_typed ||
+		flinfo.fn_addr == fairsynth_synthesize_typed ||
+		flinfo.fn_addr == fairsynth_sample;
+}
+
+/* Whether node uses a value computed during execution (PARAM_EXEC). */
+static bool
+fs_exec_param_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
+		return true;
+	return expression_tree_walker(node, fs_exec_param_walker, context);
+}
+
+/* Offer the streaming scan for a call of a typed generator in FROM. */
+static void
+fs_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
+					RangeTblEntry *rte)
+{
+	RangeTblFunction *rtfunc;
+	FuncExpr   *fexpr;
+	TupleDesc	desc;
+	CustomPath *path;
+
+	if (fs_prev_set_rel_pathlist)
+		fs_prev_set_rel_pathlist(root, rel, rti, rte);
+	if (rte->rtekind != RTE_FUNCTION || rte->funcordinality ||
+		list_length(rte->functions) != 1 ||
+		rel->reloptkind != RELOPT_BASEREL || !bms_is_empty(rel->lateral_relids))
+		return;
+	rtfunc = linitial_node(RangeTblFunction, rte->functions);
+	if (!IsA(rtfunc->funcexpr, FuncExpr))
+		return;
+	fexpr = (FuncExpr *) rtfunc->funcexpr;
+	if (!fexpr->funcretset || !fs_streamable_function(fexpr->funcid))
+		return;
+	if (contain_var_clause((Node *) fexpr->args) ||
+		contain_subplans((Node *) fexpr->args) ||
+		fs_exec_param_walker((Node *) fexpr->args, NULL))
+		return;
+	/* a whole-row reference (t::text) needs the row as a value: not here */
+	{
+		Bitmapset  *attrs = NULL;
+		ListCell   *lc;
+
+		pull_varattnos((Node *) rel->reltarget->exprs, rel->relid, &attrs);
+		foreach(lc, rel->baserestrictinfo)
+			pull_varattnos((Node *) lfirst_node(RestrictInfo, lc)->clause, rel->relid, &attrs);
+		if (bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs))
+			return;
+	}
+	desc = get_expr_result_tupdesc((Node *) fexpr, true);
+	if (desc == NULL || desc->natts != rel->max_attr)
+		return;
+	for (int a = 0; a < desc->natts; a++)
+		if (TupleDescAttr(desc, a)->attisdropped)
+			return;
+
+	path = makeNode(CustomPath);
+	path->path.pathtype = T_CustomScan;
+	path->path.parent = rel;
+	path->path.pathtarget = rel->reltarget;
+	path->path.param_info = NULL;
+	path->path.parallel_aware = false;
+	path->path.parallel_safe = false;
+	path->path.parallel_workers = 0;
+	path->path.rows = rel->rows;
+	path->path.pathkeys = NIL;
+	/* the function scan's costs: only this path is offered */
+	if (rel->pathlist != NIL)
+	{
+		Path	   *fscan = (Path *) linitial(rel->pathlist);
+
+		path->path.startup_cost = fscan->startup_cost;
+		path->path.total_cost = fscan->total_cost;
+	}
+	path->flags = 0;
+	path->methods = &fs_path_methods;
+	rel->pathlist = NIL;
+	rel->partial_pathlist = NIL;
+	add_path(rel, &path->path);
+}
+
+/*
+ * The scan's plan: its tuples are the function's columns, as Vars of the
+ * FROM item in custom_scan_tlist (scanrelid 0: there is no relation to
+ * open); the call in custom_exprs.  It asks for parallel mode when the
+ * statement allows it and the relation's rows can be made by workers.
+ */
+static Plan *
+fs_plan_stream(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
+			   List *tlist, List *clauses, List *custom_plans)
+{
+	RangeTblEntry *rte = planner_rt_fetch(rel->relid, root);
+	FuncExpr   *fexpr = (FuncExpr *) linitial_node(RangeTblFunction, rte->functions)->funcexpr;
+	TupleDesc	desc = get_expr_result_tupdesc((Node *) fexpr, false);
+	CustomScan *cscan = makeNode(CustomScan);
+	List	   *scan_tlist = NIL;
+	Oid			relid = get_typ_typrelid(desc->tdtypeid);
+
+	for (int a = 0; a < desc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, a);
+
+		scan_tlist = lappend(scan_tlist,
+							 makeTargetEntry((Expr *) makeVar(rel->relid, a + 1, att->atttypid,
+															  att->atttypmod, att->attcollation, 0),
+											 a + 1, pstrdup(NameStr(att->attname)), false));
+	}
+	cscan->scan.plan.targetlist = tlist;
+	cscan->scan.plan.qual = extract_actual_clauses(clauses, false);
+	cscan->scan.scanrelid = 0;
+	cscan->flags = best_path->flags;
+	cscan->custom_scan_tlist = scan_tlist;
+	cscan->custom_exprs = list_make1(fexpr);
+	cscan->custom_private = NIL;
+	cscan->methods = &fs_scan_methods;
+	if (root->glob->parallelModeOK && fairsynth_parallel_workers > 0 &&
+		OidIsValid(relid) && fs_relation_parallel_safe(relid))
+		root->glob->parallelModeNeeded = true;
+	return &cscan->scan.plan;
+}
+
+/* ---------------------------------------------------------------------------
+ * Execution
+ * ---------------------------------------------------------------------------
+ */
+
+static Node *
+fs_create_stream_state(CustomScan *cscan)
+{
+	FsScanState *state = palloc0(sizeof(FsScanState));
+
+	NodeSetTag(state, T_CustomScanState);
+	state->css.methods = &fs_exec_methods;
+	state->fexpr = linitial_node(FuncExpr, cscan->custom_exprs);
+	return (Node *) state;
+}
+
+/*
+ * Prepare the call: evaluate its arguments and read, fit and plan, before
+ * the statement enters parallel mode (the read runs queries).
+ */
+static void
+fs_begin_stream(CustomScanState *node, EState *estate, int eflags)
+{
+	FsScanState *state = (FsScanState *) node;
+	FuncExpr   *fexpr = state->fexpr;
+	int			nargs = list_length(fexpr->args);
+	FunctionCallInfo fcinfo;
+	FmgrInfo   *flinfo;
+	TupleDesc	scandesc = node->ss.ss_ScanTupleSlot->tts_tupleDescriptor;
+	MemoryContext oldctx;
+	ListCell   *lc;
+	int			i = 0;
+
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+	state->workctx = AllocSetContextCreate(estate->es_query_cxt, "fairsynth stream",
+										   ALLOCSET_DEFAULT_SIZES);
+	oldctx = MemoryContextSwitchTo(state->workctx);
+	flinfo = palloc0(sizeof(FmgrInfo));
+	fmgr_info_cxt(fexpr->funcid, flinfo, state->workctx);
+	flinfo->fn_expr = (Node *) fexpr;
+	fcinfo = palloc0(SizeForFunctionCallInfo(nargs));
+	InitFunctionCallInfoData(*fcinfo, flinfo, nargs, fexpr->inputcollid, NULL, NULL);
+	foreach(lc, ExecInitExprList(fexpr->args, &node->ss.ps))
+	{
+		fcinfo->args[i].value = ExecEvalExpr((ExprState *) lfirst(lc),
+											 node->ss.ps.ps_ExprContext,
+											 &fcinfo->args[i].isnull);
+		i++;
+	}
+
+	/* the row type as the statement was planned: it may have changed since */
+	state->outdesc = get_expr_result_tupdesc((Node *) fexpr, false);
+	if (state->outdesc->natts != scandesc->natts)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("the row type %s changed since the statement was planned",
+						format_type_be(state->outdesc->tdtypeid)),
+				 errhint("Run the statement again.")));
+	for (int a = 0; a < scandesc->natts; a++)
+		if (TupleDescAttr(state->outdesc, a)->atttypid != TupleDescAttr(scandesc, a)->atttypid ||
+			TupleDescAttr(state->outdesc, a)->attisdropped)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("the row type %s changed since the statement was planned",
+							format_type_be(state->outdesc->tdtypeid)),
+					 errhint("Run the statement again.")));
+
+	state->call = flinfo->fn_addr == fairsynth_sample ?
+		fs_sample_call(fcinfo, state->outdesc, state->workctx) :
+		fs_balance_call(fcinfo, state->outdesc, state->workctx);
+	MemoryContextSwitchTo(oldctx);
+}
+
+static TupleTableSlot *
+fs_exec_stream(CustomScanState *node)
+{
+	return ExecScan(&node->ss, fs_stream_next_slot, fs_stream_recheck);
+}
+
+/* The next row into the scan slot; an empty slot at the end. */
+static TupleTableSlot *
+fs_stream_next_slot(ScanState *ss)
+{
+	FsScanState *state = (FsScanState *) ss;
+	TupleTableSlot *slot = ss->ss_ScanTupleSlot;
+
+	if (state->stream == NULL)
+	{
+		MemoryContext oldctx = MemoryContextSwitchTo(state->workctx);
+
+		state->stream = fs_stream_begin(state->call, state->outdesc);
+		MemoryContextSwitchTo(oldctx);
+	}
+	if (!fs_stream_next(state->stream, slot))
+		ExecClearTuple(slot);
+	return slot;
+}
+
+static bool
+fs_stream_recheck(ScanState *ss, TupleTableSlot *slot)
+{
+	return true;
+}
+
+static void
+fs_end_stream(CustomScanState *node)
+{
+	FsScanState *state = (FsScanState *) node;
+
+	if (state->stream != NULL)
+		fs_stream_end(state->stream);
+	state->stream = NULL;
+	if (state->workctx != NULL)
+		MemoryContextDelete(state->workctx);
+	state->workctx = NULL;
+}
+
+/* Again from the first row: the same streams, the same rows. */
+static void
+fs_rescan_stream(CustomScanState *node)
+{
+	FsScanState *state = (FsScanState *) node;
+
+	if (state->stream != NULL)
+		fs_stream_end(state->stream);
+	state->stream = NULL;
+	ExecScanReScan(&node->ss);
+}
+
+/* ---------------------------------------------------------------------------
+ * The stream of a prepared call
+ * ---------------------------------------------------------------------------
+ */
+
+/* A row the leader makes into the chunk buffer. */
+static void
+fs_buffer_sink(void *arg, Datum *values, bool *nulls)
+{
+	FsStream   *s = (FsStream *) arg;
+
+	tuplestore_putvalues(s->buf, s->outdesc, values, nulls);
+}
+
+/*
+ * Start handing on call's rows (of outdesc), drawing from a copy of its
+ * stream what fs_generate draws, in the same order.
+ */
+static FsStream *
+fs_stream_begin(FsCall *call, TupleDesc outdesc)
+{
+	FsStream   *s = palloc0(sizeof(FsStream));
+	FsSource   *src = &call->src;
+
+	s->call = call;
+	s->outdesc = outdesc;
+	s->rng = call->rng;
+	s->run = (uint32) (pg_prng_uint64(&s->rng) ^ src->fingerprint ^ (src->fingerprint >> 32) ^ fs_key_random());
+	s->nchunks = fs_chunk_count(call->plan);
+	s->base = s->nchunks > 1 ? pg_prng_uint64(&s->rng) : 0;
+	s->g = fs_generator_begin(src, call->model, call->plan, call->impute, outdesc,
+							  call->outmap, s->run);
+	s->counts = palloc(sizeof(int64) * Max(call->plan->ncombos, 1));
+	s->j = -1;
+	s->buf = tuplestore_begin_heap(false, false, FS_STREAM_BUFFER_KB);
+	s->mslot = MakeSingleTupleTableSlot(outdesc, &TTSOpsMinimalTuple);
+	/* workers only when the whole statement is in parallel mode */
+	if (s->nchunks > 1 && IsInParallelMode() && !IsParallelWorker())
+		s->par = fs_parallel_begin(src, call->model, call->plan, call->impute,
+								   outdesc, call->outmap, s->run, s->base, s->nchunks);
+	return s;
+}
+
+/* The next row into slot; false at the end. */
+static bool
+fs_stream_next(FsStream *s, TupleTableSlot *slot)
+{
+	while (s->j < 0 || s->done >= s->total)
+	{
+		pg_prng_state chunk_rng;
+
+		if (s->j + 1 >= s->nchunks)
+		{
+			/* the end: the workers are done, parallel mode is left now */
+			if (s->par != NULL)
+				fs_parallel_end(s->par);
+			s->par = NULL;
+			return false;
+		}
+		s->j++;
+		s->first = fs_chunk_counts(s->call->plan, s->j, s->nchunks, s->counts, &s->total);
+		s->done = 0;
+		s->worker = s->par != NULL ? fs_parallel_worker_of(s->par, s->j) : -1;
+		if (s->worker >= 0)
+			break;
+		tuplestore_clear(s->buf);
+		if (s->j > 0)
+			fs_chunk_rng(&chunk_rng, s->base, s->j);
+		fs_generate_chunk(s->g, s->counts, s->total, s->first,
+						  s->j == 0 ? &s->rng : &chunk_rng, fs_buffer_sink, s, false);
+	}
+	if (s->worker >= 0)
+		fs_parallel_receive(s->par, s->worker, s->j, s->mslot);
+	else if (!tuplestore_gettupleslot(s->buf, true, false, s->mslot))
+		elog(ERROR, "fairsynth: chunk %d holds fewer rows than planned", s->j);
+	/* the scan's (virtual) slot points into the row, valid until the next */
+	slot_getallattrs(s->mslot);
+	ExecClearTuple(slot);
+	memcpy(slot->tts_values, s->mslot->tts_values, sizeof(Datum) * s->outdesc->natts);
+	memcpy(slot->tts_isnull, s->mslot->tts_isnull, sizeof(bool) * s->outdesc->natts);
+	ExecStoreVirtualTuple(slot);
+	s->done++;
+	if ((s->done & 4095) == 0 || s->done == s->total)
+	{
+		CHECK_FOR_INTERRUPTS();
+		fs_progress_update(s->first + s->done);
+	}
+	return true;
+}
+
+/* Stop: end the workers, if any, and free the chunk buffer. */
+static void
+fs_stream_end(FsStream *s)
+{
+	if (s->par != NULL)
+		fs_parallel_end(s->par);
+	s->par = NULL;
+	ExecDropSingleTupleTableSlot(s->mslot);
+	tuplestore_end(s->buf);
+}
