@@ -328,6 +328,13 @@ fs_parallel_begin(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 	return par;
 }
 
+/* How many workers started. */
+int
+fs_parallel_launched(FsParallel *par)
+{
+	return par->nlaunched;
+}
+
 /* The worker whose queue holds chunk j's rows, or -1: the leader makes it. */
 int
 fs_parallel_worker_of(FsParallel *par, int j)

@@ -29,6 +29,7 @@ extern FsParallel *fs_parallel_begin(FsSource *src, FsModel *m, FsPlan *plan,
 									 const int *outmap, uint32 run,
 									 uint64 base, int nchunks);
 extern bool fs_relation_parallel_safe(Oid relid);
+extern int	fs_parallel_launched(FsParallel *par);
 extern int	fs_parallel_worker_of(FsParallel *par, int j);
 extern void fs_parallel_receive(FsParallel *par, int w, int j,
 								TupleTableSlot *slot);

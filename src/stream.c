@@ -34,6 +34,7 @@
 #include "access/sysattr.h"
 #include "access/parallel.h"
 #include "access/xact.h"
+#include "commands/explain.h"
 #include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
 #include "executor/executor.h"
@@ -94,6 +95,8 @@ typedef struct FsScanState
 	FsCall	   *call;
 	TupleDesc	outdesc;		/* the relation's row type */
 	FsStream   *stream;
+	int			nchunks;		/* of the last stream, for EXPLAIN ANALYZE */
+	int			nlaunched;		/* its workers */
 } FsScanState;
 
 static set_rel_pathlist_hook_type fs_prev_set_rel_pathlist = NULL;
@@ -112,6 +115,8 @@ static TupleTableSlot *fs_stream_next_slot(ScanState *ss);
 static bool fs_stream_recheck(ScanState *ss, TupleTableSlot *slot);
 static void fs_end_stream(CustomScanState *node);
 static void fs_rescan_stream(CustomScanState *node);
+static void fs_explain_stream(CustomScanState *node, List *ancestors,
+							  ExplainState *es);
 static FsStream *fs_stream_begin(FsCall *call, TupleDesc outdesc);
 static bool fs_stream_next(FsStream *s, TupleTableSlot *slot);
 static void fs_stream_end(FsStream *s);
@@ -133,6 +138,7 @@ static const CustomExecMethods fs_exec_methods = {
 	.ExecCustomScan = fs_exec_stream,
 	.EndCustomScan = fs_end_stream,
 	.ReScanCustomScan = fs_rescan_stream,
+	.ExplainCustomScan = fs_explain_stream,
 };
 
 /* Install the planner hook and the scan (called by _PG_init). */
@@ -383,6 +389,8 @@ fs_stream_next_slot(ScanState *ss)
 
 		state->stream = fs_stream_begin(state->call, state->outdesc);
 		MemoryContextSwitchTo(oldctx);
+		state->nchunks = state->stream->nchunks;
+		state->nlaunched = state->stream->par ? fs_parallel_launched(state->stream->par) : 0;
 	}
 	if (!fs_stream_next(state->stream, slot))
 		ExecClearTuple(slot);
@@ -418,6 +426,18 @@ fs_rescan_stream(CustomScanState *node)
 		fs_stream_end(state->stream);
 	state->stream = NULL;
 	ExecScanReScan(&node->ss);
+}
+
+/* EXPLAIN ANALYZE: the chunks and the workers that made them. */
+static void
+fs_explain_stream(CustomScanState *node, List *ancestors, ExplainState *es)
+{
+	FsScanState *state = (FsScanState *) node;
+
+	if (!es->analyze || state->nchunks == 0)
+		return;
+	ExplainPropertyInteger("Chunks", NULL, state->nchunks, es);
+	ExplainPropertyInteger("Workers Launched", NULL, state->nlaunched, es);
 }
 
 /* ---------------------------------------------------------------------------
