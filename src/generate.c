@@ -139,6 +139,9 @@ fs_fenwick_find(const int64 *tree, int n, int64 r)
 static Datum
 fs_fresh_key(FsColumn *col, int64 i, uint32 run, pg_prng_state *rng)
 {
+	/* a Citus shard's keys (keys.c) */
+	if (col->shard_keys != NULL)
+		return fs_shard_key_next(col, i);
 	/* a sequence's next value; a generated column: fs_fill_generated (keys.c) */
 	if (col->exprstate != NULL)
 		return col->generated ? (Datum) 0 : fs_sequence_next(col, i);

@@ -17,6 +17,12 @@
  * column's sequence is the relation's, so INSERT on the column also does.
  * A role without them gets a NOTICE and keys after the largest value.
  *
+ * For a Citus shard (fairsynth_balance_into writing each shard of a
+ * destination distributed by an integer key), the key's values are the
+ * integers after the largest key whose hash falls in the shard's range
+ * (fs_shard_keys_set): every row of the shard's part belongs to it and the
+ * parts of two shards never share a key.
+ *
  * The errors here name every offending column at once and suggest the
  * nearest column names (Levenshtein distance).
  */
@@ -37,6 +43,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
+#include "utils/typcache.h"
 #include "utils/varlena.h"
 
 #include "fairsynth.h"
@@ -365,4 +372,94 @@ fs_error_missing_columns(FsSource *src, char **names, int n, const char *what)
 			(errcode(ERRCODE_UNDEFINED_COLUMN),
 			 errmsg("columns %s do not exist in relation %s", list.data, src->relname),
 			 errhint("%s", hint.data)));
+}
+
+/* The keys of one shard: candidates after, kept when their hash is in range. */
+typedef struct FsShardKeys
+{
+	FmgrInfo	hash;			/* the type's hash function, as Citus hashes */
+	Oid			collation;
+	int32		hash_min;
+	int32		hash_max;
+	int64		next;			/* the next candidate */
+	int64		row;			/* row (1-based) value was taken for */
+	Datum		value;
+} FsShardKeys;
+
+/*
+ * Make integer key column column of src take the keys of the shard whose
+ * hash range is [hash_min, hash_max]: the integers after after, in order,
+ * whose hash (the column type's hash function, which Citus applies to a
+ * hash-distributed column) falls in the range.
+ */
+void
+fs_shard_keys_set(FsSource *src, const char *column, int64 after,
+				  int32 hash_min, int32 hash_max)
+{
+	FsColumn   *col = NULL;
+	FsShardKeys *k;
+	TypeCacheEntry *tce;
+
+	for (int c = 0; c < src->ncols; c++)
+		if (strcmp(src->cols[c].name, column) == 0)
+			col = &src->cols[c];
+	if (col == NULL || col->kind != FS_KEY || col->generated ||
+		!(col->type == FS_INT2 || col->type == FS_INT4 || col->type == FS_INT8))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("column \"%s\" of %s is not an integer key of the model", column, src->relname),
+				 errhint("Shard keys are drawn for an integer key column (a serial id, say) only.")));
+	if (hash_min > hash_max)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("hash range [%d, %d] is empty", hash_min, hash_max)));
+	tce = lookup_type_cache(col->typid, TYPECACHE_HASH_PROC_FINFO);
+	if (!OidIsValid(tce->hash_proc))
+		elog(ERROR, "type %s has no hash function", format_type_be(col->typid));
+	k = palloc0(sizeof(FsShardKeys));
+	fmgr_info_copy(&k->hash, &tce->hash_proc_finfo, CurrentMemoryContext);
+	k->collation = InvalidOid;	/* integers: no collation */
+	k->hash_min = hash_min;
+	k->hash_max = hash_max;
+	k->next = after;
+	col->shard_keys = k;
+}
+
+/*
+ * The key of row i (0-based) of the shard's part: the next candidate in
+ * range; redraws of the same row keep it.
+ */
+Datum
+fs_shard_key_next(FsColumn *col, int64 i)
+{
+	FsShardKeys *k = (FsShardKeys *) col->shard_keys;
+	int64		limit = col->type == FS_INT2 ? PG_INT16_MAX :
+		col->type == FS_INT4 ? PG_INT32_MAX : PG_INT64_MAX;
+
+	if (k->row == i + 1)
+		return k->value;
+	for (;;)
+	{
+		Datum		d;
+		int32		h;
+
+		if (k->next >= limit)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("no room for fresh values of key column \"%s\" (%s)",
+							col->name, format_type_be(col->typid)),
+					 errhint("Generate fewer rows, or leave the key out in a view.")));
+		k->next++;
+		if ((k->next & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		d = col->type == FS_INT2 ? Int16GetDatum((int16) k->next) :
+			col->type == FS_INT4 ? Int32GetDatum((int32) k->next) : Int64GetDatum(k->next);
+		h = DatumGetInt32(FunctionCall1Coll(&k->hash, k->collation, d));
+		if (h >= k->hash_min && h <= k->hash_max)
+		{
+			k->row = i + 1;
+			k->value = d;
+			return d;
+		}
+	}
 }

@@ -247,9 +247,10 @@ fs_parallel_begin(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 		IsParallelWorker() || !IsUnderPostmaster)
 		return NULL;
 	for (int c = 0; c < src->ncols; c++)
-		if (src->cols[c].kind == FS_KEY && src->cols[c].exprstate != NULL &&
-			!src->cols[c].generated)
-			return NULL;		/* a sequence's keys: nextval in the leader only */
+		if (src->cols[c].kind == FS_KEY &&
+			((src->cols[c].exprstate != NULL && !src->cols[c].generated) ||
+			 src->cols[c].shard_keys != NULL))
+			return NULL;		/* a sequence's or a shard's keys: in order, here */
 	if (!fs_relation_parallel_safe(src->relid))
 		return NULL;
 

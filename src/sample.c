@@ -38,12 +38,16 @@
 #include "tree.h"
 #include "progress.h"
 #include "serial.h"
+#include "stream.h"
 #include "text.h"
 
 PG_FUNCTION_INFO_V1(fairsynth_fit);
 PG_FUNCTION_INFO_V1(fairsynth_sample);
+PG_FUNCTION_INFO_V1(fairsynth_sample_shard);
+PG_FUNCTION_INFO_V1(fairsynth_model_keys);
 
 static void fs_plan_part(FsPlan *plan, int part, int parts, int64 *first);
+static Datum fs_sample_rows(FunctionCallInfo fcinfo);
 
 /* ---------------------------------------------------------------------------
  * Helpers
@@ -211,6 +215,17 @@ fs_sample_prepare(FunctionCallInfo fcinfo, TupleDesc outdesc, FsCall *call,
 		}
 	}
 
+	/* fairsynth_sample_shard: the keys of one Citus shard */
+	if (fcinfo->flinfo->fn_addr == fairsynth_sample_shard)
+	{
+		fs_require_arg(fcinfo, 8, "key_column");
+		fs_require_arg(fcinfo, 9, "key_after");
+		fs_require_arg(fcinfo, 10, "hash_min");
+		fs_require_arg(fcinfo, 11, "hash_max");
+		fs_shard_keys_set(src, text_to_cstring(PG_GETARG_TEXT_PP(8)), PG_GETARG_INT64(9),
+						  PG_GETARG_INT32(10), PG_GETARG_INT32(11));
+	}
+
 	call->outmap = fs_output_map(src, outdesc, false);
 	fs_progress_phase(FS_PHASE_GENERATE, plan->total);
 }
@@ -236,6 +251,58 @@ fs_sample_call(FunctionCallInfo fcinfo, TupleDesc outdesc, MemoryContext workctx
  */
 Datum
 fairsynth_sample(PG_FUNCTION_ARGS)
+{
+	return fs_sample_rows(fcinfo);
+}
+
+/*
+ * fairsynth_internal.fairsynth_sample_shard(model, relation, num_rows, mode,
+ *     target, seed, part, parts, key_column text, key_after bigint,
+ *     hash_min int, hash_max int) RETURNS SETOF anyelement
+ *
+ * fairsynth_sample's part, with the integer key key_column drawn after
+ * key_after so that every row hashes into [hash_min, hash_max]: the rows of
+ * one shard of a Citus table distributed by that key (balance_into).
+ */
+Datum
+fairsynth_sample_shard(PG_FUNCTION_ARGS)
+{
+	return fs_sample_rows(fcinfo);
+}
+
+/*
+ * fairsynth_internal.fairsynth_model_keys(model bytea, relation anyelement)
+ * RETURNS text[]: the model's integer key columns (fresh values, never
+ * modelled), in column order.
+ */
+Datum
+fairsynth_model_keys(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	FsValueInfo info;
+	FsSource	src;
+	char	  **names;
+	int			n = 0;
+	Datum	   *elems;
+
+	fs_require_arg(fcinfo, 0, "model");
+	relid = fs_relation_of_arg(fcinfo, 1);
+	fs_value_model(PG_GETARG_BYTEA_PP(0), relid, &info, &src);
+	names = palloc(sizeof(char *) * Max(src.ncols, 1));
+	for (int c = 0; c < src.ncols; c++)
+		if (src.cols[c].kind == FS_KEY && !src.cols[c].generated &&
+			(src.cols[c].type == FS_INT2 || src.cols[c].type == FS_INT4 ||
+			 src.cols[c].type == FS_INT8))
+			names[n++] = src.cols[c].name;
+	elems = palloc(sizeof(Datum) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+		elems[i] = CStringGetTextDatum(names[i]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/* The rows of fairsynth_sample or fairsynth_sample_shard, materialized. */
+static Datum
+fs_sample_rows(FunctionCallInfo fcinfo)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MemoryContext oldctx;

@@ -9,8 +9,9 @@
  * (set_rel_pathlist_hook), which hands rows on as they are made: the call
  * is prepared (read, fit, plan) when the executor starts the scan, and the
  * plan's chunks (generate.h) are made one at a time into a buffer of one
- * chunk, or taken from parallel workers' queues (parallel.c) row by row;
- * the scan's virtual slot points into the row where it lies, no copy.
+ * chunk, or taken from parallel workers' queues (parallel.c) row by row,
+ * without a copy: as the scan's row itself (a minimal tuple) when nothing
+ * filters or projects it, else in the scan's virtual slot pointing into it.
  * The rows are those of the function, in its order.
  *
  * Workers are started only when the whole statement runs in parallel mode:
@@ -173,7 +174,8 @@ fs_streamable_function(Oid funcid)
 	fmgr_info(funcid, &flinfo);
 	return flinfo.fn_addr == fairsynth_balance_typed ||
 		flinfo.fn_addr == fairsynth_synthesize_typed ||
-		flinfo.fn_addr == fairsynth_sample;
+		flinfo.fn_addr == fairsynth_sample ||
+		flinfo.fn_addr == fairsynth_sample_shard;
 }
 
 /* Whether node uses a value computed during execution (PARAM_EXEC). */
@@ -331,6 +333,23 @@ fs_begin_stream(CustomScanState *node, EState *estate, int eflags)
 
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
+
+	/*
+	 * Nothing evaluates the scan's own rows (no filter, no projection): hand
+	 * on the rows as they come, minimal tuples, with no copy.  This runs
+	 * before the parent node is initialized, so it sees a slot of that kind.
+	 */
+	if (node->ss.ps.qual == NULL && node->ss.ps.ps_ProjInfo == NULL)
+	{
+		node->ss.ss_ScanTupleSlot = ExecAllocTableSlot(&estate->es_tupleTable, scandesc,
+													   &TTSOpsMinimalTuple);
+		node->ss.ps.scanops = &TTSOpsMinimalTuple;
+		node->ss.ps.scanopsfixed = true;
+		node->ss.ps.scanopsset = true;
+		node->ss.ps.resultops = &TTSOpsMinimalTuple;
+		node->ss.ps.resultopsfixed = true;
+		node->ss.ps.resultopsset = true;
+	}
 	state->workctx = AllocSetContextCreate(estate->es_query_cxt, "fairsynth stream",
 										   ALLOCSET_DEFAULT_SIZES);
 	oldctx = MemoryContextSwitchTo(state->workctx);
@@ -364,7 +383,8 @@ fs_begin_stream(CustomScanState *node, EState *estate, int eflags)
 							format_type_be(state->outdesc->tdtypeid)),
 					 errhint("Run the statement again.")));
 
-	state->call = flinfo->fn_addr == fairsynth_sample ?
+	state->call = (flinfo->fn_addr == fairsynth_sample ||
+				   flinfo->fn_addr == fairsynth_sample_shard) ?
 		fs_sample_call(fcinfo, state->outdesc, state->workctx) :
 		fs_balance_call(fcinfo, state->outdesc, state->workctx);
 	MemoryContextSwitchTo(oldctx);
@@ -511,6 +531,15 @@ fs_stream_next(FsStream *s, TupleTableSlot *slot)
 		fs_generate_chunk(s->g, s->counts, s->total, s->first,
 						  s->j == 0 ? &s->rng : &chunk_rng, fs_buffer_sink, s, false);
 	}
+	if (slot->tts_ops == &TTSOpsMinimalTuple)
+	{
+		/* the row itself (see fs_begin_stream) */
+		if (s->worker >= 0)
+			fs_parallel_receive(s->par, s->worker, s->j, slot);
+		else if (!tuplestore_gettupleslot(s->buf, true, false, slot))
+			elog(ERROR, "fairsynth: chunk %d holds fewer rows than planned", s->j);
+		goto counted;
+	}
 	if (s->worker >= 0)
 		fs_parallel_receive(s->par, s->worker, s->j, s->mslot);
 	else if (!tuplestore_gettupleslot(s->buf, true, false, s->mslot))
@@ -521,6 +550,7 @@ fs_stream_next(FsStream *s, TupleTableSlot *slot)
 	memcpy(slot->tts_values, s->mslot->tts_values, sizeof(Datum) * s->outdesc->natts);
 	memcpy(slot->tts_isnull, s->mslot->tts_isnull, sizeof(bool) * s->outdesc->natts);
 	ExecStoreVirtualTuple(slot);
+counted:
 	s->done++;
 	if ((s->done & 4095) == 0 || s->done == s->total)
 	{

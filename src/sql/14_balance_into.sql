@@ -6,9 +6,12 @@
 -- own shards; the coordinator receives one sample-sized state per worker,
 -- never the rows), then every worker holding shards of the destination
 -- generates its part of the plan (fairsynth_sample(..., part, parts)) and
--- inserts it into the destination there: Citus routes each row from that
--- worker to its shard, so no generated row goes through the coordinator, and
--- the parts add up to exactly the planned counts.
+-- inserts it into the destination there, so no generated row goes through
+-- the coordinator, and the parts add up to exactly the planned counts.  When
+-- the destination is hash-distributed by an integer key of the model (a
+-- serial id), each shard's part is made with keys that hash into the shard
+-- (fairsynth_sample_shard) and inserted into the shard itself by its node;
+-- otherwise Citus routes each row from the worker to its shard.
 
 -- The read of fairsynth_read as bytes in the portable form (sampled rows and
 -- combinations as text, read_agg.c): what a worker ships, merged by
@@ -33,6 +36,52 @@ CREATE FUNCTION fairsynth_internal.fairsynth_read_fit(states bytea[], relation a
                                                       impute boolean, free_text text[])
 RETURNS bytea
 AS 'MODULE_PATHNAME', 'fairsynth_read_fit' LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL RESTRICTED;
+
+-- Internal: fairsynth_sample's part with the integer key key_column drawn
+-- after key_after so that every row hashes into [hash_min, hash_max] (the
+-- type's hash function, as Citus hashes a distribution column): one shard's
+-- rows.
+CREATE FUNCTION fairsynth_internal.fairsynth_sample_shard(model bytea, relation anyelement,
+                                                          num_rows bigint, mode text, target jsonb,
+                                                          seed bigint, part integer, parts integer,
+                                                          key_column text, key_after bigint,
+                                                          hash_min integer, hash_max integer)
+RETURNS SETOF anyelement
+AS 'MODULE_PATHNAME', 'fairsynth_sample_shard'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL RESTRICTED ROWS 10000;
+
+-- Internal: the model's integer key columns (fresh values, never modelled).
+CREATE FUNCTION fairsynth_internal.fairsynth_model_keys(model bytea, relation anyelement)
+RETURNS text[]
+AS 'MODULE_PATHNAME', 'fairsynth_model_keys'
+LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
+
+-- Internal, run on a Citus node by fairsynth_balance_into: insert every
+-- shard's part (fairsynth_sample_shard) into that shard, one after another;
+-- returns the rows inserted.
+CREATE FUNCTION fairsynth_internal.fairsynth_fill_shards(model bytea, relation anyelement,
+                                                         num_rows bigint, mode text, target jsonb,
+                                                         seed bigint, key_column text, key_after bigint,
+                                                         parts integer, shards text[], part_nos integer[],
+                                                         hash_mins integer[], hash_maxs integer[], cols text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+AS $fn$
+DECLARE
+  total bigint := 0;
+  n bigint;
+BEGIN
+  FOR i IN 1 .. coalesce(array_length(shards, 1), 0) LOOP
+    EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM fairsynth_internal.fairsynth_sample_shard($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)',
+                   shards[i]::regclass, cols, cols)
+      USING model, relation, num_rows, mode, target, seed, part_nos[i], parts,
+            key_column, key_after, hash_mins[i], hash_maxs[i];
+    GET DIAGNOSTICS n = ROW_COUNT;
+    total := total + n;
+  END LOOP;
+  RETURN total;
+END
+$fn$;
 
 CREATE FUNCTION fairsynth_balance_into(destination regclass, relation anyelement, columns text[],
                                        mode text DEFAULT 'full',
@@ -63,6 +112,9 @@ DECLARE
   t0 timestamptz;
   t1 timestamptz;
   t2 timestamptz;
+  distcol text;
+  key_after bigint;
+  nodes int;
 BEGIN
   IF destination IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
@@ -209,7 +261,59 @@ BEGIN
   END IF;
 
   t2 := clock_timestamp();
-  -- every node holding shards of the destination generates its part there
+  -- A destination hash-distributed by an integer key of the model: every
+  -- shard gets a part of the plan whose keys hash into its range, written
+  -- by its node straight into the shard (no rows routed between nodes).
+  EXECUTE 'SELECT pg_catalog.column_to_column_name(p.logicalrelid, p.partkey)
+             FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = $1 AND p.partmethod = ''h'''
+    INTO distcol USING destination;
+  IF distcol IS NOT NULL AND distcol = ANY (fairsynth_internal.fairsynth_model_keys(model, relation)) THEN
+    -- fresh keys: after the largest of the source and the destination
+    EXECUTE format('SELECT pg_catalog.greatest((SELECT pg_catalog.max(%1$I) FROM %2$s), (SELECT pg_catalog.max(%1$I) FROM %3$s), 0)::bigint',
+                   distcol, srcname, destname)
+      INTO key_after;
+    FOR r IN EXECUTE format($q$
+        WITH shards AS (
+          SELECT DISTINCT ON (s.shardid) s.shardid, n.nodename, n.nodeport,
+                 pg_catalog.shard_name(s.logicalrelid, s.shardid) AS shard,
+                 s.shardminvalue::int AS lo, s.shardmaxvalue::int AS hi
+            FROM pg_catalog.pg_dist_shard s
+            JOIN pg_catalog.pg_dist_placement p ON p.shardid = s.shardid
+            JOIN pg_catalog.pg_dist_node n ON n.groupid = p.groupid
+           WHERE s.logicalrelid = $1 AND n.isactive
+           ORDER BY s.shardid, n.nodename, n.nodeport),
+        numbered AS (
+          SELECT *, row_number() OVER (ORDER BY shardid) AS part, count(*) OVER () AS parts FROM shards),
+        cmds AS (
+          SELECT nodename, nodeport,
+                 format('SELECT fairsynth_internal.fairsynth_fill_shards(%%L::bytea, NULL::%%s, %%s, %%L, %%L::jsonb, %%s, %%L, %%s, %%s, %%L::text[], %%L::int[], %%L::int[], %%L::int[], %%L)',
+                        $2, $3, coalesce($4::text, 'NULL'), $5, $6, coalesce($7::text, 'NULL'), $8, $9, max(parts),
+                        array_agg(shard ORDER BY part), array_agg(part ORDER BY part),
+                        array_agg(lo ORDER BY part), array_agg(hi ORDER BY part), $10) AS cmd
+            FROM numbered GROUP BY nodename, nodeport)
+        SELECT w.node_name, w.node_port, w.success, w.result
+          FROM (SELECT array_agg(nodename ORDER BY nodename, nodeport) AS names,
+                       array_agg(nodeport ORDER BY nodename, nodeport) AS ports,
+                       array_agg(cmd ORDER BY nodename, nodeport) AS cmds FROM cmds) q,
+               pg_catalog.master_run_on_worker(q.names, q.ports, q.cmds, true) w$q$)
+      USING destination, model, srcname, num_rows, mode, target, seed, distcol, key_after, cols
+    LOOP
+      IF NOT r.success THEN
+        RAISE EXCEPTION USING ERRCODE = 'external_routine_exception',
+          MESSAGE = format('generating into the shards of %s on node %s:%s failed: %s', destination, r.node_name, r.node_port, r.result),
+          HINT = 'Each node commits its part on its own: the parts of the other nodes may already be in the destination.';
+      END IF;
+      total := total + r.result::bigint;
+      nodes := coalesce(nodes, 0) + 1;
+    END LOOP;
+    RAISE DEBUG 'fairsynth_balance_into: read % s (on the workers), fitted in % s, generated % rows in % s (% nodes, straight into the shards of %, keys after %)',
+      round(extract(epoch FROM t1 - t0)::numeric, 3), round(extract(epoch FROM t2 - t1)::numeric, 3),
+      total, round(extract(epoch FROM clock_timestamp() - t2)::numeric, 3), nodes, distcol, key_after;
+    RETURN total;
+  END IF;
+
+  -- otherwise every node holding shards of the destination generates its
+  -- part there, and Citus routes the rows to their shards
   FOR r IN EXECUTE format($q$
       WITH nodes AS (
         SELECT DISTINCT n.nodename, n.nodeport
