@@ -263,13 +263,15 @@ BEGIN
   t2 := clock_timestamp();
   -- A destination hash-distributed by an integer key of the model: every
   -- shard gets a part of the plan whose keys hash into its range, written
-  -- by its node straight into the shard (no rows routed between nodes).
+  -- by its node straight into the shard (no rows routed between nodes).  The
+  -- nodes name the row type by the destination's (the source may be local
+  -- to the coordinator): the same columns, which the model's value checks.
   EXECUTE 'SELECT pg_catalog.column_to_column_name(p.logicalrelid, p.partkey)
              FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = $1 AND p.partmethod = ''h'''
     INTO distcol USING destination;
   IF distcol IS NOT NULL AND distcol = ANY (fairsynth_internal.fairsynth_model_keys(model, relation)) THEN
     -- fresh keys: after the largest of the source and the destination
-    EXECUTE format('SELECT pg_catalog.greatest((SELECT pg_catalog.max(%1$I) FROM %2$s), (SELECT pg_catalog.max(%1$I) FROM %3$s), 0)::bigint',
+    EXECUTE format('SELECT GREATEST((SELECT pg_catalog.max(%1$I)::bigint FROM %2$s), (SELECT pg_catalog.max(%1$I)::bigint FROM %3$s), 0)',
                    distcol, srcname, destname)
       INTO key_after;
     FOR r IN EXECUTE format($q$
@@ -296,7 +298,7 @@ BEGIN
                        array_agg(nodeport ORDER BY nodename, nodeport) AS ports,
                        array_agg(cmd ORDER BY nodename, nodeport) AS cmds FROM cmds) q,
                pg_catalog.master_run_on_worker(q.names, q.ports, q.cmds, true) w$q$)
-      USING destination, model, srcname, num_rows, mode, target, seed, distcol, key_after, cols
+      USING destination, model, destname, num_rows, mode, target, seed, distcol, key_after, cols
     LOOP
       IF NOT r.success THEN
         RAISE EXCEPTION USING ERRCODE = 'external_routine_exception',

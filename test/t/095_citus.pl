@@ -109,8 +109,8 @@ like($plan, qr/^African-American\/Female=250, /, 'the plan: 3000 rows over 12 co
 is($coord->safe_psql('postgres', $counts->('dest')), $plan,
 	'every combination has exactly the planned count over the whole destination');
 
-# every worker generated and inserted its part (Citus routes rows to shards,
-# so each worker holds rows; the split of the plan is checked by the counts)
+# every worker generated and inserted its part (each worker holds rows; the
+# split of the plan is checked by the counts)
 my $per_node = $coord->safe_psql('postgres', q{
 SELECT string_agg(nodeport::text || '=' || n, ',' ORDER BY nodeport)
   FROM (SELECT nodeport, sum(result::bigint) AS n
@@ -120,6 +120,48 @@ is(scalar(@parts), 2, 'the destination has shards on both workers');
 ok((grep { $_ > 0 } @parts) == 2, "both workers hold generated rows ($per_node)");
 my $log = slurp_file($coord->logfile);
 unlike($log, qr/using outdated tuple descriptor/, 'no row crossed nodes as tuple bytes');
+
+# dest is distributed by the id, an integer key of the model: every shard
+# was written straight by its node, with keys that hash into it.  Keys are
+# unique and after the source's; each row is where Citus looks for its key
+# (a router query per key finds it), for every shard
+is($coord->safe_psql('postgres', q{
+WITH m AS (SELECT max(id) AS mx FROM src),
+     d AS (SELECT count(*) AS n, count(DISTINCT id) AS nd, min(id) AS mn FROM dest)
+SELECT n = nd AND mn > mx FROM d, m}),
+	't', 'shard keys: unique and fresh');
+is($coord->safe_psql('postgres', q{
+CREATE FUNCTION found_by_router(n int) RETURNS int LANGUAGE plpgsql AS $f$
+DECLARE k bigint; found int := 0; c int;
+BEGIN
+  FOR k IN SELECT id FROM dest ORDER BY id LIMIT n LOOP
+    EXECUTE 'SELECT count(*) FROM dest WHERE id = $1' INTO c USING k;
+    found := found + c;
+  END LOOP;
+  RETURN found;
+END $f$;
+SELECT found_by_router(300);}),
+	'300', 'every row is in the shard of its key (300 router queries find their row)');
+is($coord->safe_psql('postgres', q{
+SELECT count(DISTINCT get_shard_id_for_distribution_column('dest', id)) FROM dest}),
+	'8', 'the keys fill every one of the 8 shards');
+is($coord->safe_psql('postgres', q{
+SELECT sum(result::bigint) FROM run_command_on_shards('dest',
+  $$SELECT count(*) FROM %1$s WHERE worker_hash(id) NOT BETWEEN
+      (SELECT shardminvalue::int FROM pg_dist_shard WHERE shardid = (regexp_match('%1$s', '_(\d+)$'))[1]::bigint)
+  AND (SELECT shardmaxvalue::int FROM pg_dist_shard WHERE shardid = (regexp_match('%1$s', '_(\d+)$'))[1]::bigint)$$)}),
+	'0', "no row's hash (Citus's worker_hash) is outside its shard's range");
+
+# a destination distributed by a column that is not a key of the model:
+# every node generates its part and Citus routes the rows to their shards
+$coord->safe_psql('postgres', q{
+CREATE TABLE dest_by_charge (LIKE src);
+SELECT create_distributed_table('dest_by_charge', 'c_charge_degree', colocate_with => 'none');});
+is($coord->safe_psql('postgres', q{
+SELECT fairsynth_balance_into('dest_by_charge', NULL::src, ARRAY['race', 'sex'], seed => 1);}),
+	'3000', 'a destination distributed by a modelled column: rows routed by Citus');
+is($coord->safe_psql('postgres', $counts->('dest_by_charge')), $plan,
+	'with the planned counts');
 
 # quality against the source: within 0.01 of the single-node result
 $coord->safe_psql('postgres', q{
