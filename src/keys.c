@@ -29,6 +29,7 @@
 #include "postgres.h"
 
 #include "catalog/dependency.h"
+#include "common/hashfn.h"
 #include "catalog/pg_attribute.h"
 #include "common/pg_prng.h"
 #include "executor/executor.h"
@@ -378,6 +379,7 @@ fs_error_missing_columns(FsSource *src, char **names, int n, const char *what)
 typedef struct FsShardKeys
 {
 	FmgrInfo	hash;			/* the type's hash function, as Citus hashes */
+	bool		builtin;		/* it is hashint2/4/8: computed inline */
 	Oid			collation;
 	int32		hash_min;
 	int32		hash_max;
@@ -385,6 +387,23 @@ typedef struct FsShardKeys
 	int64		row;			/* row (1-based) value was taken for */
 	Datum		value;
 } FsShardKeys;
+
+/*
+ * hashint2/hashint4/hashint8 of v (a value of the column's type): those of
+ * int2 and int4 hash the value as a 32-bit integer; int8's folds the high
+ * half into the low one first, which leaves a value of int4's range as it
+ * is, so one formula serves all three (the TAP test compares with Citus's
+ * worker_hash).
+ */
+static inline uint32
+fs_hash_int(int64 v)
+{
+	uint32		lohalf = (uint32) v;
+	uint32		hihalf = (uint32) (v >> 32);
+
+	lohalf ^= (v >= 0) ? hihalf : ~hihalf;
+	return hash_bytes_uint32(lohalf);
+}
 
 /*
  * Make integer key column column of src take the keys of the shard whose
@@ -418,6 +437,8 @@ fs_shard_keys_set(FsSource *src, const char *column, int64 after,
 		elog(ERROR, "type %s has no hash function", format_type_be(col->typid));
 	k = palloc0(sizeof(FsShardKeys));
 	fmgr_info_copy(&k->hash, &tce->hash_proc_finfo, CurrentMemoryContext);
+	k->builtin = tce->hash_proc == F_HASHINT2 || tce->hash_proc == F_HASHINT4 ||
+		tce->hash_proc == F_HASHINT8;
 	k->collation = InvalidOid;	/* integers: no collation */
 	k->hash_min = hash_min;
 	k->hash_max = hash_max;
@@ -454,7 +475,10 @@ fs_shard_key_next(FsColumn *col, int64 i)
 			CHECK_FOR_INTERRUPTS();
 		d = col->type == FS_INT2 ? Int16GetDatum((int16) k->next) :
 			col->type == FS_INT4 ? Int32GetDatum((int32) k->next) : Int64GetDatum(k->next);
-		h = DatumGetInt32(FunctionCall1Coll(&k->hash, k->collation, d));
+		if (k->builtin)
+			h = (int32) fs_hash_int(k->next);
+		else
+			h = DatumGetInt32(FunctionCall1Coll(&k->hash, k->collation, d));
 		if (h >= k->hash_min && h <= k->hash_max)
 		{
 			k->row = i + 1;

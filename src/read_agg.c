@@ -36,6 +36,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "executor/tuptable.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
@@ -95,6 +96,9 @@ typedef struct FsReadCall
 	int			nbalance;
 	int		   *attno;			/* per balance column: attribute index */
 	FsColumn   *cols;			/* per balance column: for its keys */
+	int			natts;			/* attributes to deform: up to the last balance column */
+	TupleTableSlot *slot;		/* a row, deformed that far */
+	StringInfoData key;			/* a row's combination key */
 } FsReadCall;
 
 static FsReadState *fs_read_state_new(MemoryContext ctx);
@@ -302,6 +306,10 @@ fs_read_call(FunctionCallInfo fcinfo, Oid typid, char **names, int n)
 					 errmsg("column \"%s\" is a key (uuid), so it cannot be balanced", name),
 					 errhint("Balance columns and outcomes are categories shared by many rows, such as race or gender.")));
 	}
+	for (int b = 0; b < n; b++)
+		call->natts = Max(call->natts, call->attno[b] + 1);
+	call->slot = MakeSingleTupleTableSlot(call->desc, &TTSOpsHeapTuple);
+	initStringInfo(&call->key);
 	MemoryContextSwitchTo(old);
 	fcinfo->flinfo->fn_extra = call;
 	return call;
@@ -317,9 +325,8 @@ fairsynth_read_sfunc(PG_FUNCTION_ARGS)
 	HeapTupleHeader td;
 	HeapTupleData tuple;
 	FsReadCall *call;
-	Datum	   *values;
-	bool	   *isnull;
-	StringInfoData key;
+	TupleTableSlot *slot;
+	StringInfo	key;
 	const char *data;
 	Size		len;
 	uint64		h;
@@ -346,10 +353,12 @@ fairsynth_read_sfunc(PG_FUNCTION_ARGS)
 	ItemPointerSetInvalid(&tuple.t_self);
 	tuple.t_tableOid = InvalidOid;
 	tuple.t_data = td;
-	values = palloc(sizeof(Datum) * call->desc->natts);
-	isnull = palloc(sizeof(bool) * call->desc->natts);
-	heap_deform_tuple(&tuple, call->desc, values, isnull);
-	initStringInfo(&key);
+	/* only as far as the last balance column, into buffers kept per call */
+	slot = call->slot;
+	ExecStoreHeapTuple(&tuple, slot, false);
+	slot_getsomeattrs(slot, call->natts);
+	key = &call->key;
+	resetStringInfo(key);
 	for (int b = 0; b < call->nbalance; b++)
 	{
 		int			a = call->attno[b];
@@ -357,20 +366,18 @@ fairsynth_read_sfunc(PG_FUNCTION_ARGS)
 		char		buf[8];
 		const char *k = NULL;
 
-		if (!isnull[a])
-			klen = fs_datum_key(values[a], &call->cols[b], buf, &k);
-		appendBinaryStringInfo(&key, (const char *) &klen, sizeof(klen));
+		if (!slot->tts_isnull[a])
+			klen = fs_datum_key(slot->tts_values[a], &call->cols[b], buf, &k);
+		appendBinaryStringInfo(key, (const char *) &klen, sizeof(klen));
 		if (klen > 0)
-			appendBinaryStringInfo(&key, k, klen);
+			appendBinaryStringInfo(key, k, klen);
 	}
 	old = MemoryContextSwitchTo(aggctx);
-	fs_read_count(st, key.data, key.len, 1);
+	fs_read_count(st, key->data, key->len, 1);
 	fs_read_offer(st, fs_hash_bytes(data, len, FS_READ_PRIORITY_SEED),
 				  (const char *) td, HeapTupleHeaderGetDatumLength(td));
 	MemoryContextSwitchTo(old);
-	pfree(key.data);
-	pfree(values);
-	pfree(isnull);
+	ExecClearTuple(slot);
 	PG_RETURN_POINTER(st);
 }
 
