@@ -2,10 +2,12 @@
  * balance.c: the SQL-callable generators fairsynth_balance and
  * fairsynth_synthesize.
  *
- * Each call reads the relation, fits the model, plans the counts and
- * materializes the rows (a materialize-mode set-returning function).  The
- * typed forms take a NULL of the relation's row type and return that type, so
- * views, materialized views and CREATE TABLE AS see the relation's columns.
+ * Each call reads the relation, fits the model, plans the counts
+ * (fs_prepare) and materializes the rows (a materialize-mode set-returning
+ * function).  The typed forms take a NULL of the relation's row type and
+ * return that type, so views, materialized views and CREATE TABLE AS see the
+ * relation's columns; in FROM the planner streams them instead (stream.c,
+ * through fs_balance_call).
  */
 #include "postgres.h"
 

@@ -10,7 +10,10 @@
  *             pointer-free block (offsets, never pointers);
  *   plan.c    turn mode, num_rows and target into exact per-combination
  *             row counts;
- *   generate.c draw rows from the model and hand them out as a relation.
+ *   generate.c draw rows from the model, chunk by chunk (generate.h), and
+ *             hand them out as a relation;
+ *   parallel.c make chunks in parallel workers;
+ *   stream.c  in FROM, a custom scan that streams the chunks as they come.
  */
 #ifndef FAIRSYNTH_H
 #define FAIRSYNTH_H

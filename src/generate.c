@@ -1,10 +1,13 @@
 /*
- * generate.c: draw synthetic rows from a fitted model into a tuplestore.
+ * generate.c: draw synthetic rows from a fitted model.
  *
- * Combinations are dealt out in random order without replacement (a Fenwick
- * tree over the remaining counts), so every combination gets exactly its
- * planned rows, rows come out shuffled, and nothing is rejected.  Memory is
- * the tuplestore's, which spills to disk past work_mem.
+ * A plan is made in chunks (fs_chunk_count): within a chunk, combinations
+ * are dealt out in random order without replacement (a Fenwick tree over the
+ * chunk's remaining counts), so every combination gets exactly its planned
+ * rows, rows come out shuffled, and nothing is rejected.  Each row goes to a
+ * sink: fs_generate's tuplestore (which spills to disk past work_mem), the
+ * streaming scan's one-chunk buffer (stream.c) or a parallel worker's queue
+ * (parallel.c).
  */
 #include "postgres.h"
 
