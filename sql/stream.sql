@@ -92,6 +92,20 @@ SELECT count(*), count(DISTINCT id) = count(*) AS unique_keys, min(id) > 3000 AS
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
   SELECT * FROM fairsynth_balance(NULL::st_keyed, ARRAY['race', 'sex'], num_rows => 150000, seed => 1);
 
+-- the scan checks EXECUTE on the function, as the function scan does
+CREATE ROLE stream_user;
+GRANT SELECT ON st TO stream_user;
+REVOKE EXECUTE ON FUNCTION fairsynth_balance(anyelement, text[], text, bigint, jsonb, bigint, text, boolean, text[]) FROM PUBLIC;
+SET ROLE stream_user;
+SELECT count(*) FROM fairsynth_balance(NULL::st, ARRAY['race', 'sex'], num_rows => 10, seed => 1);
+RESET ROLE;
+GRANT EXECUTE ON FUNCTION fairsynth_balance(anyelement, text[], text, bigint, jsonb, bigint, text, boolean, text[]) TO PUBLIC;
+SET ROLE stream_user;
+SELECT count(*) FROM fairsynth_balance(NULL::st, ARRAY['race', 'sex'], num_rows => 10, seed => 1);
+RESET ROLE;
+REVOKE SELECT ON st FROM stream_user;
+DROP ROLE stream_user;
+
 -- a relation whose row type has a dropped column keeps the function scan
 ALTER TABLE st_keyed DROP COLUMN amount;
 EXPLAIN (COSTS OFF) SELECT * FROM fairsynth_balance(NULL::st_keyed, ARRAY['race', 'sex'], num_rows => 10, seed => 1);

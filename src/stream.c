@@ -36,6 +36,7 @@
 #include "access/parallel.h"
 #include "access/xact.h"
 #include "commands/explain.h"
+#include "catalog/objectaccess.h"
 #include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
 #include "executor/executor.h"
@@ -52,6 +53,7 @@
 #include "optimizer/restrictinfo.h"
 #include "parser/parsetree.h"
 #include "utils/lsyscache.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
@@ -330,6 +332,7 @@ fs_begin_stream(CustomScanState *node, EState *estate, int eflags)
 	MemoryContext oldctx;
 	ListCell   *lc;
 	int			i = 0;
+	AclResult	aclresult;
 
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
@@ -350,6 +353,12 @@ fs_begin_stream(CustomScanState *node, EState *estate, int eflags)
 		node->ss.ps.resultopsfixed = true;
 		node->ss.ps.resultopsset = true;
 	}
+	/* EXECUTE on the function, as the function scan checks it */
+	aclresult = pg_proc_aclcheck(fexpr->funcid, GetUserId(), ACL_EXECUTE);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_FUNCTION, get_func_name(fexpr->funcid));
+	InvokeFunctionExecuteHook(fexpr->funcid);
+
 	state->workctx = AllocSetContextCreate(estate->es_query_cxt, "fairsynth stream",
 										   ALLOCSET_DEFAULT_SIZES);
 	oldctx = MemoryContextSwitchTo(state->workctx);
