@@ -114,7 +114,10 @@ DECLARE
   t2 timestamptz;
   distcol text;
   key_after bigint;
-  nodes int;
+  node_names text[];
+  node_ports int[];
+  node_cmds text[];
+  how text;
 BEGIN
   IF destination IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
@@ -274,7 +277,7 @@ BEGIN
     EXECUTE format('SELECT GREATEST((SELECT pg_catalog.max(%1$I)::bigint FROM %2$s), (SELECT pg_catalog.max(%1$I)::bigint FROM %3$s), 0)',
                    distcol, srcname, destname)
       INTO key_after;
-    FOR r IN EXECUTE format($q$
+    EXECUTE format($q$
         WITH shards AS (
           SELECT DISTINCT ON (s.shardid) s.shardid, n.nodename, n.nodeport,
                  pg_catalog.shard_name(s.logicalrelid, s.shardid) AS shard,
@@ -285,67 +288,51 @@ BEGIN
            WHERE s.logicalrelid = $1 AND n.isactive
            ORDER BY s.shardid, n.nodename, n.nodeport),
         numbered AS (
-          SELECT *, row_number() OVER (ORDER BY shardid) AS part, count(*) OVER () AS parts FROM shards),
-        cmds AS (
-          SELECT nodename, nodeport,
-                 format('SELECT fairsynth_internal.fairsynth_fill_shards(%%L::bytea, NULL::%%s, %%s, %%L, %%L::jsonb, %%s, %%L, %%s, %%s, %%L::text[], %%L::int[], %%L::int[], %%L::int[], %%L)',
-                        $2, $3, coalesce($4::text, 'NULL'), $5, $6, coalesce($7::text, 'NULL'), $8, $9, max(parts),
-                        array_agg(shard ORDER BY part), array_agg(part ORDER BY part),
-                        array_agg(lo ORDER BY part), array_agg(hi ORDER BY part), $10) AS cmd
-            FROM numbered GROUP BY nodename, nodeport)
-        SELECT w.node_name, w.node_port, w.success, w.result
-          FROM (SELECT array_agg(nodename ORDER BY nodename, nodeport) AS names,
-                       array_agg(nodeport ORDER BY nodename, nodeport) AS ports,
-                       array_agg(cmd ORDER BY nodename, nodeport) AS cmds FROM cmds) q,
-               pg_catalog.master_run_on_worker(q.names, q.ports, q.cmds, true) w$q$)
-      USING destination, model, destname, num_rows, mode, target, seed, distcol, key_after, cols
-    LOOP
-      IF NOT r.success THEN
-        RAISE EXCEPTION USING ERRCODE = 'external_routine_exception',
-          MESSAGE = format('generating into the shards of %s on node %s:%s failed: %s', destination, r.node_name, r.node_port, r.result),
-          HINT = 'Each node commits its part on its own: the parts of the other nodes may already be in the destination.';
-      END IF;
-      total := total + r.result::bigint;
-      nodes := coalesce(nodes, 0) + 1;
-    END LOOP;
-    RAISE DEBUG 'fairsynth_balance_into: read % s (on the workers), fitted in % s, generated % rows in % s (% nodes, straight into the shards of %, keys after %)',
-      round(extract(epoch FROM t1 - t0)::numeric, 3), round(extract(epoch FROM t2 - t1)::numeric, 3),
-      total, round(extract(epoch FROM clock_timestamp() - t2)::numeric, 3), nodes, distcol, key_after;
-    RETURN total;
+          SELECT *, row_number() OVER (ORDER BY shardid) AS part, count(*) OVER () AS parts FROM shards)
+        SELECT array_agg(nodename ORDER BY nodename, nodeport), array_agg(nodeport ORDER BY nodename, nodeport),
+               array_agg(cmd ORDER BY nodename, nodeport)
+          FROM (SELECT nodename, nodeport,
+                       format('SELECT fairsynth_internal.fairsynth_fill_shards(%%L::bytea, NULL::%%s, %%s, %%L, %%L::jsonb, %%s, %%L, %%s, %%s, %%L::text[], %%L::int[], %%L::int[], %%L::int[], %%L)',
+                              $2, $3, coalesce($4::text, 'NULL'), $5, $6, coalesce($7::text, 'NULL'), $8, $9, max(parts),
+                              array_agg(shard ORDER BY part), array_agg(part ORDER BY part),
+                              array_agg(lo ORDER BY part), array_agg(hi ORDER BY part), $10) AS cmd
+                  FROM numbered GROUP BY nodename, nodeport) c$q$)
+      INTO node_names, node_ports, node_cmds
+      USING destination, model, destname, num_rows, mode, target, seed, distcol, key_after, cols;
+    how := format('straight into the shards of %s, keys after %s', distcol, key_after);
+  ELSE
+    -- otherwise node p of N generates part p there, and Citus routes the
+    -- rows to their shards
+    EXECUTE format($q$
+        SELECT array_agg(nodename ORDER BY nodename, nodeport), array_agg(nodeport ORDER BY nodename, nodeport),
+               array_agg(format('INSERT INTO %%s (%%s) SELECT %%s FROM %%I.fairsynth_sample(%%L::bytea, NULL::%%s, %%s, %%L, %%L::jsonb, %%s, %%s, %%s)',
+                                $2, $3, $3, $4, $5, $6, coalesce($7::text, 'NULL'), $8, $9, coalesce($10::text, 'NULL'),
+                                p, n) ORDER BY nodename, nodeport)
+          FROM (SELECT nodename, nodeport, row_number() OVER (ORDER BY nodename, nodeport) AS p, count(*) OVER () AS n
+                  FROM (SELECT DISTINCT n.nodename, n.nodeport
+                          FROM pg_catalog.pg_dist_shard s
+                          JOIN pg_catalog.pg_dist_placement p ON p.shardid = s.shardid
+                          JOIN pg_catalog.pg_dist_node n ON n.groupid = p.groupid
+                         WHERE s.logicalrelid = $1 AND n.isactive) nodes) numbered$q$)
+      INTO node_names, node_ports, node_cmds
+      USING destination, destname, cols, ext, model, destname, num_rows, mode, target, seed;
+    how := 'routed by Citus';
   END IF;
 
-  -- otherwise every node holding shards of the destination generates its
-  -- part there, and Citus routes the rows to their shards
-  FOR r IN EXECUTE format($q$
-      WITH nodes AS (
-        SELECT DISTINCT n.nodename, n.nodeport
-          FROM pg_catalog.pg_dist_shard s
-          JOIN pg_catalog.pg_dist_placement p ON p.shardid = s.shardid
-          JOIN pg_catalog.pg_dist_node n ON n.groupid = p.groupid
-         WHERE s.logicalrelid = $1 AND n.isactive),
-      cmds AS (
-        SELECT nodename, nodeport,
-               format('INSERT INTO %%s (%%s) SELECT %%s FROM %%I.fairsynth_sample(%%L::bytea, NULL::%%s, %%s, %%L, %%L::jsonb, %%s, %%s, %%s)',
-                      $2, $3, $3, $4, $5, $6, coalesce($7::text, 'NULL'), $8, $9, coalesce($10::text, 'NULL'),
-                      row_number() OVER (ORDER BY nodename, nodeport), count(*) OVER ()) AS cmd
-          FROM nodes)
-      SELECT w.node_name, w.node_port, w.success, w.result
-        FROM (SELECT array_agg(nodename ORDER BY nodename, nodeport) AS names,
-                     array_agg(nodeport ORDER BY nodename, nodeport) AS ports,
-                     array_agg(cmd ORDER BY nodename, nodeport) AS cmds FROM cmds) q,
-             pg_catalog.master_run_on_worker(q.names, q.ports, q.cmds, true) w$q$)
-    USING destination, destname, cols, ext, model, destname, num_rows, mode, target, seed
+  -- every node runs its command at once, over its own connection
+  FOR r IN SELECT * FROM pg_catalog.master_run_on_worker(node_names, node_ports, node_cmds, true) w
   LOOP
     IF NOT r.success THEN
       RAISE EXCEPTION USING ERRCODE = 'external_routine_exception',
         MESSAGE = format('generating into %s on node %s:%s failed: %s', destination, r.node_name, r.node_port, r.result),
         HINT = 'Each node commits its part on its own: the parts of the other nodes may already be in the destination.';
     END IF;
-    total := total + split_part(r.result, ' ', 3)::bigint;
+    -- "INSERT 0 n" (routed) or fairsynth_fill_shards's count
+    total := total + (CASE WHEN r.result LIKE 'INSERT %' THEN split_part(r.result, ' ', 3) ELSE r.result END)::bigint;
   END LOOP;
-  RAISE DEBUG 'fairsynth_balance_into: read % s (on the workers), fitted in % s, generated % rows in % s (% nodes)',
+  RAISE DEBUG 'fairsynth_balance_into: read % s (on the workers), fitted in % s, generated % rows in % s (% nodes, %)',
     round(extract(epoch FROM t1 - t0)::numeric, 3), round(extract(epoch FROM t2 - t1)::numeric, 3),
-    total, round(extract(epoch FROM clock_timestamp() - t2)::numeric, 3), parts;
+    total, round(extract(epoch FROM clock_timestamp() - t2)::numeric, 3), parts, how;
   RETURN total;
 END
 $fn$;
