@@ -124,3 +124,25 @@ BEGIN
   RAISE NOTICE 'fuzz: % of % altered or truncated models rejected', errors, tries;
 END
 $$;
+
+-- One Citus shard's rows (fairsynth_balance_into): an integer key of the
+-- model drawn after key_after so that every key's hash (hashint4 for int)
+-- falls in the shard's range; the part's exact share of the plan
+SELECT fairsynth_internal.fairsynth_model_keys(fairsynth_fit(NULL::mv, ARRAY['race']), NULL::mv) AS keys;
+CREATE TEMP TABLE shard1 AS
+  SELECT * FROM fairsynth_internal.fairsynth_sample_shard(fairsynth_fit(NULL::mv, ARRAY['race']), NULL::mv,
+         4000, 'full', NULL, 1, 3, 32, 'k', 5000, -2013265920, -1879048193);
+SELECT count(*) AS part_rows, count(DISTINCT k) = count(*) AS unique_keys, min(k) > 5000 AS after,
+       bool_and(hashint4(k) BETWEEN -2013265920 AND -1879048193) AS in_range
+  FROM shard1;
+-- the keys are the first ones after 5000 in that range, in order of the rows
+SELECT (SELECT array_agg(k ORDER BY k) FROM shard1)
+     = (SELECT array_agg(k) FROM (SELECT k FROM generate_series(5001, 5000 + 125 * 32 * 4) k
+                                  WHERE hashint4(k) BETWEEN -2013265920 AND -1879048193 ORDER BY k LIMIT 125) s) AS first_in_range;
+-- errors: not an integer key, a range narrower than a shard, a NULL argument
+SELECT count(*) FROM fairsynth_internal.fairsynth_sample_shard(fairsynth_fit(NULL::mv, ARRAY['race']), NULL::mv,
+       100, 'full', NULL, 1, 1, 4, 'age', 0, 0, 1073741823);
+SELECT count(*) FROM fairsynth_internal.fairsynth_sample_shard(fairsynth_fit(NULL::mv, ARRAY['race']), NULL::mv,
+       100, 'full', NULL, 1, 1, 4, 'k', 0, 5, 5);
+SELECT count(*) FROM fairsynth_internal.fairsynth_sample_shard(fairsynth_fit(NULL::mv, ARRAY['race']), NULL::mv,
+       100, 'full', NULL, 1, 1, 4, 'k', NULL, 0, 1073741823);

@@ -375,6 +375,9 @@ fs_error_missing_columns(FsSource *src, char **names, int n, const char *what)
 			 errhint("%s", hint.data)));
 }
 
+/* Shards of a table at most (Citus allows 64000): bounds a shard's range. */
+#define FS_SHARD_MAX_SHARDS 65536
+
 /* The keys of one shard: candidates after, kept when their hash is in range. */
 typedef struct FsShardKeys
 {
@@ -428,10 +431,13 @@ fs_shard_keys_set(FsSource *src, const char *column, int64 after,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("column \"%s\" of %s is not an integer key of the model", column, src->relname),
 				 errhint("Shard keys are drawn for an integer key column (a serial id, say) only.")));
-	if (hash_min > hash_max)
+	/* a shard of at most FS_SHARD_MAX_SHARDS: keys are found in bounded time */
+	if ((int64) hash_max - hash_min + 1 < (INT64CONST(1) << 32) / FS_SHARD_MAX_SHARDS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("hash range [%d, %d] is empty", hash_min, hash_max)));
+				 errmsg("hash range [%d, %d] is narrower than a shard of %d shards",
+						hash_min, hash_max, FS_SHARD_MAX_SHARDS),
+				 errhint("Pass a Citus shard's shardminvalue and shardmaxvalue.")));
 	tce = lookup_type_cache(col->typid, TYPECACHE_HASH_PROC_FINFO);
 	if (!OidIsValid(tce->hash_proc))
 		elog(ERROR, "type %s has no hash function", format_type_be(col->typid));
