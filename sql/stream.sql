@@ -50,6 +50,26 @@ EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
   SELECT * FROM fairsynth_balance(NULL::st, ARRAY['race', 'sex'], num_rows => 200000, seed => 1);
 SET fairsynth.parallel_min_rows = 0;
 
+-- in a subtransaction (a plpgsql exception block) that then rolls back:
+-- the same rows, materialized (whole row) and streamed
+DO $$
+DECLARE d1 text; d2 text;
+BEGIN
+  BEGIN
+    SELECT md5(string_agg(s::text, '|')) INTO d1
+      FROM fairsynth_balance(NULL::st, ARRAY['race', 'sex'], num_rows => 200000, seed => 1) s;
+    CREATE TEMP TABLE sub AS SELECT * FROM fairsynth_balance(NULL::st, ARRAY['race', 'sex'], num_rows => 200000, seed => 1);
+    SELECT md5(string_agg(s::text, '|')) INTO d2 FROM sub s;
+    RAISE NOTICE 'in a subtransaction: materialized % the rows, streamed % the rows',
+      CASE WHEN d1 = (SELECT digest FROM md5s WHERE way = 'function scan') THEN 'has' ELSE 'does not have' END,
+      CASE WHEN d2 = (SELECT digest FROM md5s WHERE way = 'function scan') THEN 'has' ELSE 'does not have' END;
+    RAISE EXCEPTION 'roll back';
+  EXCEPTION WHEN raise_exception THEN
+    NULL;
+  END;
+END $$;
+SELECT to_regclass('pg_temp.sub') IS NULL AS rolled_back;
+
 -- exact counts per combination (floor or ceil of 200000 / 8)
 SELECT race, sex, count(*) BETWEEN 24999 AND 25001 AS exact FROM out2 GROUP BY 1, 2 ORDER BY 1, 2;
 -- the chunks have the plan's mix: the first 25,000 rows hold every combination near 1/8
