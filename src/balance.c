@@ -363,19 +363,20 @@ fairsynth_synthesize_typed(PG_FUNCTION_ARGS)
 }
 
 /*
- * A call of the typed fairsynth_balance or fairsynth_synthesize (fcinfo's
- * function and arguments) prepared for rows of outdesc, the relation's row
+ * A call of the typed fairsynth_balance or (synthesize) fairsynth_synthesize
+ * (fcinfo's arguments) prepared for rows of outdesc, the relation's row
  * type, without generating: for the streaming scan (stream.c).  Its
  * progress is shown until workctx goes.
  */
 FsCall *
-fs_balance_call(FunctionCallInfo fcinfo, TupleDesc outdesc, MemoryContext workctx)
+fs_balance_call(FunctionCallInfo fcinfo, TupleDesc outdesc, MemoryContext workctx,
+				bool synthesize)
 {
 	FsRequest	req = {0};
 	FsCall	   *call = palloc0(sizeof(FsCall));
 
 	req.relid = fs_relation_of_arg(fcinfo, 0);
-	if (fcinfo->flinfo->fn_addr == fairsynth_synthesize_typed)
+	if (synthesize)
 		fs_synthesize_args(fcinfo, &req);
 	else
 		fs_balance_args(fcinfo, &req);

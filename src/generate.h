@@ -33,9 +33,9 @@ typedef struct FsCall
 } FsCall;
 
 extern FsCall *fs_balance_call(FunctionCallInfo fcinfo, TupleDesc outdesc,
-							   MemoryContext workctx);
+							   MemoryContext workctx, bool synthesize);
 extern FsCall *fs_sample_call(FunctionCallInfo fcinfo, TupleDesc outdesc,
-							  MemoryContext workctx);
+							  MemoryContext workctx, bool shard);
 
 /* Where a generated row goes: values and nulls of the output's attributes. */
 typedef void (*FsRowSink) (void *arg, Datum *values, bool *nulls);

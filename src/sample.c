@@ -38,7 +38,6 @@
 #include "tree.h"
 #include "progress.h"
 #include "serial.h"
-#include "stream.h"
 #include "text.h"
 
 PG_FUNCTION_INFO_V1(fairsynth_fit);
@@ -47,7 +46,7 @@ PG_FUNCTION_INFO_V1(fairsynth_sample_shard);
 PG_FUNCTION_INFO_V1(fairsynth_model_keys);
 
 static void fs_plan_part(FsPlan *plan, int part, int parts, int64 *first);
-static Datum fs_sample_rows(FunctionCallInfo fcinfo);
+static Datum fs_sample_rows(FunctionCallInfo fcinfo, bool shard);
 
 /* ---------------------------------------------------------------------------
  * Helpers
@@ -147,7 +146,7 @@ fairsynth_fit(PG_FUNCTION_ARGS)
  */
 static void
 fs_sample_prepare(FunctionCallInfo fcinfo, TupleDesc outdesc, FsCall *call,
-				  MemoryContext workctx)
+				  MemoryContext workctx, bool shard)
 {
 	Oid			relid;
 	bytea	   *value;
@@ -216,7 +215,7 @@ fs_sample_prepare(FunctionCallInfo fcinfo, TupleDesc outdesc, FsCall *call,
 	}
 
 	/* fairsynth_sample_shard: the keys of one Citus shard */
-	if (fcinfo->flinfo->fn_addr == fairsynth_sample_shard)
+	if (shard)
 	{
 		fs_require_arg(fcinfo, 8, "key_column");
 		fs_require_arg(fcinfo, 9, "key_after");
@@ -236,11 +235,12 @@ fs_sample_prepare(FunctionCallInfo fcinfo, TupleDesc outdesc, FsCall *call,
  * goes.
  */
 FsCall *
-fs_sample_call(FunctionCallInfo fcinfo, TupleDesc outdesc, MemoryContext workctx)
+fs_sample_call(FunctionCallInfo fcinfo, TupleDesc outdesc, MemoryContext workctx,
+			   bool shard)
 {
 	FsCall	   *call = palloc0(sizeof(FsCall));
 
-	fs_sample_prepare(fcinfo, outdesc, call, workctx);
+	fs_sample_prepare(fcinfo, outdesc, call, workctx, shard);
 	return call;
 }
 
@@ -252,7 +252,7 @@ fs_sample_call(FunctionCallInfo fcinfo, TupleDesc outdesc, MemoryContext workctx
 Datum
 fairsynth_sample(PG_FUNCTION_ARGS)
 {
-	return fs_sample_rows(fcinfo);
+	return fs_sample_rows(fcinfo, false);
 }
 
 /*
@@ -267,7 +267,7 @@ fairsynth_sample(PG_FUNCTION_ARGS)
 Datum
 fairsynth_sample_shard(PG_FUNCTION_ARGS)
 {
-	return fs_sample_rows(fcinfo);
+	return fs_sample_rows(fcinfo, true);
 }
 
 /*
@@ -300,9 +300,9 @@ fairsynth_model_keys(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
-/* The rows of fairsynth_sample or fairsynth_sample_shard, materialized. */
+/* The rows of fairsynth_sample or (shard) fairsynth_sample_shard, materialized. */
 static Datum
-fs_sample_rows(FunctionCallInfo fcinfo)
+fs_sample_rows(FunctionCallInfo fcinfo, bool shard)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MemoryContext oldctx;
@@ -313,7 +313,7 @@ fs_sample_rows(FunctionCallInfo fcinfo)
 	workctx = AllocSetContextCreate(CurrentMemoryContext, "fairsynth sample",
 									ALLOCSET_DEFAULT_SIZES);
 	oldctx = MemoryContextSwitchTo(workctx);
-	fs_sample_prepare(fcinfo, rsinfo->setDesc, &call, workctx);
+	fs_sample_prepare(fcinfo, rsinfo->setDesc, &call, workctx, shard);
 	fs_generate(&call.src, call.model, call.plan, call.impute, rsinfo->setDesc,
 				call.outmap, rsinfo->setResult, &call.rng);
 

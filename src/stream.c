@@ -55,6 +55,7 @@
 #include "utils/lsyscache.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
@@ -63,6 +64,16 @@
 #include "parallel.h"
 #include "progress.h"
 #include "stream.h"
+
+/* The generators the scan streams. */
+typedef enum FsStreamKind
+{
+	FS_STREAM_NONE,
+	FS_STREAM_BALANCE,			/* fairsynth_balance(anyelement, ...) */
+	FS_STREAM_SYNTHESIZE,		/* fairsynth_synthesize(anyelement, ...) */
+	FS_STREAM_SAMPLE,			/* fairsynth_sample */
+	FS_STREAM_SAMPLE_SHARD		/* fairsynth_internal.fairsynth_sample_shard */
+} FsStreamKind;
 
 /* Bytes of the buffer of one chunk the leader makes, before it spills. */
 #define FS_STREAM_BUFFER_KB (32 * 1024)
@@ -104,7 +115,7 @@ typedef struct FsScanState
 
 static set_rel_pathlist_hook_type fs_prev_set_rel_pathlist = NULL;
 
-static bool fs_streamable_function(Oid funcid);
+static FsStreamKind fs_stream_kind(Oid funcid);
 static bool fs_exec_param_walker(Node *node, void *context);
 static void fs_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 								RangeTblEntry *rte);
@@ -158,26 +169,48 @@ fs_stream_init(void)
  * ---------------------------------------------------------------------------
  */
 
-/* Whether funcid is one of the typed generators of this module. */
-static bool
-fs_streamable_function(Oid funcid)
+/*
+ * Which typed generator of this module funcid is, by its C symbol in this
+ * module's library (pg_proc's prosrc and probin: a function pointer from
+ * another lookup need not compare equal); FS_STREAM_NONE: another function.
+ */
+static FsStreamKind
+fs_stream_kind(Oid funcid)
 {
-	FmgrInfo	flinfo;
 	HeapTuple	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
-	bool		is_c;
+	FsStreamKind kind = FS_STREAM_NONE;
+	Datum		d;
+	bool		isnull;
 
 	if (!HeapTupleIsValid(tuple))
-		return false;
-	is_c = ((Form_pg_proc) GETSTRUCT(tuple))->prolang == ClanguageId;
+		return FS_STREAM_NONE;
+	if (((Form_pg_proc) GETSTRUCT(tuple))->prolang == ClanguageId)
+	{
+		char	   *probin;
+		const char *base;
+		char	   *prosrc;
+
+		d = SysCacheGetAttr(PROCOID, tuple, Anum_pg_proc_probin, &isnull);
+		probin = isnull ? NULL : TextDatumGetCString(d);
+		base = probin ? last_dir_separator(probin) : NULL;
+		base = base ? base + 1 : probin;
+		d = SysCacheGetAttr(PROCOID, tuple, Anum_pg_proc_prosrc, &isnull);
+		prosrc = isnull ? NULL : TextDatumGetCString(d);
+		if (base != NULL && prosrc != NULL &&
+			(strcmp(base, "fairsynth") == 0 || strcmp(base, "fairsynth" DLSUFFIX) == 0))
+		{
+			if (strcmp(prosrc, "fairsynth_balance_typed") == 0)
+				kind = FS_STREAM_BALANCE;
+			else if (strcmp(prosrc, "fairsynth_synthesize_typed") == 0)
+				kind = FS_STREAM_SYNTHESIZE;
+			else if (strcmp(prosrc, "fairsynth_sample") == 0)
+				kind = FS_STREAM_SAMPLE;
+			else if (strcmp(prosrc, "fairsynth_sample_shard") == 0)
+				kind = FS_STREAM_SAMPLE_SHARD;
+		}
+	}
 	ReleaseSysCache(tuple);
-	/* (a C function's address: no other library is loaded for this) */
-	if (!is_c)
-		return false;
-	fmgr_info(funcid, &flinfo);
-	return flinfo.fn_addr == fairsynth_balance_typed ||
-		flinfo.fn_addr == fairsynth_synthesize_typed ||
-		flinfo.fn_addr == fairsynth_sample ||
-		flinfo.fn_addr == fairsynth_sample_shard;
+	return kind;
 }
 
 /* Whether node uses a value computed during execution (PARAM_EXEC). */
@@ -211,7 +244,7 @@ fs_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	if (!IsA(rtfunc->funcexpr, FuncExpr))
 		return;
 	fexpr = (FuncExpr *) rtfunc->funcexpr;
-	if (!fexpr->funcretset || !fs_streamable_function(fexpr->funcid))
+	if (!fexpr->funcretset || fs_stream_kind(fexpr->funcid) == FS_STREAM_NONE)
 		return;
 	if (contain_var_clause((Node *) fexpr->args) ||
 		contain_subplans((Node *) fexpr->args) ||
@@ -392,10 +425,21 @@ fs_begin_stream(CustomScanState *node, EState *estate, int eflags)
 							format_type_be(state->outdesc->tdtypeid)),
 					 errhint("Run the statement again.")));
 
-	state->call = (flinfo->fn_addr == fairsynth_sample ||
-				   flinfo->fn_addr == fairsynth_sample_shard) ?
-		fs_sample_call(fcinfo, state->outdesc, state->workctx) :
-		fs_balance_call(fcinfo, state->outdesc, state->workctx);
+	switch (fs_stream_kind(fexpr->funcid))
+	{
+		case FS_STREAM_SAMPLE:
+		case FS_STREAM_SAMPLE_SHARD:
+			state->call = fs_sample_call(fcinfo, state->outdesc, state->workctx,
+										 fs_stream_kind(fexpr->funcid) == FS_STREAM_SAMPLE_SHARD);
+			break;
+		case FS_STREAM_BALANCE:
+		case FS_STREAM_SYNTHESIZE:
+			state->call = fs_balance_call(fcinfo, state->outdesc, state->workctx,
+										  fs_stream_kind(fexpr->funcid) == FS_STREAM_SYNTHESIZE);
+			break;
+		default:
+			elog(ERROR, "function %u is not a fairsynth generator", fexpr->funcid);
+	}
 	MemoryContextSwitchTo(oldctx);
 }
 

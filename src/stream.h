@@ -9,10 +9,4 @@
 
 extern void fs_stream_init(void);
 
-/* The functions the scan streams (balance.c, sample.c). */
-extern Datum fairsynth_balance_typed(PG_FUNCTION_ARGS);
-extern Datum fairsynth_synthesize_typed(PG_FUNCTION_ARGS);
-extern Datum fairsynth_sample(PG_FUNCTION_ARGS);
-extern Datum fairsynth_sample_shard(PG_FUNCTION_ARGS);
-
 #endif							/* FAIRSYNTH_STREAM_H */
