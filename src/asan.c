@@ -27,7 +27,9 @@
  *   goes through fmgr_hook: on entry and when an error leaves it (FHET_ABORT,
  *   called by fmgr_security_definer's PG_CATCH, above every frame the error
  *   discarded) the stack below the current frame, dead at that point, is
- *   unpoisoned.  Stack-use-after-return detection is off (it keeps frames on
+ *   unpoisoned; code entered otherwise (the streaming scan's callbacks and
+ *   planner hook, a parallel worker's main) calls fs_asan_entry for the
+ *   same.  Stack-use-after-return detection is off (it keeps frames on
  *   a fake stack that a longjmp never unwinds).
  *
  * Coverage: ASan checks the loads and stores of fairsynth's own code against
@@ -155,6 +157,17 @@ fs_asan_needs_hook(Oid fn_oid)
 		ReleaseSysCache(tup);
 	}
 	return ours;
+}
+
+/*
+ * An entry into fairsynth's code that is not a function call through fmgr
+ * (the streaming scan's callbacks, its planner hook, a parallel worker's
+ * main): clean the stack below, as the fmgr hook does for calls.
+ */
+void
+fs_asan_entry(void)
+{
+	fs_asan_clean_below();
 }
 
 static void

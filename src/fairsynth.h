@@ -42,6 +42,11 @@ extern void fs_define_int(const char *name, const char *short_desc,
 
 /* sanitizer build support (asan.c; empty unless built with make ASAN=1) */
 extern void fs_asan_init(void);
+#ifdef FAIRSYNTH_ASAN
+extern void fs_asan_entry(void);
+#else
+#define fs_asan_entry() ((void) 0)
+#endif
 
 /* How a column takes part in the model. */
 typedef enum FsKind

@@ -457,6 +457,7 @@ fs_parallel_worker_main(dsm_segment *seg, shm_toc *toc)
 	int64	   *chunk = palloc(sizeof(int64) * Max(shared->ncombos, 1));
 	FsQueueSink sink = {0};
 
+	fs_asan_entry();
 	shm_mq_set_sender(mq, MyProc);
 	mqh = shm_mq_attach(mq, seg, NULL);
 

@@ -236,6 +236,7 @@ fs_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 
 	if (fs_prev_set_rel_pathlist)
 		fs_prev_set_rel_pathlist(root, rel, rti, rte);
+	fs_asan_entry();
 	if (rte->rtekind != RTE_FUNCTION || rte->funcordinality ||
 		list_length(rte->functions) != 1 ||
 		rel->reloptkind != RELOPT_BASEREL || !bms_is_empty(rel->lateral_relids))
@@ -310,6 +311,7 @@ fs_plan_stream(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	List	   *scan_tlist = NIL;
 	Oid			relid = get_typ_typrelid(desc->tdtypeid);
 
+	fs_asan_entry();
 	for (int a = 0; a < desc->natts; a++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, a);
@@ -367,6 +369,7 @@ fs_begin_stream(CustomScanState *node, EState *estate, int eflags)
 	int			i = 0;
 	AclResult	aclresult;
 
+	fs_asan_entry();
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
 
@@ -458,7 +461,10 @@ fs_stream_next_slot(ScanState *ss)
 
 	if (state->stream == NULL)
 	{
-		MemoryContext oldctx = MemoryContextSwitchTo(state->workctx);
+		MemoryContext oldctx;
+
+		fs_asan_entry();
+		oldctx = MemoryContextSwitchTo(state->workctx);
 
 		state->stream = fs_stream_begin(state->call, state->outdesc);
 		MemoryContextSwitchTo(oldctx);
@@ -481,6 +487,7 @@ fs_end_stream(CustomScanState *node)
 {
 	FsScanState *state = (FsScanState *) node;
 
+	fs_asan_entry();
 	if (state->stream != NULL)
 		fs_stream_end(state->stream);
 	state->stream = NULL;
@@ -495,6 +502,7 @@ fs_rescan_stream(CustomScanState *node)
 {
 	FsScanState *state = (FsScanState *) node;
 
+	fs_asan_entry();
 	if (state->stream != NULL)
 		fs_stream_end(state->stream);
 	state->stream = NULL;
