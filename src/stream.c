@@ -25,20 +25,21 @@
  * without ORDINALITY, its arguments use no column of another FROM item and
  * no value of a subquery (they are evaluated once, at the scan's start),
  * the row type has no dropped column, and the row is not referenced as a
- * whole (SELECT t FROM f(...) t: the function scan makes that value).  A rescan makes the same rows
- * again (the same streams; fresh keys from sequences, uuids and text keys
- * are new, as in every call).
+ * whole (SELECT t FROM f(...) t: the function scan makes that value).  It
+ * checks EXECUTE on the function as the function scan does.  A rescan makes
+ * the same rows again (the same streams; fresh keys from sequences, uuids
+ * and text keys are new, as in every call).
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
-#include "access/sysattr.h"
 #include "access/parallel.h"
+#include "access/sysattr.h"
 #include "access/xact.h"
-#include "commands/explain.h"
 #include "catalog/objectaccess.h"
 #include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
+#include "commands/explain.h"
 #include "executor/executor.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -52,10 +53,10 @@
 #include "optimizer/paths.h"
 #include "optimizer/restrictinfo.h"
 #include "parser/parsetree.h"
-#include "utils/lsyscache.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
