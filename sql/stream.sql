@@ -127,6 +127,14 @@ ROLLBACK;
 REVOKE SELECT ON st FROM stream_user;
 DROP ROLE stream_user;
 
+-- a prepared statement is planned again when the relation changes
+PREPARE st_prep(bigint) AS SELECT count(*) FROM fairsynth_balance(NULL::st_keyed, ARRAY['race', 'sex'], num_rows => 10, seed => $1);
+EXECUTE st_prep(1);
+ALTER TABLE st_keyed ADD COLUMN note text;
+EXECUTE st_prep(1);
+DEALLOCATE st_prep;
+ALTER TABLE st_keyed DROP COLUMN note;
+
 -- a relation whose row type has a dropped column keeps the function scan
 ALTER TABLE st_keyed DROP COLUMN amount;
 EXPLAIN (COSTS OFF) SELECT * FROM fairsynth_balance(NULL::st_keyed, ARRAY['race', 'sex'], num_rows => 10, seed => 1);

@@ -330,6 +330,9 @@ fs_plan_stream(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cscan->custom_exprs = list_make1(fexpr);
 	cscan->custom_private = NIL;
 	cscan->methods = &fs_scan_methods;
+	/* a cached plan is planned again when the relation (its row type) changes */
+	if (OidIsValid(relid))
+		root->glob->relationOids = lappend_oid(root->glob->relationOids, relid);
 	if (root->glob->parallelModeOK && fairsynth_parallel_workers > 0 &&
 		OidIsValid(relid) && fs_relation_parallel_safe(relid))
 		root->glob->parallelModeNeeded = true;
