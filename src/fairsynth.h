@@ -44,8 +44,23 @@ extern void fs_define_int(const char *name, const char *short_desc,
 extern void fs_asan_init(void);
 #ifdef FAIRSYNTH_ASAN
 extern void fs_asan_entry(void);
+/* run stmt; an error leaving it cleans the stack it abandoned (asan.c) */
+#define FS_ASAN_CALL(stmt) \
+	do { \
+		PG_TRY(); \
+		{ \
+			stmt; \
+		} \
+		PG_CATCH(); \
+		{ \
+			fs_asan_entry(); \
+			PG_RE_THROW(); \
+		} \
+		PG_END_TRY(); \
+	} while (0)
 #else
 #define fs_asan_entry() ((void) 0)
+#define FS_ASAN_CALL(stmt) do { stmt; } while (0)
 #endif
 
 /* How a column takes part in the model. */

@@ -118,24 +118,34 @@ static set_rel_pathlist_hook_type fs_prev_set_rel_pathlist = NULL;
 
 static FsStreamKind fs_stream_kind(Oid funcid);
 static bool fs_exec_param_walker(Node *node, void *context);
-static void fs_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
+static void fs_set_rel_pathlist_body(PlannerInfo *root, RelOptInfo *rel, Index rti,
 								RangeTblEntry *rte);
-static Plan *fs_plan_stream(PlannerInfo *root, RelOptInfo *rel,
+static Plan *fs_plan_stream_body(PlannerInfo *root, RelOptInfo *rel,
 							CustomPath *best_path, List *tlist, List *clauses,
 							List *custom_plans);
 static Node *fs_create_stream_state(CustomScan *cscan);
-static void fs_begin_stream(CustomScanState *node, EState *estate, int eflags);
-static TupleTableSlot *fs_exec_stream(CustomScanState *node);
+static void fs_begin_stream_body(CustomScanState *node, EState *estate, int eflags);
+static TupleTableSlot *fs_exec_stream_body(CustomScanState *node);
 static TupleTableSlot *fs_stream_next_slot(ScanState *ss);
 static bool fs_stream_recheck(ScanState *ss, TupleTableSlot *slot);
-static void fs_end_stream(CustomScanState *node);
-static void fs_rescan_stream(CustomScanState *node);
+static void fs_end_stream_body(CustomScanState *node);
+static void fs_rescan_stream_body(CustomScanState *node);
 static void fs_explain_stream(CustomScanState *node, List *ancestors,
 							  ExplainState *es);
 static FsStream *fs_stream_begin(FsCall *call, TupleDesc outdesc);
 static bool fs_stream_next(FsStream *s, TupleTableSlot *slot);
 static void fs_stream_end(FsStream *s);
 static void fs_buffer_sink(void *arg, Datum *values, bool *nulls);
+
+static void fs_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
+								RangeTblEntry *rte);
+static Plan *fs_plan_stream(PlannerInfo *root, RelOptInfo *rel,
+							CustomPath *best_path, List *tlist, List *clauses,
+							List *custom_plans);
+static void fs_begin_stream(CustomScanState *node, EState *estate, int eflags);
+static TupleTableSlot *fs_exec_stream(CustomScanState *node);
+static void fs_end_stream(CustomScanState *node);
+static void fs_rescan_stream(CustomScanState *node);
 
 static const CustomPathMethods fs_path_methods = {
 	.CustomName = "FairsynthStream",
@@ -163,6 +173,60 @@ fs_stream_init(void)
 	RegisterCustomScanMethods(&fs_scan_methods);
 	fs_prev_set_rel_pathlist = set_rel_pathlist_hook;
 	set_rel_pathlist_hook = fs_set_rel_pathlist;
+}
+
+/* ---------------------------------------------------------------------------
+ * Entries: the hook and the callbacks, each its body in FS_ASAN_CALL (in the
+ * sanitizer build an error leaving the body cleans the stack it abandoned;
+ * a plain call otherwise)
+ * ---------------------------------------------------------------------------
+ */
+
+static void
+fs_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
+					RangeTblEntry *rte)
+{
+	if (fs_prev_set_rel_pathlist)
+		fs_prev_set_rel_pathlist(root, rel, rti, rte);
+	FS_ASAN_CALL(fs_set_rel_pathlist_body(root, rel, rti, rte));
+}
+
+static Plan *
+fs_plan_stream(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
+			   List *tlist, List *clauses, List *custom_plans)
+{
+	Plan	   *volatile plan = NULL;
+
+	FS_ASAN_CALL(plan = fs_plan_stream_body(root, rel, best_path, tlist, clauses,
+											custom_plans));
+	return plan;
+}
+
+static void
+fs_begin_stream(CustomScanState *node, EState *estate, int eflags)
+{
+	FS_ASAN_CALL(fs_begin_stream_body(node, estate, eflags));
+}
+
+static TupleTableSlot *
+fs_exec_stream(CustomScanState *node)
+{
+	TupleTableSlot *volatile slot = NULL;
+
+	FS_ASAN_CALL(slot = fs_exec_stream_body(node));
+	return slot;
+}
+
+static void
+fs_end_stream(CustomScanState *node)
+{
+	FS_ASAN_CALL(fs_end_stream_body(node));
+}
+
+static void
+fs_rescan_stream(CustomScanState *node)
+{
+	FS_ASAN_CALL(fs_rescan_stream_body(node));
 }
 
 /* ---------------------------------------------------------------------------
@@ -227,7 +291,7 @@ fs_exec_param_walker(Node *node, void *context)
 
 /* Offer the streaming scan for a call of a typed generator in FROM. */
 static void
-fs_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
+fs_set_rel_pathlist_body(PlannerInfo *root, RelOptInfo *rel, Index rti,
 					RangeTblEntry *rte)
 {
 	RangeTblFunction *rtfunc;
@@ -235,8 +299,6 @@ fs_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	TupleDesc	desc;
 	CustomPath *path;
 
-	if (fs_prev_set_rel_pathlist)
-		fs_prev_set_rel_pathlist(root, rel, rti, rte);
 	fs_asan_entry();
 	if (rte->rtekind != RTE_FUNCTION || rte->funcordinality ||
 		list_length(rte->functions) != 1 ||
@@ -302,7 +364,7 @@ fs_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
  * statement allows it and the relation's rows can be made by workers.
  */
 static Plan *
-fs_plan_stream(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
+fs_plan_stream_body(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 			   List *tlist, List *clauses, List *custom_plans)
 {
 	RangeTblEntry *rte = planner_rt_fetch(rel->relid, root);
@@ -360,7 +422,7 @@ fs_create_stream_state(CustomScan *cscan)
  * the statement enters parallel mode (the read runs queries).
  */
 static void
-fs_begin_stream(CustomScanState *node, EState *estate, int eflags)
+fs_begin_stream_body(CustomScanState *node, EState *estate, int eflags)
 {
 	FsScanState *state = (FsScanState *) node;
 	FuncExpr   *fexpr = state->fexpr;
@@ -451,7 +513,7 @@ fs_begin_stream(CustomScanState *node, EState *estate, int eflags)
 }
 
 static TupleTableSlot *
-fs_exec_stream(CustomScanState *node)
+fs_exec_stream_body(CustomScanState *node)
 {
 	return ExecScan(&node->ss, fs_stream_next_slot, fs_stream_recheck);
 }
@@ -487,7 +549,7 @@ fs_stream_recheck(ScanState *ss, TupleTableSlot *slot)
 }
 
 static void
-fs_end_stream(CustomScanState *node)
+fs_end_stream_body(CustomScanState *node)
 {
 	FsScanState *state = (FsScanState *) node;
 
@@ -502,7 +564,7 @@ fs_end_stream(CustomScanState *node)
 
 /* Again from the first row: the same streams, the same rows. */
 static void
-fs_rescan_stream(CustomScanState *node)
+fs_rescan_stream_body(CustomScanState *node)
 {
 	FsScanState *state = (FsScanState *) node;
 
