@@ -114,6 +114,7 @@ DECLARE
   t2 timestamptz;
   distcol text;
   key_after bigint;
+  src_key_max bigint;
   node_names text[];
   node_ports int[];
   node_cmds text[];
@@ -217,9 +218,23 @@ BEGIN
 
   -- the model, fitted once on the coordinator
   t0 := clock_timestamp();
+  -- the destination's distribution column, when it is hash-distributed by
+  -- an integer column of the source: a key candidate for writing straight
+  -- into its shards (below), whose largest value the read takes along
+  EXECUTE 'SELECT pg_catalog.column_to_column_name(p.logicalrelid, p.partkey)
+             FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = $1 AND p.partmethod = ''h'''
+    INTO distcol USING destination;
+  IF distcol IS NOT NULL AND NOT EXISTS (
+      SELECT 1 FROM pg_catalog.pg_attribute a
+       WHERE a.attrelid = src AND a.attname = distcol AND NOT a.attisdropped
+         AND a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)) THEN
+    distcol := NULL;
+  END IF;
+
   IF src_distributed THEN
     -- every worker reads its shards of the source as one aggregate (the rows
-    -- cast to the source's row type): one state of at most the sample per worker
+    -- cast to the source's row type): one state of at most the sample per
+    -- worker, sent as its hex text, then the largest distcol after a space
     balanced := columns || CASE WHEN outcome IS NULL THEN '{}'::text[] ELSE ARRAY[outcome] END;
     -- a call into the module loads it, so that its settings (the workers are
     -- given this session's fairsynth.sample_rows) are defined
@@ -230,10 +245,13 @@ BEGIN
                        array_agg(nodeport ORDER BY nodename, nodeport) AS ports,
                        array_agg(cmd ORDER BY nodename, nodeport) AS cmds
                   FROM (SELECT nodename, nodeport,
-                               format('SELECT m.state FROM (SELECT pg_catalog.set_config(''fairsynth.sample_rows'', %%L, false) OFFSET 0) s(c), '
-                                      'LATERAL (SELECT fairsynth_internal.fairsynth_read_state(u.r, %%L::text[]) '
-                                      'FROM (%%s) u(r) WHERE s.c IS NOT NULL) m(state)',
+                               format('SELECT pg_catalog.concat(m.state::text, '' '', m.key_max::text) '
+                                      'FROM (SELECT pg_catalog.set_config(''fairsynth.sample_rows'', %%L, false) OFFSET 0) s(c), '
+                                      'LATERAL (SELECT fairsynth_internal.fairsynth_read_state(u.r, %%L::text[]), %%s '
+                                      'FROM (%%s) u(r) WHERE s.c IS NOT NULL) m(state, key_max)',
                                       current_setting('fairsynth.sample_rows'), $1,
+                                      CASE WHEN $4 IS NULL THEN 'NULL::bigint'
+                                           ELSE format('pg_catalog.max((u.r).%%I)::bigint', $4) END,
                                       string_agg(format('SELECT ROW(t.*)::%%s FROM %%s t', $3, shard), ' UNION ALL ')) AS cmd
                           FROM (SELECT DISTINCT ON (s.shardid) s.shardid, n.nodename, n.nodeport,
                                        pg_catalog.shard_name(s.logicalrelid, s.shardid) AS shard
@@ -244,17 +262,21 @@ BEGIN
                                  ORDER BY s.shardid, n.nodename, n.nodeport) sh
                          GROUP BY nodename, nodeport) per_node) q,
                pg_catalog.master_run_on_worker(q.names, q.ports, q.cmds, true) w$q$)
-      USING balanced, src, srcname
+      USING balanced, src, srcname, distcol
     LOOP
       IF NOT r.success THEN
         RAISE EXCEPTION USING ERRCODE = 'external_routine_exception',
           MESSAGE = format('reading the shards of %s on node %s:%s failed: %s', src::text, r.node_name, r.node_port, r.result);
       END IF;
-      -- a worker whose shards hold no rows has no state (NULL, shipped as '')
-      IF coalesce(r.result, '') <> '' THEN
-        states := states || decode(substr(r.result, 3), 'hex');
+      -- a worker whose shards hold no rows has no state (an empty text)
+      IF split_part(r.result, ' ', 1) <> '' THEN
+        states := states || decode(substr(split_part(r.result, ' ', 1), 3), 'hex');
+      END IF;
+      IF split_part(r.result, ' ', 2) <> '' THEN
+        src_key_max := GREATEST(src_key_max, split_part(r.result, ' ', 2)::bigint);
       END IF;
     END LOOP;
+    src_key_max := coalesce(src_key_max, 0);
     t1 := clock_timestamp();
     model := fairsynth_internal.fairsynth_read_fit(states, relation, columns, outcome, impute, free_text);
   ELSE
@@ -269,14 +291,14 @@ BEGIN
   -- by its node straight into the shard (no rows routed between nodes).  The
   -- nodes name the row type by the destination's (the source may be local
   -- to the coordinator): the same columns, which the model's value checks.
-  EXECUTE 'SELECT pg_catalog.column_to_column_name(p.logicalrelid, p.partkey)
-             FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = $1 AND p.partmethod = ''h'''
-    INTO distcol USING destination;
   IF distcol IS NOT NULL AND distcol = ANY (fairsynth_internal.fairsynth_model_keys(model, relation)) THEN
-    -- fresh keys: after the largest of the source and the destination
-    EXECUTE format('SELECT GREATEST((SELECT pg_catalog.max(%1$I)::bigint FROM %2$s), (SELECT pg_catalog.max(%1$I)::bigint FROM %3$s), 0)',
-                   distcol, srcname, destname)
-      INTO key_after;
+    -- fresh keys: after the largest of the source (taken by the read of a
+    -- distributed source) and the destination
+    IF src_key_max IS NULL THEN
+      EXECUTE format('SELECT pg_catalog.max(%I)::bigint FROM %s', distcol, srcname) INTO src_key_max;
+    END IF;
+    EXECUTE format('SELECT pg_catalog.max(%I)::bigint FROM %s', distcol, destname) INTO key_after;
+    key_after := GREATEST(key_after, src_key_max, 0);
     EXECUTE format($q$
         WITH shards AS (
           SELECT DISTINCT ON (s.shardid) s.shardid, n.nodename, n.nodeport,
