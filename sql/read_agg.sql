@@ -57,3 +57,38 @@ CREATE TABLE ra_uuid (id uuid, g text);
 INSERT INTO ra_uuid VALUES ('00000000-0000-0000-0000-000000000001', 'a');
 SELECT fairsynth_read(ra_uuid, ARRAY['id']) FROM ra_uuid;
 DROP TABLE ra_uuid;
+
+-- fairsynth_read_shards (fairsynth_balance_into on Citus): a heap scan of
+-- tables of the row type (a node's shards) gives the aggregate's state of
+-- ROW(t.*)::relation, byte for byte, and the largest key
+SET fairsynth.sample_rows = 1000;
+CREATE TABLE ra_a AS SELECT * FROM ra WHERE k % 2 = 0;
+CREATE TABLE ra_b AS SELECT * FROM ra WHERE k % 2 = 1;
+SELECT split_part(fairsynth_internal.fairsynth_read_shards(ARRAY['ra_a', 'public.ra_b'], NULL::ra, ARRAY['race', 'sex'], 'k'), ' ', 1)
+     = (SELECT fairsynth_internal.fairsynth_read_state(u.r, ARRAY['race', 'sex'])::text
+          FROM (SELECT ROW(t.*)::ra FROM ra_a t UNION ALL SELECT ROW(t.*)::ra FROM ra_b t) u(r)) AS same_state,
+       split_part(fairsynth_internal.fairsynth_read_shards(ARRAY['ra_a', 'ra_b'], NULL::ra, ARRAY['race', 'sex'], 'k'), ' ', 2) AS key_max;
+-- a shard whose layout differs (a dropped column): the composite is made, the same state
+CREATE TABLE ra_c (k int, gone int, race text, sex text, age int, amount numeric);
+ALTER TABLE ra_c DROP COLUMN gone;
+INSERT INTO ra_c SELECT * FROM ra_b;
+SELECT fairsynth_internal.fairsynth_read_shards(ARRAY['ra_a', 'ra_c'], NULL::ra, ARRAY['race', 'sex'], NULL)
+     = fairsynth_internal.fairsynth_read_shards(ARRAY['ra_a', 'ra_b'], NULL::ra, ARRAY['race', 'sex'], NULL) AS same_state;
+-- no rows: no state, no largest key
+SELECT fairsynth_internal.fairsynth_read_shards(ARRAY[]::text[], NULL::ra, ARRAY['race'], 'k') = ' ' AS empty;
+-- errors: a key that is not an integer, NULL shards, another row type, row-level security, no SELECT
+SELECT fairsynth_internal.fairsynth_read_shards(ARRAY['ra_a'], NULL::ra, ARRAY['race'], 'sex');
+SELECT fairsynth_internal.fairsynth_read_shards(NULL, NULL::ra, ARRAY['race'], NULL);
+SELECT fairsynth_internal.fairsynth_read_shards(ARRAY['ra_a', NULL], NULL::ra, ARRAY['race'], NULL);
+CREATE TABLE ra_other (k int, race text);
+SELECT fairsynth_internal.fairsynth_read_shards(ARRAY['ra_other'], NULL::ra, ARRAY['race'], NULL);
+CREATE ROLE ra_reader;
+GRANT SELECT ON ra_a TO ra_reader;
+ALTER TABLE ra_a ENABLE ROW LEVEL SECURITY;
+SET ROLE ra_reader;
+SELECT fairsynth_internal.fairsynth_read_shards(ARRAY['ra_a'], NULL::ra, ARRAY['race'], NULL);
+SELECT fairsynth_internal.fairsynth_read_shards(ARRAY['ra_b'], NULL::ra, ARRAY['race'], NULL);
+RESET ROLE;
+DROP TABLE ra_a, ra_b, ra_c, ra_other;
+DROP ROLE ra_reader;
+RESET fairsynth.sample_rows;

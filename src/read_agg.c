@@ -35,6 +35,11 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
@@ -42,12 +47,18 @@
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/rls.h"
+#include "utils/snapmgr.h"
+#include "utils/varlena.h"
 #include "utils/typcache.h"
 
 #include "fairsynth.h"
@@ -65,6 +76,7 @@ PG_FUNCTION_INFO_V1(fairsynth_read_final);
 PG_FUNCTION_INFO_V1(fairsynth_read_export);
 PG_FUNCTION_INFO_V1(fairsynth_read_merge);
 PG_FUNCTION_INFO_V1(fairsynth_read_fit);
+PG_FUNCTION_INFO_V1(fairsynth_read_shards);
 
 #define FS_READ_PRIORITY_SEED UINT64CONST(0x73616d706c65)
 
@@ -109,6 +121,7 @@ static FsReadCall *fs_read_call(FunctionCallInfo fcinfo, Oid typid, char **names
 static void fs_read_set_columns(FsReadState *st, ArrayType *columns, MemoryContext ctx);
 static MemoryContext fs_read_aggcontext(FunctionCallInfo fcinfo);
 static bytea *fs_read_encode(FsReadState *st);
+static bytea *fs_read_export_state(FsReadState *st, FsReadCall *call);
 static FsReadState *fs_read_decode(bytea *in, MemoryContext ctx);
 static FsReadState *fs_read_merge(FsReadState *a, FsReadState *b, MemoryContext ctx);
 
@@ -315,49 +328,27 @@ fs_read_call(FunctionCallInfo fcinfo, Oid typid, char **names, int n)
 	return call;
 }
 
-/* fairsynth_read_sfunc(state internal, row anyelement, columns text[]) */
-Datum
-fairsynth_read_sfunc(PG_FUNCTION_ARGS)
+/*
+ * Add a row to st: its bytes past the header (null bitmap and data, data and
+ * len, which the fingerprint and the sample's priority hash), its balance
+ * columns deformed in slot (at least call->natts attributes), and the row as
+ * a composite datum of call's row type, made by make_datum(arg) only when the
+ * sample keeps it.  st's memory is in ctx.
+ */
+static void
+fs_read_add(FsReadState *st, FsReadCall *call, const char *data, Size len,
+			TupleTableSlot *slot, HeapTupleHeader (*make_datum) (void *),
+			void *arg, MemoryContext ctx)
 {
-	MemoryContext aggctx = fs_read_aggcontext(fcinfo);
-	FsReadState *st = PG_ARGISNULL(0) ? fs_read_state_new(aggctx) :
-		(FsReadState *) PG_GETARG_POINTER(0);
-	HeapTupleHeader td;
-	HeapTupleData tuple;
-	FsReadCall *call;
-	TupleTableSlot *slot;
-	StringInfo	key;
-	const char *data;
-	Size		len;
-	uint64		h;
+	StringInfo	key = &call->key;
+	uint64		h = fs_hash_bytes(data, len, 0);
+	uint64		prio;
 	MemoryContext old;
 
-	if (PG_ARGISNULL(1))
-		PG_RETURN_POINTER(st);	/* a NULL row (an outer join's): not a row */
-	if (st->ncolumns < 0)
-		fs_read_set_columns(st, PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2), aggctx);
-	/* the argument's type is checked before its datum is read as a row */
-	call = fs_read_call(fcinfo, get_fn_expr_argtype(fcinfo->flinfo, 1),
-						st->columns, st->ncolumns);
-	td = PG_GETARG_HEAPTUPLEHEADER(1);
-
-	/* the row's bytes past the header: null bitmap and data */
-	data = (const char *) td + offsetof(HeapTupleHeaderData, t_bits);
-	len = HeapTupleHeaderGetDatumLength(td) - offsetof(HeapTupleHeaderData, t_bits);
-	h = fs_hash_bytes(data, len, 0);
 	st->nrows++;
 	st->fingerprint += h;
 
 	/* the combination, by value */
-	tuple.t_len = HeapTupleHeaderGetDatumLength(td);
-	ItemPointerSetInvalid(&tuple.t_self);
-	tuple.t_tableOid = InvalidOid;
-	tuple.t_data = td;
-	/* only as far as the last balance column, into buffers kept per call */
-	slot = call->slot;
-	ExecStoreHeapTuple(&tuple, slot, false);
-	slot_getsomeattrs(slot, call->natts);
-	key = &call->key;
 	resetStringInfo(key);
 	for (int b = 0; b < call->nbalance; b++)
 	{
@@ -372,11 +363,61 @@ fairsynth_read_sfunc(PG_FUNCTION_ARGS)
 		if (klen > 0)
 			appendBinaryStringInfo(key, k, klen);
 	}
-	old = MemoryContextSwitchTo(aggctx);
+	old = MemoryContextSwitchTo(ctx);
 	fs_read_count(st, key->data, key->len, 1);
-	fs_read_offer(st, fs_hash_bytes(data, len, FS_READ_PRIORITY_SEED),
-				  (const char *) td, HeapTupleHeaderGetDatumLength(td));
+	prio = fs_hash_bytes(data, len, FS_READ_PRIORITY_SEED);
+	if (st->cap > 0 && !(st->nsample == st->cap && prio >= st->prio[0]))
+	{
+		HeapTupleHeader td;
+
+		MemoryContextSwitchTo(old);
+		td = make_datum(arg);
+		MemoryContextSwitchTo(ctx);
+		fs_read_offer(st, prio, (const char *) td, HeapTupleHeaderGetDatumLength(td));
+	}
 	MemoryContextSwitchTo(old);
+}
+
+/* make_datum of the transition: the argument is the row datum itself. */
+static HeapTupleHeader
+fs_read_datum_given(void *arg)
+{
+	return (HeapTupleHeader) arg;
+}
+
+/* fairsynth_read_sfunc(state internal, row anyelement, columns text[]) */
+Datum
+fairsynth_read_sfunc(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggctx = fs_read_aggcontext(fcinfo);
+	FsReadState *st = PG_ARGISNULL(0) ? fs_read_state_new(aggctx) :
+		(FsReadState *) PG_GETARG_POINTER(0);
+	HeapTupleHeader td;
+	HeapTupleData tuple;
+	FsReadCall *call;
+	TupleTableSlot *slot;
+
+	if (PG_ARGISNULL(1))
+		PG_RETURN_POINTER(st);	/* a NULL row (an outer join's): not a row */
+	if (st->ncolumns < 0)
+		fs_read_set_columns(st, PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2), aggctx);
+	/* the argument's type is checked before its datum is read as a row */
+	call = fs_read_call(fcinfo, get_fn_expr_argtype(fcinfo->flinfo, 1),
+						st->columns, st->ncolumns);
+	td = PG_GETARG_HEAPTUPLEHEADER(1);
+
+	/* only as far as the last balance column, into buffers kept per call */
+	tuple.t_len = HeapTupleHeaderGetDatumLength(td);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = td;
+	slot = call->slot;
+	ExecStoreHeapTuple(&tuple, slot, false);
+	slot_getsomeattrs(slot, call->natts);
+	/* the row's bytes past the header: null bitmap and data */
+	fs_read_add(st, call, (const char *) td + offsetof(HeapTupleHeaderData, t_bits),
+				HeapTupleHeaderGetDatumLength(td) - offsetof(HeapTupleHeaderData, t_bits),
+				slot, fs_read_datum_given, td, aggctx);
 	ExecClearTuple(slot);
 	PG_RETURN_POINTER(st);
 }
@@ -633,13 +674,7 @@ Datum
 fairsynth_read_export(PG_FUNCTION_ARGS)
 {
 	FsReadState *st = PG_ARGISNULL(0) ? NULL : (FsReadState *) PG_GETARG_POINTER(0);
-	FsReadState *out;
 	FsReadCall *call;
-	TupleDesc	desc;
-	FmgrInfo   *outfn;
-	Datum	   *values;
-	bool	   *isnull;
-	int			nlive = 0;
 
 	(void) fs_read_aggcontext(fcinfo);
 	if (st == NULL || st->ncolumns < 0)
@@ -648,6 +683,20 @@ fairsynth_read_export(PG_FUNCTION_ARGS)
 		PG_RETURN_BYTEA_P(fs_read_encode(st));
 	call = fs_read_call(fcinfo, get_fn_expr_argtype(fcinfo->flinfo, 1),
 						st->columns, st->ncolumns);
+	PG_RETURN_BYTEA_P(fs_read_export_state(st, call));
+}
+
+/* The portable form of native state st, whose rows are of call's row type. */
+static bytea *
+fs_read_export_state(FsReadState *st, FsReadCall *call)
+{
+	FsReadState *out;
+	TupleDesc	desc;
+	FmgrInfo   *outfn;
+	Datum	   *values;
+	bool	   *isnull;
+	int			nlive = 0;
+
 	desc = call->desc;
 
 	out = fs_read_state_new(CurrentMemoryContext);
@@ -752,7 +801,7 @@ fairsynth_read_export(PG_FUNCTION_ARGS)
 		if (r % 1024 == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
-	PG_RETURN_BYTEA_P(fs_read_encode(out));
+	return fs_read_encode(out);
 }
 
 /* ---------------------------------------------------------------------------
@@ -1106,4 +1155,252 @@ fairsynth_read_fit(PG_FUNCTION_ARGS)
 	fs_progress_phase(FS_PHASE_FIT, -1);
 	model = fs_model_fit(&src, NULL);
 	PG_RETURN_BYTEA_P(fs_value_finish(&src, model, impute, callctx, workctx));
+}
+
+/* ---------------------------------------------------------------------------
+ * Reading shards directly (fairsynth_balance_into on Citus)
+ * ---------------------------------------------------------------------------
+ */
+
+/* A shard's row as a composite datum of the source's row type. */
+typedef struct FsShardRow
+{
+	HeapTuple	tuple;			/* the shard's row */
+	TupleTableSlot *slot;		/* it, deformed (the general form) */
+	TupleDesc	desc;			/* the source's row type */
+	int		   *map;			/* source attribute -> shard attribute; NULL: same */
+} FsShardRow;
+
+/* make_datum of a shard's row: as ROW(t.*)::source makes it. */
+static HeapTupleHeader
+fs_read_shard_datum(void *arg)
+{
+	FsShardRow *r = (FsShardRow *) arg;
+	Datum	   *values;
+	bool	   *isnull;
+	HeapTuple	formed;
+
+	if (r->map == NULL)
+		return DatumGetHeapTupleHeader(heap_copy_tuple_as_datum(r->tuple, r->desc));
+	slot_getallattrs(r->slot);
+	values = palloc(sizeof(Datum) * Max(r->desc->natts, 1));
+	isnull = palloc(sizeof(bool) * Max(r->desc->natts, 1));
+	for (int a = 0; a < r->desc->natts; a++)
+	{
+		isnull[a] = r->map[a] < 0 || r->slot->tts_isnull[r->map[a]];
+		values[a] = isnull[a] ? (Datum) 0 : r->slot->tts_values[r->map[a]];
+	}
+	formed = heap_form_tuple(r->desc, values, isnull);
+	return DatumGetHeapTupleHeader(heap_copy_tuple_as_datum(formed, r->desc));
+}
+
+/*
+ * The source's attributes on the shard's (its non-dropped columns in order,
+ * as ROW(t.*)::source maps them); NULL when the shard's rows already have the
+ * source's layout, so their bytes are the composite's.
+ */
+static int *
+fs_read_shard_map(TupleDesc shard, TupleDesc source)
+{
+	int		   *map = palloc(sizeof(int) * Max(source->natts, 1));
+	bool		same = shard->natts == source->natts;
+	int			s = 0;
+
+	for (int a = 0; a < source->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(source, a);
+
+		map[a] = -1;
+		if (att->attisdropped)
+		{
+			same = false;
+			continue;
+		}
+		while (s < shard->natts && TupleDescAttr(shard, s)->attisdropped)
+		{
+			same = false;
+			s++;
+		}
+		if (s >= shard->natts || TupleDescAttr(shard, s)->atttypid != att->atttypid)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("a shard's columns are not those of row type %s", format_type_be(source->tdtypeid))));
+		if (s != a || TupleDescAttr(shard, s)->attlen != att->attlen ||
+			TupleDescAttr(shard, s)->attalign != att->attalign)
+			same = false;
+		map[a] = s++;
+	}
+	if (same)
+	{
+		pfree(map);
+		return NULL;
+	}
+	return map;
+}
+
+/*
+ * fairsynth_internal.fairsynth_read_shards(shards text[], relation anyelement,
+ *     columns text[], key_column text) RETURNS text
+ *
+ * What fairsynth_read_state's portable form of the rows of the tables shards
+ * (this node's shards of a distributed source, of relation's row type) is,
+ * read by a heap scan of each instead of the executor's ROW(t.*)::relation
+ * per row: the same state (a shard's row bytes are the composite's when its
+ * layout is the source's; else the composite is made), as its text form
+ * ('\x...', empty without rows), then a space and the largest key_column
+ * (empty when NULL or no row).  The caller reads as itself: SELECT on every
+ * shard; a shard with row-level security enabled for it is an error (read
+ * it through fairsynth_read_state, which the executor filters).
+ */
+Datum
+fairsynth_read_shards(PG_FUNCTION_ARGS)
+{
+	ArrayType  *shards;
+	Oid			typid = get_fn_expr_argtype(fcinfo->flinfo, 1);
+	char	   *keycol = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	FsReadState *st = fs_read_state_new(CurrentMemoryContext);
+	FsReadCall *call;
+	int			keyatt = -1;
+	int			deform;
+	bool		has_max = false;
+	int64		keymax = 0;
+	Datum	   *names;
+	bool	   *nulls;
+	int			nshards;
+	StringInfoData out;
+
+	fs_require_arg(fcinfo, 0, "shards");
+	shards = PG_GETARG_ARRAYTYPE_P(0);
+	fs_require_one_dimensional(shards, "shards");
+	fs_read_set_columns(st, PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2), CurrentMemoryContext);
+	call = fs_read_call(fcinfo, typid, st->columns, st->ncolumns);
+	if (keycol != NULL)
+	{
+		for (int a = 0; a < call->desc->natts; a++)
+			if (!TupleDescAttr(call->desc, a)->attisdropped &&
+				strcmp(NameStr(TupleDescAttr(call->desc, a)->attname), keycol) == 0)
+				keyatt = a;
+		if (keyatt < 0 ||
+			!(TupleDescAttr(call->desc, keyatt)->atttypid == INT2OID ||
+			  TupleDescAttr(call->desc, keyatt)->atttypid == INT4OID ||
+			  TupleDescAttr(call->desc, keyatt)->atttypid == INT8OID))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("key_column \"%s\" is not an integer column of %s", keycol, format_type_be(typid))));
+	}
+	deform = Max(call->natts, keyatt + 1);
+
+	deconstruct_array(shards, TEXTOID, -1, false, TYPALIGN_INT, &names, &nulls, &nshards);
+	for (int i = 0; i < nshards; i++)
+	{
+		Oid			relid;
+		Relation	rel;
+		AclResult	aclresult;
+		TableScanDesc scan;
+		TupleTableSlot *slot;
+		FsShardRow	row;
+		int64		n = 0;
+
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("shards must not contain NULL")));
+		relid = RangeVarGetRelid(makeRangeVarFromNameList(textToQualifiedNameList(DatumGetTextPP(names[i]))),
+								 AccessShareLock, false);
+		aclresult = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
+		if (aclresult != ACLCHECK_OK)
+			aclcheck_error(aclresult, get_relkind_objtype(get_rel_relkind(relid)), get_rel_name(relid));
+		if (check_enable_rls(relid, InvalidOid, false) == RLS_ENABLED)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("row-level security is enabled on %s", get_rel_name(relid)),
+					 errhint("Read it with fairsynth_internal.fairsynth_read_state, through the executor.")));
+		rel = table_open(relid, NoLock);
+		if (rel->rd_rel->relkind != RELKIND_RELATION)
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("%s is not a table", get_rel_name(relid))));
+		row.desc = call->desc;
+		row.map = fs_read_shard_map(RelationGetDescr(rel), call->desc);
+		slot = table_slot_create(rel, NULL);
+		row.slot = slot;
+		scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+		{
+			bool		should_free;
+			HeapTuple	tuple = ExecFetchSlotHeapTuple(slot, false, &should_free);
+			HeapTupleHeader td = NULL;
+
+			if ((++n & 4095) == 0)
+				CHECK_FOR_INTERRUPTS();
+			row.tuple = tuple;
+			slot_getsomeattrs(slot, row.map ? RelationGetDescr(rel)->natts : deform);
+			if (row.map != NULL || HeapTupleHasExternal(tuple))
+			{
+				/* the composite ROW(t.*)::source makes, hashed as such */
+				TupleTableSlot *vslot = call->slot;
+
+				td = fs_read_shard_datum(&row);
+				{
+					HeapTupleData t;
+
+					t.t_len = HeapTupleHeaderGetDatumLength(td);
+					ItemPointerSetInvalid(&t.t_self);
+					t.t_tableOid = InvalidOid;
+					t.t_data = td;
+					ExecStoreHeapTuple(&t, vslot, false);
+					slot_getsomeattrs(vslot, deform);
+					if (keyatt >= 0 && !vslot->tts_isnull[keyatt])
+					{
+						int64		v = TupleDescAttr(call->desc, keyatt)->atttypid == INT2OID ?
+							DatumGetInt16(vslot->tts_values[keyatt]) :
+							TupleDescAttr(call->desc, keyatt)->atttypid == INT4OID ?
+							DatumGetInt32(vslot->tts_values[keyatt]) : DatumGetInt64(vslot->tts_values[keyatt]);
+
+						keymax = has_max ? Max(keymax, v) : v;
+						has_max = true;
+					}
+					fs_read_add(st, call, (const char *) td + offsetof(HeapTupleHeaderData, t_bits),
+								t.t_len - offsetof(HeapTupleHeaderData, t_bits),
+								vslot, fs_read_datum_given, td, CurrentMemoryContext);
+					ExecClearTuple(vslot);
+				}
+				pfree(td);
+			}
+			else
+			{
+				/* the shard's row bytes are the composite's */
+				if (keyatt >= 0 && !slot->tts_isnull[keyatt])
+				{
+					int64		v = TupleDescAttr(call->desc, keyatt)->atttypid == INT2OID ?
+						DatumGetInt16(slot->tts_values[keyatt]) :
+						TupleDescAttr(call->desc, keyatt)->atttypid == INT4OID ?
+						DatumGetInt32(slot->tts_values[keyatt]) : DatumGetInt64(slot->tts_values[keyatt]);
+
+					keymax = has_max ? Max(keymax, v) : v;
+					has_max = true;
+				}
+				fs_read_add(st, call, (const char *) tuple->t_data + offsetof(HeapTupleHeaderData, t_bits),
+							tuple->t_len - offsetof(HeapTupleHeaderData, t_bits),
+							slot, fs_read_shard_datum, &row, CurrentMemoryContext);
+			}
+			if (should_free)
+				heap_freetuple(tuple);
+		}
+		table_endscan(scan);
+		ExecDropSingleTupleTableSlot(slot);
+		table_close(rel, NoLock);
+	}
+
+	initStringInfo(&out);
+	if (st->nrows > 0)
+	{
+		bytea	   *exported = fs_read_export_state(st, call);
+
+		appendStringInfoString(&out, DatumGetCString(DirectFunctionCall1(byteaout, PointerGetDatum(exported))));
+	}
+	appendStringInfoChar(&out, ' ');
+	if (has_max)
+		appendStringInfo(&out, INT64_FORMAT, keymax);
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(out.data, out.len));
 }

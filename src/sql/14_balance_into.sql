@@ -28,6 +28,15 @@ CREATE AGGREGATE fairsynth_internal.fairsynth_read_state(relation_row anyelement
   FINALFUNC = fairsynth_internal.fairsynth_read_export, FINALFUNC_EXTRA,
   PARALLEL = SAFE);
 
+-- Internal: the portable read state of a node's shards of a distributed
+-- source, by a heap scan of each (as SELECT, as the caller; an error on a
+-- shard with row-level security), as text, then a space and the largest
+-- key_column: what fairsynth_balance_into ships from a worker.
+CREATE FUNCTION fairsynth_internal.fairsynth_read_shards(shards text[], relation anyelement,
+                                                         columns text[], key_column text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'fairsynth_read_shards' LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL RESTRICTED;
+
 CREATE FUNCTION fairsynth_internal.fairsynth_read_merge(states bytea[]) RETURNS bytea
 AS 'MODULE_PATHNAME', 'fairsynth_read_merge' LANGUAGE C STRICT PARALLEL SAFE;
 
@@ -245,14 +254,23 @@ BEGIN
                        array_agg(nodeport ORDER BY nodename, nodeport) AS ports,
                        array_agg(cmd ORDER BY nodename, nodeport) AS cmds
                   FROM (SELECT nodename, nodeport,
-                               format('SELECT pg_catalog.concat(m.state::text, '' '', m.key_max::text) '
-                                      'FROM (SELECT pg_catalog.set_config(''fairsynth.sample_rows'', %%L, false) OFFSET 0) s(c), '
-                                      'LATERAL (SELECT fairsynth_internal.fairsynth_read_state(u.r, %%L::text[]), %%s '
-                                      'FROM (%%s) u(r) WHERE s.c IS NOT NULL) m(state, key_max)',
-                                      current_setting('fairsynth.sample_rows'), $1,
-                                      CASE WHEN $4 IS NULL THEN 'NULL::bigint'
-                                           ELSE format('pg_catalog.max((u.r).%%I)::bigint', $4) END,
-                                      string_agg(format('SELECT ROW(t.*)::%%s FROM %%s t', $3, shard), ' UNION ALL ')) AS cmd
+                               CASE WHEN $5 THEN
+                                 -- row-level security: through the executor
+                                 format('SELECT pg_catalog.concat(m.state::text, '' '', m.key_max::text) '
+                                        'FROM (SELECT pg_catalog.set_config(''fairsynth.sample_rows'', %%L, false) OFFSET 0) s(c), '
+                                        'LATERAL (SELECT fairsynth_internal.fairsynth_read_state(u.r, %%L::text[]), %%s '
+                                        'FROM (%%s) u(r) WHERE s.c IS NOT NULL) m(state, key_max)',
+                                        current_setting('fairsynth.sample_rows'), $1,
+                                        CASE WHEN $4 IS NULL THEN 'NULL::bigint'
+                                             ELSE format('pg_catalog.max((u.r).%%I)::bigint', $4) END,
+                                        string_agg(format('SELECT ROW(t.*)::%%s FROM %%s t', $3, shard), ' UNION ALL '))
+                               ELSE
+                                 -- else a heap scan of each shard: the same state
+                                 format('SELECT fairsynth_internal.fairsynth_read_shards(%%L::text[], NULL::%%s, %%L::text[], %%L) '
+                                        'FROM (SELECT pg_catalog.set_config(''fairsynth.sample_rows'', %%L, false) OFFSET 0) s(c) '
+                                        'WHERE s.c IS NOT NULL',
+                                        array_agg(shard::text), $3, $1, $4, current_setting('fairsynth.sample_rows'))
+                               END AS cmd
                           FROM (SELECT DISTINCT ON (s.shardid) s.shardid, n.nodename, n.nodeport,
                                        pg_catalog.shard_name(s.logicalrelid, s.shardid) AS shard
                                   FROM pg_catalog.pg_dist_shard s
@@ -262,7 +280,8 @@ BEGIN
                                  ORDER BY s.shardid, n.nodename, n.nodeport) sh
                          GROUP BY nodename, nodeport) per_node) q,
                pg_catalog.master_run_on_worker(q.names, q.ports, q.cmds, true) w$q$)
-      USING balanced, src, srcname, distcol
+      USING balanced, src, srcname, distcol,
+            (SELECT c.relrowsecurity FROM pg_catalog.pg_class c WHERE c.oid = src)
     LOOP
       IF NOT r.success THEN
         RAISE EXCEPTION USING ERRCODE = 'external_routine_exception',
