@@ -1194,6 +1194,24 @@ fs_read_shard_datum(void *arg)
 	return DatumGetHeapTupleHeader(heap_copy_tuple_as_datum(formed, r->desc));
 }
 
+/* Take attribute keyatt (int2, int4 or int8 of desc; -1: none) of slot into the largest. */
+static void
+fs_read_key_max(TupleTableSlot *slot, int keyatt, TupleDesc desc, int64 *max,
+				bool *has_max)
+{
+	Oid			typid;
+	int64		v;
+
+	if (keyatt < 0 || slot->tts_isnull[keyatt])
+		return;
+	typid = TupleDescAttr(desc, keyatt)->atttypid;
+	v = typid == INT2OID ? DatumGetInt16(slot->tts_values[keyatt]) :
+		typid == INT4OID ? DatumGetInt32(slot->tts_values[keyatt]) :
+		DatumGetInt64(slot->tts_values[keyatt]);
+	*max = *has_max ? Max(*max, v) : v;
+	*has_max = true;
+}
+
 /*
  * The source's attributes on the shard's (its non-dropped columns in order,
  * as ROW(t.*)::source maps them); NULL when the shard's rows already have the
@@ -1350,16 +1368,7 @@ fairsynth_read_shards(PG_FUNCTION_ARGS)
 					t.t_data = td;
 					ExecStoreHeapTuple(&t, vslot, false);
 					slot_getsomeattrs(vslot, deform);
-					if (keyatt >= 0 && !vslot->tts_isnull[keyatt])
-					{
-						int64		v = TupleDescAttr(call->desc, keyatt)->atttypid == INT2OID ?
-							DatumGetInt16(vslot->tts_values[keyatt]) :
-							TupleDescAttr(call->desc, keyatt)->atttypid == INT4OID ?
-							DatumGetInt32(vslot->tts_values[keyatt]) : DatumGetInt64(vslot->tts_values[keyatt]);
-
-						keymax = has_max ? Max(keymax, v) : v;
-						has_max = true;
-					}
+					fs_read_key_max(vslot, keyatt, call->desc, &keymax, &has_max);
 					fs_read_add(st, call, (const char *) td + offsetof(HeapTupleHeaderData, t_bits),
 								t.t_len - offsetof(HeapTupleHeaderData, t_bits),
 								vslot, fs_read_datum_given, td, CurrentMemoryContext);
@@ -1370,16 +1379,7 @@ fairsynth_read_shards(PG_FUNCTION_ARGS)
 			else
 			{
 				/* the shard's row bytes are the composite's */
-				if (keyatt >= 0 && !slot->tts_isnull[keyatt])
-				{
-					int64		v = TupleDescAttr(call->desc, keyatt)->atttypid == INT2OID ?
-						DatumGetInt16(slot->tts_values[keyatt]) :
-						TupleDescAttr(call->desc, keyatt)->atttypid == INT4OID ?
-						DatumGetInt32(slot->tts_values[keyatt]) : DatumGetInt64(slot->tts_values[keyatt]);
-
-					keymax = has_max ? Max(keymax, v) : v;
-					has_max = true;
-				}
+				fs_read_key_max(slot, keyatt, call->desc, &keymax, &has_max);
 				fs_read_add(st, call, (const char *) tuple->t_data + offsetof(HeapTupleHeaderData, t_bits),
 							tuple->t_len - offsetof(HeapTupleHeaderData, t_bits),
 							slot, fs_read_shard_datum, &row, CurrentMemoryContext);

@@ -130,6 +130,7 @@ static TupleTableSlot *fs_stream_next_slot(ScanState *ss);
 static bool fs_stream_recheck(ScanState *ss, TupleTableSlot *slot);
 static void fs_end_stream_body(CustomScanState *node);
 static void fs_rescan_stream_body(CustomScanState *node);
+static void fs_stop_stream(FsScanState *state);
 static void fs_explain_stream(CustomScanState *node, List *ancestors,
 							  ExplainState *es);
 static FsStream *fs_stream_begin(FsCall *call, TupleDesc outdesc);
@@ -548,15 +549,22 @@ fs_stream_recheck(ScanState *ss, TupleTableSlot *slot)
 	return true;
 }
 
+/* Stop the scan's stream, if any (its workers end). */
+static void
+fs_stop_stream(FsScanState *state)
+{
+	fs_asan_entry();
+	if (state->stream != NULL)
+		fs_stream_end(state->stream);
+	state->stream = NULL;
+}
+
 static void
 fs_end_stream_body(CustomScanState *node)
 {
 	FsScanState *state = (FsScanState *) node;
 
-	fs_asan_entry();
-	if (state->stream != NULL)
-		fs_stream_end(state->stream);
-	state->stream = NULL;
+	fs_stop_stream(state);
 	if (state->workctx != NULL)
 		MemoryContextDelete(state->workctx);
 	state->workctx = NULL;
@@ -566,12 +574,7 @@ fs_end_stream_body(CustomScanState *node)
 static void
 fs_rescan_stream_body(CustomScanState *node)
 {
-	FsScanState *state = (FsScanState *) node;
-
-	fs_asan_entry();
-	if (state->stream != NULL)
-		fs_stream_end(state->stream);
-	state->stream = NULL;
+	fs_stop_stream((FsScanState *) node);
 	ExecScanReScan(&node->ss);
 }
 
