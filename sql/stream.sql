@@ -127,6 +127,15 @@ ROLLBACK;
 REVOKE SELECT ON st FROM stream_user;
 DROP ROLE stream_user;
 
+-- a statement forced into parallel mode cannot advance a key's sequence:
+-- a clear error (the function scan's too), not nextval's
+SET force_parallel_mode = on;
+SELECT count(*) FROM fairsynth_balance(NULL::st_keyed, ARRAY['race', 'sex'], num_rows => 10, seed => 1);
+SELECT count(*) FROM (SELECT s FROM fairsynth_balance(NULL::st_keyed, ARRAY['race', 'sex'], num_rows => 10, seed => 1) s) x;
+-- a table without a sequence-fed key is fine there
+SELECT count(*) FROM fairsynth_balance(NULL::st, ARRAY['race', 'sex'], num_rows => 200000, seed => 1);
+RESET force_parallel_mode;
+
 -- a prepared statement is planned again when the relation changes
 PREPARE st_prep(bigint) AS SELECT count(*) FROM fairsynth_balance(NULL::st_keyed, ARRAY['race', 'sex'], num_rows => 10, seed => $1);
 EXECUTE st_prep(1);

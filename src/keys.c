@@ -28,6 +28,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/dependency.h"
 #include "common/hashfn.h"
 #include "catalog/pg_attribute.h"
@@ -196,6 +197,13 @@ fs_sequence_next(FsColumn *col, int64 i)
 
 	if (col->seq_row == i + 1)
 		return col->seq_value;
+	/* nextval is not allowed there: say which key and what to do */
+	if (IsInParallelMode())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+				 errmsg("key column \"%s\" takes its values from sequence %s, which cannot advance while the statement runs in parallel mode",
+						col->name, get_rel_name(col->seqid)),
+				 errhint("Run the statement without force_parallel_mode and outside a parallel query (CREATE TABLE ... AS SELECT * FROM fairsynth_balance(...) alone), or leave the key out in a view.")));
 	d = ExecEvalExpr(ce->state, ce->econtext, &isnull);
 	if (isnull)
 		ereport(ERROR,
