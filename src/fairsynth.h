@@ -186,6 +186,7 @@ extern Datum fs_sequence_next(FsColumn *col, int64 i);
 extern void fs_shard_keys_set(FsSource *src, const char *column, int64 after,
 							  int32 hash_min, int32 hash_max);
 extern Datum fs_shard_key_next(FsColumn *col, int64 i);
+extern Datum fs_int_key_datum(FsColumn *col, int64 v, bool overflow, int64 after);
 extern void fs_fill_generated(FsSource *src, Datum *values, bool *nulls);
 extern uint64 fs_key_random(void);
 extern void fs_check_select_privilege(Oid relid, const char *relname);

@@ -179,17 +179,9 @@ fs_fresh_key(FsColumn *col, int64 i, uint32 run, pg_prng_state *rng)
 			{
 				int64		start = col->has_max ? col->max_int : 0;
 				int64		v;
-				int64		limit = col->type == FS_INT2 ? PG_INT16_MAX :
-					col->type == FS_INT4 ? PG_INT32_MAX : PG_INT64_MAX;
+				bool		overflow = pg_add_s64_overflow(start, i + 1, &v);
 
-				if (pg_add_s64_overflow(start, i + 1, &v) || v > limit)
-					ereport(ERROR,
-							(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-							 errmsg("no room for fresh values of key column \"%s\" (%s) after its largest value " INT64_FORMAT,
-									col->name, format_type_be(col->typid), start),
-							 errhint("Generate fewer rows, or leave the key out in a view.")));
-				return col->type == FS_INT2 ? Int16GetDatum((int16) v) :
-					col->type == FS_INT4 ? Int32GetDatum((int32) v) : Int64GetDatum(v);
+				return fs_int_key_datum(col, v, overflow, start);
 			}
 	}
 }
@@ -367,6 +359,7 @@ struct FsGenerator
 	TupleDesc	outdesc;
 	const int  *outmap;
 	uint32		run;			/* text keys of this call */
+	uint64		base;			/* the streams of chunks > 0 */
 	int			k;				/* combinations */
 	int64	   *tree;			/* Fenwick tree of a chunk's remaining counts */
 	int			stride;
@@ -392,11 +385,12 @@ struct FsGenerator
  * Set up generating plan's rows from m into rows of outdesc, attribute i
  * taken from source column outmap[i] (-1: NULL, for dropped columns); with
  * impute, no modelled column is NULL unless it was NULL in every row.  run
- * names this call's text keys.
+ * names this call's text keys, base seeds the streams of chunks after the
+ * first (fs_generation_streams).
  */
 FsGenerator *
 fs_generator_begin(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
-				   TupleDesc outdesc, const int *outmap, uint32 run)
+				   TupleDesc outdesc, const int *outmap, uint32 run, uint64 base)
 {
 	FsGenerator *g = palloc0(sizeof(FsGenerator));
 	int			ncols = src->ncols;
@@ -409,6 +403,7 @@ fs_generator_begin(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 	g->outdesc = outdesc;
 	g->outmap = outmap;
 	g->run = run;
+	g->base = base;
 	g->k = k;
 	g->tree = palloc0(sizeof(int64) * (k + 1));
 	g->stride = FS_CLASS_STRIDE(ncols);
@@ -477,7 +472,7 @@ fs_generator_begin(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
  * holds of every combination with count n the rows floor(n (j+1) / J) -
  * floor(n j / J), so the chunks add up to exactly the plan and each has the
  * plan's mix; chunk 0 continues the call's random stream, chunk j > 0 has a
- * stream of its own (fs_chunk_rng), and a chunk's integer keys follow the
+ * stream of its own (fs_generate_chunk), and a chunk's integer keys follow the
  * rows of the chunks before it.  A chunk's rows thus depend only on the
  * plan, the model, the stream and j: the leader or a parallel worker
  * (parallel.c) makes the same rows.  For example, counts (5, 2) in J = 2
@@ -515,25 +510,40 @@ fs_chunk_counts(const FsPlan *plan, int j, int nchunks, int64 *counts,
 	return first;
 }
 
-/* The random stream of chunk j > 0 from the call's base. */
-void
-fs_chunk_rng(pg_prng_state *rng, uint64 base, int j)
+/*
+ * The streams of a call, drawn from its stream rng before any row, the same
+ * whoever generates: run (its text keys: new when the seed or the data
+ * differ) and, for a plan of several chunks, base (chunks > 0).  Returns the
+ * plan's chunks.
+ */
+int
+fs_generation_streams(const FsSource *src, const FsPlan *plan,
+					  pg_prng_state *rng, uint32 *run, uint64 *base)
 {
-	pg_prng_seed(rng, hash_combine64(base, (uint64) j));
+	int			nchunks = fs_chunk_count(plan);
+
+	*run = (uint32) (pg_prng_uint64(rng) ^ src->fingerprint ^ (src->fingerprint >> 32) ^ fs_key_random());
+	*base = nchunks > 1 ? pg_prng_uint64(rng) : 0;
+	return nchunks;
 }
 
 /*
- * Generate one chunk: counts[c] rows of combination c (total in all), its
- * first row first (for keys), from stream rng, each row handed to sink.
- * Rows are made in batches, one column at a time, so each tree stays in
- * cache while it is walked for the whole batch.  With progress, the call's
- * progress is reported as first + rows done.
+ * Generate chunk j: counts[c] rows of combination c (total in all), its
+ * first row first (for keys), each row handed to sink.  Chunk 0 continues
+ * the call's stream call_rng (after fs_generation_streams); chunk j > 0 has
+ * a stream of its own, from the generator's base and j (call_rng may then
+ * be NULL, as in a parallel worker).  Rows are made in batches, one column
+ * at a time, so each tree stays in cache while it is walked for the whole
+ * batch.  With progress, the call's progress is reported as first + rows
+ * done.
  */
 void
-fs_generate_chunk(FsGenerator *g, const int64 *counts, int64 total,
-				  int64 first, pg_prng_state *rng, FsRowSink sink,
-				  void *sink_arg, bool progress)
+fs_generate_chunk(FsGenerator *g, int j, pg_prng_state *call_rng,
+				  const int64 *counts, int64 total, int64 first,
+				  FsRowSink sink, void *sink_arg, bool progress)
 {
+	pg_prng_state chunk_rng;
+	pg_prng_state *rng = call_rng;
 	FsSource   *src = g->src;
 	FsModel    *m = g->m;
 	bool		impute = g->impute;
@@ -559,6 +569,12 @@ fs_generate_chunk(FsGenerator *g, const int64 *counts, int64 total,
 	int64		remaining = total;
 	int64		done = 0;
 
+	if (j > 0)
+	{
+		pg_prng_seed(&chunk_rng, hash_combine64(g->base, (uint64) j));
+		rng = &chunk_rng;
+	}
+	Assert(rng != NULL);
 	memset(tree, 0, sizeof(int64) * (k + 1));
 	for (int c = 0; c < k; c++)
 		fs_fenwick_add(tree, k, c, counts[c]);
@@ -714,8 +730,8 @@ fs_generate_chunk(FsGenerator *g, const int64 *counts, int64 total,
 	}
 }
 
-/* A row into the tuplestore of fs_generate. */
-static void
+/* A row into a tuplestore (arg: an FsStoreSink). */
+void
 fs_store_sink(void *arg, Datum *values, bool *nulls)
 {
 	FsStoreSink *s = (FsStoreSink *) arg;
@@ -735,11 +751,10 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 			TupleDesc outdesc, const int *outmap, Tuplestorestate *store,
 			pg_prng_state *rng)
 {
-	/* text keys of this call: new when the seed or the data differ */
-	uint32		run = (uint32) (pg_prng_uint64(rng) ^ src->fingerprint ^ (src->fingerprint >> 32) ^ fs_key_random());
-	int			nchunks = fs_chunk_count(plan);
-	uint64		base = nchunks > 1 ? pg_prng_uint64(rng) : 0;
-	FsGenerator *g = fs_generator_begin(src, m, plan, impute, outdesc, outmap, run);
+	uint32		run;
+	uint64		base;
+	int			nchunks = fs_generation_streams(src, plan, rng, &run, &base);
+	FsGenerator *g = fs_generator_begin(src, m, plan, impute, outdesc, outmap, run, base);
 	int64	   *counts = palloc(sizeof(int64) * Max(plan->ncombos, 1));
 	FsStoreSink sink = {store, outdesc};
 	FsParallel *par = NULL;
@@ -751,14 +766,10 @@ fs_generate(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
 	{
 		int64		total;
 		int64		first = fs_chunk_counts(plan, j, nchunks, counts, &total);
-		pg_prng_state chunk_rng;
 
 		if (par != NULL && fs_parallel_take(par, j, first, total, store))
 			continue;
-		if (j > 0)
-			fs_chunk_rng(&chunk_rng, base, j);
-		fs_generate_chunk(g, counts, total, first, j == 0 ? rng : &chunk_rng,
-						  fs_store_sink, &sink, true);
+		fs_generate_chunk(g, j, rng, counts, total, first, fs_store_sink, &sink, true);
 	}
 	if (par != NULL)
 		fs_parallel_end(par);

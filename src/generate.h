@@ -40,7 +40,7 @@ extern FsCall *fs_sample_call(FunctionCallInfo fcinfo, TupleDesc outdesc,
 /* Where a generated row goes: values and nulls of the output's attributes. */
 typedef void (*FsRowSink) (void *arg, Datum *values, bool *nulls);
 
-/* The sink of fs_generate: a tuplestore of rows of desc. */
+/* fs_store_sink's argument: a tuplestore of rows of desc. */
 typedef struct FsStoreSink
 {
 	Tuplestorestate *store;
@@ -49,13 +49,15 @@ typedef struct FsStoreSink
 
 extern FsGenerator *fs_generator_begin(FsSource *src, FsModel *m, FsPlan *plan,
 									   bool impute, TupleDesc outdesc,
-									   const int *outmap, uint32 run);
+									   const int *outmap, uint32 run, uint64 base);
+extern int	fs_generation_streams(const FsSource *src, const FsPlan *plan,
+								  pg_prng_state *rng, uint32 *run, uint64 *base);
 extern int	fs_chunk_count(const FsPlan *plan);
 extern int64 fs_chunk_counts(const FsPlan *plan, int j, int nchunks,
 							 int64 *counts, int64 *total);
-extern void fs_chunk_rng(pg_prng_state *rng, uint64 base, int j);
-extern void fs_generate_chunk(FsGenerator *g, const int64 *counts, int64 total,
-							  int64 first, pg_prng_state *rng, FsRowSink sink,
-							  void *sink_arg, bool progress);
+extern void fs_generate_chunk(FsGenerator *g, int j, pg_prng_state *call_rng,
+							  const int64 *counts, int64 total, int64 first,
+							  FsRowSink sink, void *sink_arg, bool progress);
+extern void fs_store_sink(void *arg, Datum *values, bool *nulls);
 
 #endif							/* FAIRSYNTH_GENERATE_H */

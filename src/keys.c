@@ -31,6 +31,7 @@
 #include "access/xact.h"
 #include "catalog/dependency.h"
 #include "common/hashfn.h"
+#include "common/int.h"
 #include "catalog/pg_attribute.h"
 #include "common/pg_prng.h"
 #include "executor/executor.h"
@@ -383,6 +384,27 @@ fs_error_missing_columns(FsSource *src, char **names, int n, const char *what)
 			 errhint("%s", hint.data)));
 }
 
+/*
+ * The value v of integer key column col (int2, int4 or int8) as a Datum; an
+ * error naming the column when v does not fit its type or its computation
+ * overflowed (overflow), the keys following after.
+ */
+Datum
+fs_int_key_datum(FsColumn *col, int64 v, bool overflow, int64 after)
+{
+	int64		limit = col->type == FS_INT2 ? PG_INT16_MAX :
+		col->type == FS_INT4 ? PG_INT32_MAX : PG_INT64_MAX;
+
+	if (overflow || v > limit)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("no room for fresh values of key column \"%s\" (%s) after its largest value " INT64_FORMAT,
+						col->name, format_type_be(col->typid), after),
+				 errhint("Generate fewer rows, or leave the key out in a view.")));
+	return col->type == FS_INT2 ? Int16GetDatum((int16) v) :
+		col->type == FS_INT4 ? Int32GetDatum((int32) v) : Int64GetDatum(v);
+}
+
 /* Shards of a table at most (Citus allows 64000): bounds a shard's range. */
 #define FS_SHARD_MAX_SHARDS 65536
 
@@ -394,7 +416,8 @@ typedef struct FsShardKeys
 	Oid			collation;
 	int32		hash_min;
 	int32		hash_max;
-	int64		next;			/* the next candidate */
+	int64		after;			/* the keys follow this value */
+	int64		next;			/* the last candidate tried */
 	int64		row;			/* row (1-based) value was taken for */
 	Datum		value;
 } FsShardKeys;
@@ -456,6 +479,7 @@ fs_shard_keys_set(FsSource *src, const char *column, int64 after,
 	k->collation = InvalidOid;	/* integers: no collation */
 	k->hash_min = hash_min;
 	k->hash_max = hash_max;
+	k->after = after;
 	k->next = after;
 	col->shard_keys = k;
 }
@@ -468,27 +492,17 @@ Datum
 fs_shard_key_next(FsColumn *col, int64 i)
 {
 	FsShardKeys *k = (FsShardKeys *) col->shard_keys;
-	int64		limit = col->type == FS_INT2 ? PG_INT16_MAX :
-		col->type == FS_INT4 ? PG_INT32_MAX : PG_INT64_MAX;
 
 	if (k->row == i + 1)
 		return k->value;
 	for (;;)
 	{
-		Datum		d;
+		bool		overflow = pg_add_s64_overflow(k->next, 1, &k->next);
+		Datum		d = fs_int_key_datum(col, k->next, overflow, k->after);
 		int32		h;
 
-		if (k->next >= limit)
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("no room for fresh values of key column \"%s\" (%s)",
-							col->name, format_type_be(col->typid)),
-					 errhint("Generate fewer rows, or leave the key out in a view.")));
-		k->next++;
 		if ((k->next & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		d = col->type == FS_INT2 ? Int16GetDatum((int16) k->next) :
-			col->type == FS_INT4 ? Int32GetDatum((int32) k->next) : Int64GetDatum(k->next);
 		if (k->builtin)
 			h = (int32) fs_hash_int(k->next);
 		else

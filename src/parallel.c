@@ -470,7 +470,7 @@ fs_parallel_worker_main(dsm_segment *seg, shm_toc *toc)
 	plan.whole_counts = shared->has_whole ? counts + shared->ncombos : NULL;
 
 	g = fs_generator_begin(&src, model, &plan, shared->impute, desc, outmap,
-						   shared->run);
+						   shared->run, shared->base);
 	sink.mqh = mqh;
 	sink.desc = desc;
 	for (int j = 1 + ParallelWorkerNumber;
@@ -478,10 +478,9 @@ fs_parallel_worker_main(dsm_segment *seg, shm_toc *toc)
 	{
 		int64		total;
 		int64		first = fs_chunk_counts(&plan, j, shared->nchunks, chunk, &total);
-		pg_prng_state rng;
 
-		fs_chunk_rng(&rng, shared->base, j);
-		fs_generate_chunk(g, chunk, total, first, &rng, fs_queue_sink, &sink, false);
+		/* (chunk 0, the call's stream, is the leader's) */
+		fs_generate_chunk(g, j, NULL, chunk, total, first, fs_queue_sink, &sink, false);
 	}
 	shm_mq_detach(mqh);
 }

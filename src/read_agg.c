@@ -198,14 +198,21 @@ fs_read_sift_down(FsReadState *st, int n, uint64 prio, bytea *row)
 	st->rows[i] = row;
 }
 
-/* Offer a row of priority prio to the bottom-k sample (a max-heap). */
+/* Whether the bottom-k sample (a max-heap) would keep a row of priority prio. */
+static inline bool
+fs_read_keeps(const FsReadState *st, uint64 prio)
+{
+	return st->cap > 0 && !(st->nsample == st->cap && prio >= st->prio[0]);
+}
+
+/* Offer a row of priority prio to the bottom-k sample. */
 static void
 fs_read_offer(FsReadState *st, uint64 prio, const char *data, Size len)
 {
 	bytea	   *row;
 	int			i;
 
-	if (st->cap <= 0 || (st->nsample == st->cap && prio >= st->prio[0]))
+	if (!fs_read_keeps(st, prio))
 		return;
 	row = palloc(VARHDRSZ + len);
 	SET_VARSIZE(row, VARHDRSZ + len);
@@ -366,7 +373,7 @@ fs_read_add(FsReadState *st, FsReadCall *call, const char *data, Size len,
 	old = MemoryContextSwitchTo(ctx);
 	fs_read_count(st, key->data, key->len, 1);
 	prio = fs_hash_bytes(data, len, FS_READ_PRIORITY_SEED);
-	if (st->cap > 0 && !(st->nsample == st->cap && prio >= st->prio[0]))
+	if (fs_read_keeps(st, prio))
 	{
 		HeapTupleHeader td;
 

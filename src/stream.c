@@ -86,8 +86,6 @@ typedef struct FsStream
 	TupleDesc	outdesc;
 	FsGenerator *g;
 	pg_prng_state rng;			/* chunk 0's stream */
-	uint32		run;
-	uint64		base;
 	int			nchunks;
 	int			j;				/* the chunk being handed on; -1: none yet */
 	int64	   *counts;
@@ -95,7 +93,7 @@ typedef struct FsStream
 	int64		total;			/* its rows */
 	int64		done;			/* of them handed on */
 	int			worker;			/* whose queue holds it; -1: buf */
-	Tuplestorestate *buf;		/* a chunk the leader made */
+	FsStoreSink buf;			/* a chunk the leader made */
 	TupleTableSlot *mslot;		/* the row as it comes, a minimal tuple */
 	FsParallel *par;
 	bool		parallel;		/* may start workers */
@@ -136,7 +134,6 @@ static void fs_explain_stream(CustomScanState *node, List *ancestors,
 static FsStream *fs_stream_begin(FsCall *call, TupleDesc outdesc);
 static bool fs_stream_next(FsStream *s, TupleTableSlot *slot);
 static void fs_stream_end(FsStream *s);
-static void fs_buffer_sink(void *arg, Datum *values, bool *nulls);
 
 static void fs_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 								RangeTblEntry *rte);
@@ -435,6 +432,7 @@ fs_begin_stream_body(CustomScanState *node, EState *estate, int eflags)
 	ListCell   *lc;
 	int			i = 0;
 	AclResult	aclresult;
+	FsStreamKind kind;
 
 	fs_asan_entry();
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
@@ -495,17 +493,18 @@ fs_begin_stream_body(CustomScanState *node, EState *estate, int eflags)
 							format_type_be(state->outdesc->tdtypeid)),
 					 errhint("Run the statement again.")));
 
-	switch (fs_stream_kind(fexpr->funcid))
+	kind = fs_stream_kind(fexpr->funcid);
+	switch (kind)
 	{
 		case FS_STREAM_SAMPLE:
 		case FS_STREAM_SAMPLE_SHARD:
 			state->call = fs_sample_call(fcinfo, state->outdesc, state->workctx,
-										 fs_stream_kind(fexpr->funcid) == FS_STREAM_SAMPLE_SHARD);
+										 kind == FS_STREAM_SAMPLE_SHARD);
 			break;
 		case FS_STREAM_BALANCE:
 		case FS_STREAM_SYNTHESIZE:
 			state->call = fs_balance_call(fcinfo, state->outdesc, state->workctx,
-										  fs_stream_kind(fexpr->funcid) == FS_STREAM_SYNTHESIZE);
+										  kind == FS_STREAM_SYNTHESIZE);
 			break;
 		default:
 			elog(ERROR, "function %u is not a fairsynth generator", fexpr->funcid);
@@ -595,15 +594,6 @@ fs_explain_stream(CustomScanState *node, List *ancestors, ExplainState *es)
  * ---------------------------------------------------------------------------
  */
 
-/* A row the leader makes into the chunk buffer. */
-static void
-fs_buffer_sink(void *arg, Datum *values, bool *nulls)
-{
-	FsStream   *s = (FsStream *) arg;
-
-	tuplestore_putvalues(s->buf, s->outdesc, values, nulls);
-}
-
 /*
  * Start handing on call's rows (of outdesc), drawing from a copy of its
  * stream what fs_generate draws, in the same order.
@@ -613,23 +603,24 @@ fs_stream_begin(FsCall *call, TupleDesc outdesc)
 {
 	FsStream   *s = palloc0(sizeof(FsStream));
 	FsSource   *src = &call->src;
+	uint32		run;
+	uint64		base;
 
 	s->call = call;
 	s->outdesc = outdesc;
-	s->rng = call->rng;
-	s->run = (uint32) (pg_prng_uint64(&s->rng) ^ src->fingerprint ^ (src->fingerprint >> 32) ^ fs_key_random());
-	s->nchunks = fs_chunk_count(call->plan);
-	s->base = s->nchunks > 1 ? pg_prng_uint64(&s->rng) : 0;
+	s->rng = call->rng;			/* a copy: a rescan starts again from it */
+	s->nchunks = fs_generation_streams(src, call->plan, &s->rng, &run, &base);
 	s->g = fs_generator_begin(src, call->model, call->plan, call->impute, outdesc,
-							  call->outmap, s->run);
+							  call->outmap, run, base);
 	s->counts = palloc(sizeof(int64) * Max(call->plan->ncombos, 1));
 	s->j = -1;
-	s->buf = tuplestore_begin_heap(false, false, FS_STREAM_BUFFER_KB);
+	s->buf.store = tuplestore_begin_heap(false, false, FS_STREAM_BUFFER_KB);
+	s->buf.desc = outdesc;
 	s->mslot = MakeSingleTupleTableSlot(outdesc, &TTSOpsMinimalTuple);
 	/* workers only when the whole statement is in parallel mode */
 	if (s->nchunks > 1 && IsInParallelMode() && !IsParallelWorker())
 		s->par = fs_parallel_begin(src, call->model, call->plan, call->impute,
-								   outdesc, call->outmap, s->run, s->base, s->nchunks);
+								   outdesc, call->outmap, run, base, s->nchunks);
 	return s;
 }
 
@@ -639,8 +630,6 @@ fs_stream_next(FsStream *s, TupleTableSlot *slot)
 {
 	while (s->j < 0 || s->done >= s->total)
 	{
-		pg_prng_state chunk_rng;
-
 		if (s->j + 1 >= s->nchunks)
 		{
 			/* the end: the workers are done, parallel mode is left now */
@@ -655,24 +644,22 @@ fs_stream_next(FsStream *s, TupleTableSlot *slot)
 		s->worker = s->par != NULL ? fs_parallel_worker_of(s->par, s->j) : -1;
 		if (s->worker >= 0)
 			break;
-		tuplestore_clear(s->buf);
-		if (s->j > 0)
-			fs_chunk_rng(&chunk_rng, s->base, s->j);
-		fs_generate_chunk(s->g, s->counts, s->total, s->first,
-						  s->j == 0 ? &s->rng : &chunk_rng, fs_buffer_sink, s, false);
+		tuplestore_clear(s->buf.store);
+		fs_generate_chunk(s->g, s->j, &s->rng, s->counts, s->total, s->first,
+						  fs_store_sink, &s->buf, false);
 	}
 	if (slot->tts_ops == &TTSOpsMinimalTuple)
 	{
 		/* the row itself (see fs_begin_stream) */
 		if (s->worker >= 0)
 			fs_parallel_receive(s->par, s->worker, s->j, slot);
-		else if (!tuplestore_gettupleslot(s->buf, true, false, slot))
+		else if (!tuplestore_gettupleslot(s->buf.store, true, false, slot))
 			elog(ERROR, "fairsynth: chunk %d holds fewer rows than planned", s->j);
 		goto counted;
 	}
 	if (s->worker >= 0)
 		fs_parallel_receive(s->par, s->worker, s->j, s->mslot);
-	else if (!tuplestore_gettupleslot(s->buf, true, false, s->mslot))
+	else if (!tuplestore_gettupleslot(s->buf.store, true, false, s->mslot))
 		elog(ERROR, "fairsynth: chunk %d holds fewer rows than planned", s->j);
 	/* the scan's (virtual) slot points into the row, valid until the next */
 	slot_getallattrs(s->mslot);
@@ -698,5 +685,5 @@ fs_stream_end(FsStream *s)
 		fs_parallel_end(s->par);
 	s->par = NULL;
 	ExecDropSingleTupleTableSlot(s->mslot);
-	tuplestore_end(s->buf);
+	tuplestore_end(s->buf.store);
 }

@@ -124,6 +124,7 @@ DECLARE
   distcol text;
   key_after bigint;
   src_key_max bigint;
+  pieces text[];
   node_names text[];
   node_ports int[];
   node_cmds text[];
@@ -287,12 +288,13 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'external_routine_exception',
           MESSAGE = format('reading the shards of %s on node %s:%s failed: %s', src::text, r.node_name, r.node_port, r.result);
       END IF;
-      -- a worker whose shards hold no rows has no state (an empty text)
-      IF split_part(r.result, ' ', 1) <> '' THEN
-        states := states || decode(substr(split_part(r.result, ' ', 1), 3), 'hex');
+      -- the state's text (empty: the worker's shards hold no rows), the key
+      pieces := string_to_array(r.result, ' ');
+      IF pieces[1] <> '' THEN
+        states := states || decode(substr(pieces[1], 3), 'hex');
       END IF;
-      IF split_part(r.result, ' ', 2) <> '' THEN
-        src_key_max := GREATEST(src_key_max, split_part(r.result, ' ', 2)::bigint);
+      IF pieces[2] <> '' THEN
+        src_key_max := GREATEST(src_key_max, pieces[2]::bigint);
       END IF;
     END LOOP;
     src_key_max := coalesce(src_key_max, 0);
