@@ -146,3 +146,53 @@ SELECT count(*) FROM fairsynth_internal.fairsynth_sample_shard(fairsynth_fit(NUL
        100, 'full', NULL, 1, 1, 4, 'k', 0, 5, 5);
 SELECT count(*) FROM fairsynth_internal.fairsynth_sample_shard(fairsynth_fit(NULL::mv, ARRAY['race']), NULL::mv,
        100, 'full', NULL, 1, 1, 4, 'k', NULL, 0, 1073741823);
+
+-- A node filling several shards in one transaction passes all their ranges:
+-- their keys are hashed once for all of them (a pool), and each shard's keys
+-- are still the first ones after key_after in its range, in order.  With
+-- work_mem at its least, the pool stops early and the shards go on alone.
+CREATE TEMP TABLE mv_ranges AS
+  SELECT i, (-2147483648 + i::bigint * 536870912)::int AS lo,
+         (-2147483648 + (i + 1)::bigint * 536870912 - 1)::int AS hi
+    FROM generate_series(0, 7) i;
+CREATE FUNCTION mv_node_keys(total bigint) RETURNS TABLE (shard int, part_rows bigint, first_in_range boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+  m bytea := fairsynth_fit(NULL::mv, ARRAY['race']);
+  mins int[] := (SELECT array_agg(lo ORDER BY i) FROM mv_ranges WHERE i % 2 = 1);
+  maxs int[] := (SELECT array_agg(hi ORDER BY i) FROM mv_ranges WHERE i % 2 = 1);
+  r record;
+  got int[];
+BEGIN
+  -- the node's shards in order, then the first one again (its queue was
+  -- taken: it finds its keys alone, the same ones)
+  FOR r IN (SELECT * FROM mv_ranges WHERE i % 2 = 1 ORDER BY i)
+           UNION ALL (SELECT * FROM mv_ranges WHERE i = 1) LOOP
+    SELECT array_agg(k ORDER BY k) INTO got
+      FROM fairsynth_internal.fairsynth_sample_shard(m, NULL::mv, total, 'full', NULL, 1, r.i + 1, 8,
+                                                     'k', 5000, r.lo, r.hi, mins, maxs);
+    shard := r.i;
+    part_rows := cardinality(got);
+    first_in_range := got = (SELECT array_agg(k) FROM (
+        SELECT k FROM generate_series(5001, (5000 + total * 4)::int) k
+         WHERE hashint4(k) BETWEEN r.lo AND r.hi ORDER BY k LIMIT cardinality(got)) s);
+    RETURN NEXT;
+  END LOOP;
+END
+$$;
+SET client_min_messages = debug2;
+SELECT * FROM mv_node_keys(40000);
+SET work_mem = '64kB';
+SELECT * FROM mv_node_keys(200000);
+RESET work_mem;
+RESET client_min_messages;
+-- errors: a range not among the node's, overlapping node ranges, arrays of
+-- different lengths, a NULL element
+SELECT count(*) FROM fairsynth_internal.fairsynth_sample_shard(fairsynth_fit(NULL::mv, ARRAY['race']), NULL::mv,
+       100, 'full', NULL, 1, 1, 4, 'k', 0, 0, 1073741823, '{-2147483648,1073741824}', '{-1073741825,2147483647}');
+SELECT count(*) FROM fairsynth_internal.fairsynth_sample_shard(fairsynth_fit(NULL::mv, ARRAY['race']), NULL::mv,
+       100, 'full', NULL, 1, 1, 4, 'k', 0, 0, 1073741823, '{0,5}', '{1073741823,2147483647}');
+SELECT count(*) FROM fairsynth_internal.fairsynth_sample_shard(fairsynth_fit(NULL::mv, ARRAY['race']), NULL::mv,
+       100, 'full', NULL, 1, 1, 4, 'k', 0, 0, 1073741823, '{0,1073741824}', '{1073741823}');
+SELECT count(*) FROM fairsynth_internal.fairsynth_sample_shard(fairsynth_fit(NULL::mv, ARRAY['race']), NULL::mv,
+       100, 'full', NULL, 1, 1, 4, 'k', 0, 0, 1073741823, '{0,NULL}', '{1073741823,2147483647}');

@@ -5,6 +5,8 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
+
 #include "catalog/pg_class.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
@@ -46,6 +48,36 @@ fs_require_one_dimensional(ArrayType *arr, const char *name)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("%s must be a one-dimensional array", name)));
+}
+
+/*
+ * The int[] argument argno (named name) into *values (palloc'd): its
+ * length, 0 when it is NULL or absent.  An element may not be NULL.
+ */
+int
+fs_int4_array_arg(FunctionCallInfo fcinfo, int argno, const char *name, int32 **values)
+{
+	ArrayType  *arr;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+
+	*values = NULL;
+	if (PG_NARGS() <= argno || PG_ARGISNULL(argno))
+		return 0;
+	arr = PG_GETARG_ARRAYTYPE_P(argno);
+	fs_require_one_dimensional(arr, name);
+	deconstruct_array(arr, INT4OID, sizeof(int32), true, TYPALIGN_INT, &elems, &nulls, &n);
+	*values = palloc(sizeof(int32) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not contain NULL (element %d)", name, i + 1)));
+		(*values)[i] = DatumGetInt32(elems[i]);
+	}
+	return n;
 }
 
 /* The mode argument argno: false for 'full', true for 'additive'. */

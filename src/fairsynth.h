@@ -143,7 +143,7 @@ typedef struct FsColumn
 								 * or of the generation expression */
 	int64		seq_row;		/* row (1-based) seq_value was drawn for */
 	Datum		seq_value;
-	void	   *shard_keys;		/* keys.c: keys of one Citus shard, or NULL */
+	void	   *shard_keys;		/* shard_keys.c: keys of one Citus shard, or NULL */
 } FsColumn;
 
 /* What the scan of a relation yields (scan.c). */
@@ -183,13 +183,16 @@ extern char *fs_select_all(FsSource *src);
 /* Sequence keys, generated columns and helpful errors (keys.c). */
 extern void fs_keys_describe(FsSource *src, Relation rel);
 extern Datum fs_sequence_next(FsColumn *col, int64 i);
-extern void fs_shard_keys_set(FsSource *src, const char *column, int64 after,
-							  int32 hash_min, int32 hash_max);
-extern Datum fs_shard_key_next(FsColumn *col, int64 i);
 extern Datum fs_int_key_datum(FsColumn *col, int64 v, bool overflow, int64 after);
 extern void fs_fill_generated(FsSource *src, Datum *values, bool *nulls);
 extern uint64 fs_key_random(void);
 extern void fs_check_select_privilege(Oid relid, const char *relname);
+
+/* The integer keys of a Citus shard's rows (shard_keys.c). */
+extern void fs_shard_keys_set(FsSource *src, const char *column, int64 after,
+							  int32 hash_min, int32 hash_max,
+							  int nnode, const int32 *node_mins, const int32 *node_maxs);
+extern Datum fs_shard_key_next(FsColumn *col, int64 i);
 extern char *fs_column_suggestions(FsSource *src, const char *name);
 extern void fs_error_missing_columns(FsSource *src, char **names, int n,
 									 const char *what);

@@ -43,9 +43,6 @@ typedef struct FsFixedValue
 	bool		fixed;			/* false: drawn per row (or NULL) */
 } FsFixedValue;
 
-/* Rows generated together, column by column. */
-#define FS_BATCH_ROWS 512
-
 /* A row of a batch: its combination and its place in dealt order. */
 typedef struct FsDealt
 {
@@ -379,6 +376,12 @@ struct FsGenerator
 	int			nmodelled;		/* columns drawn after the balance columns */
 	FsChecks   *checks;
 	FsParity   *parity;
+	/* the chunk being made (fs_chunk_start, fs_chunk_batch) */
+	pg_prng_state chunk_rng;	/* the stream of a chunk > 0 */
+	pg_prng_state *rng;			/* its stream: chunk_rng or the call's */
+	int64		total;			/* its rows */
+	int64		first;			/* its first row */
+	int64		done;			/* of them made */
 };
 
 /*
@@ -528,22 +531,44 @@ fs_generation_streams(const FsSource *src, const FsPlan *plan,
 }
 
 /*
- * Generate chunk j: counts[c] rows of combination c (total in all), its
- * first row first (for keys), each row handed to sink.  Chunk 0 continues
- * the call's stream call_rng (after fs_generation_streams); chunk j > 0 has
- * a stream of its own, from the generator's base and j (call_rng may then
- * be NULL, as in a parallel worker).  Rows are made in batches, one column
- * at a time, so each tree stays in cache while it is walked for the whole
- * batch.  With progress, the call's progress is reported as first + rows
- * done.
+ * Start making chunk j: counts[c] rows of combination c (total in all), its
+ * first row first (for keys).  Chunk 0 continues the call's stream call_rng
+ * (after fs_generation_streams); chunk j > 0 has a stream of its own, from
+ * the generator's base and j (call_rng may then be NULL, as in a parallel
+ * worker).  fs_chunk_batch then makes its rows.
  */
 void
-fs_generate_chunk(FsGenerator *g, int j, pg_prng_state *call_rng,
-				  const int64 *counts, int64 total, int64 first,
-				  FsRowSink sink, void *sink_arg, bool progress)
+fs_chunk_start(FsGenerator *g, int j, pg_prng_state *call_rng,
+			   const int64 *counts, int64 total, int64 first)
 {
-	pg_prng_state chunk_rng;
-	pg_prng_state *rng = call_rng;
+	g->rng = call_rng;
+	if (j > 0)
+	{
+		pg_prng_seed(&g->chunk_rng, hash_combine64(g->base, (uint64) j));
+		g->rng = &g->chunk_rng;
+	}
+	Assert(g->rng != NULL);
+	memset(g->tree, 0, sizeof(int64) * (g->k + 1));
+	for (int c = 0; c < g->k; c++)
+		fs_fenwick_add(g->tree, g->k, c, counts[c]);
+	g->total = total;
+	g->first = first;
+	g->done = 0;
+}
+
+/*
+ * Make the next batch of the chunk started (at most FS_BATCH_ROWS rows), each
+ * row handed to sink, and return its rows: 0 when the chunk is done.  The
+ * values of a batch's rows stay valid until the next call, so a sink may
+ * keep pointers to them (fs_batch_sink).  Rows are made one column at a
+ * time for the whole batch, so each tree stays in cache while it is walked.
+ * With progress, the call's progress is reported as the chunk's first row +
+ * rows done.
+ */
+int
+fs_chunk_batch(FsGenerator *g, FsRowSink sink, void *sink_arg, bool progress)
+{
+	pg_prng_state *rng = g->rng;
 	FsSource   *src = g->src;
 	FsModel    *m = g->m;
 	bool		impute = g->impute;
@@ -566,168 +591,186 @@ fs_generate_chunk(FsGenerator *g, int j, pg_prng_state *call_rng,
 	FsChecks   *checks = g->checks;
 	FsParity   *parity = g->parity;
 	MemoryContext oldctx;
-	int64		remaining = total;
-	int64		done = 0;
+	int64		first = g->first;
+	int64		done = g->done;
+	int64		remaining = g->total - done;
+	int			n = (int) Min(FS_BATCH_ROWS, remaining);
 
-	if (j > 0)
+	/* the last batch's values are no longer needed */
+	MemoryContextReset(g->rowctx);
+	if (n == 0)
+		return 0;
+	CHECK_FOR_INTERRUPTS();
+	/* balance columns: the next combinations, dealt without replacement */
+	for (int r = 0; r < n; r++)
 	{
-		pg_prng_seed(&chunk_rng, hash_combine64(g->base, (uint64) j));
-		rng = &chunk_rng;
+		dealt[r].combo = fs_fenwick_find(tree, k,
+										 (int64) pg_prng_uint64_range(rng, 0, remaining - 1));
+		dealt[r].row = r;
+		fs_fenwick_add(tree, k, dealt[r].combo, -1);
+		remaining--;
 	}
-	Assert(rng != NULL);
-	memset(tree, 0, sizeof(int64) * (k + 1));
-	for (int c = 0; c < k; c++)
-		fs_fenwick_add(tree, k, c, counts[c]);
-
-	while (done < total)
+	/*
+	 * Rows are drawn sorted by combination, so tree walks go only as deep
+	 * as their combinations' subtrees; they are emitted in dealt order.
+	 */
+	fs_sort_dealt(dealt, n, k, g->bucket);
+	for (int i = 0; i < n; i++)
 	{
-		int			n = (int) Min(FS_BATCH_ROWS, total - done);
-
-		CHECK_FOR_INTERRUPTS();
-
-		/* balance columns: the next combinations, dealt without replacement */
-		for (int r = 0; r < n; r++)
-		{
-			dealt[r].combo = fs_fenwick_find(tree, k,
-											 (int64) pg_prng_uint64_range(rng, 0, remaining - 1));
-			dealt[r].row = r;
-			fs_fenwick_add(tree, k, dealt[r].combo, -1);
-			remaining--;
-		}
-		/*
-		 * Rows are drawn sorted by combination, so tree walks go only as deep
-		 * as their combinations' subtrees; they are emitted in dealt order.
-		 */
-		fs_sort_dealt(dealt, n, k, g->bucket);
+		slot[dealt[i].row] = i;
+		fs_combo_decode(src, dealt[i].combo, codes);
+		for (int b = 0; b < src->nbalance; b++)
+			classes[i * stride + src->balance[b]] = codes[b];
+		classes[i * stride + FS_GROUP_COL(ncols)] = dealt[i].combo;
+	}
+	/* every other column in generation order, for the whole batch */
+	if (parity)
 		for (int i = 0; i < n; i++)
+			fs_model_parity_begin(parity, &classes[i * stride], stride,
+								  dealt[i].combo, rng);
+	fs_draw_from(m, src->nbalance, classes, n, impute, rng);
+	/* parity: keep a row whose outcome, decided last, is the planned one */
+	for (int i = 0; parity && i < n; i++)
+	{
+		int32	   *row = &classes[i * stride];
+		int			combo = dealt[i].combo;
+		bool		ok = fs_model_parity_accept(parity, m, row, stride, combo, rng);
+
+		for (int tries = 0; !ok; tries++)
 		{
-			slot[dealt[i].row] = i;
-			fs_combo_decode(src, dealt[i].combo, codes);
-			for (int b = 0; b < src->nbalance; b++)
-				classes[i * stride + src->balance[b]] = codes[b];
-			classes[i * stride + FS_GROUP_COL(ncols)] = dealt[i].combo;
+			if (tries < FS_PARITY_TRIES)
+				fs_model_parity_begin(parity, row, stride, combo, rng);
+			fs_draw_from(m, src->nbalance, row, 1, impute, rng);
+			/* out of tries: the row as its combination has it */
+			ok = tries >= FS_PARITY_TRIES ||
+				fs_model_parity_accept(parity, m, row, stride, combo, rng);
 		}
-		/* every other column in generation order, for the whole batch */
-		if (parity)
-			for (int i = 0; i < n; i++)
-				fs_model_parity_begin(parity, &classes[i * stride], stride,
-									  dealt[i].combo, rng);
-		fs_draw_from(m, src->nbalance, classes, n, impute, rng);
-		/* parity: keep a row whose outcome, decided last, is the planned one */
-		for (int i = 0; parity && i < n; i++)
+	}
+	/* parity: the outcome's consequences follow the outcome decided */
+	if (parity)
+		fs_draw_from(m, fs_model_parity_from(m), classes, n, impute, rng);
+
+	oldctx = MemoryContextSwitchTo(g->rowctx);
+	for (int r = 0; r < n; r++)
+	{
+		int32	   *cls = &classes[slot[r] * stride];
+
+		for (int attempt = 0;; attempt++)
 		{
-			int32	   *row = &classes[i * stride];
-			int			combo = dealt[i].combo;
-			bool		ok = fs_model_parity_accept(parity, m, row, stride, combo, rng);
+			uint64		key;
+			const char *violated;
+			bool		free_values = false;	/* a value drawn within a bin */
 
-			for (int tries = 0; !ok; tries++)
+			for (int c = 0; c < ncols; c++)
 			{
-				if (tries < FS_PARITY_TRIES)
-					fs_model_parity_begin(parity, row, stride, combo, rng);
-				fs_draw_from(m, src->nbalance, row, 1, impute, rng);
-				/* out of tries: the row as its combination has it */
-				ok = tries >= FS_PARITY_TRIES ||
-					fs_model_parity_accept(parity, m, row, stride, combo, rng);
-			}
-		}
-		/* parity: the outcome's consequences follow the outcome decided */
-		if (parity)
-			fs_draw_from(m, fs_model_parity_from(m), classes, n, impute, rng);
+				FsColumn   *col = &src->cols[c];
 
-		oldctx = MemoryContextSwitchTo(g->rowctx);
-		for (int r = 0; r < n; r++)
-		{
-			int32	   *cls = &classes[slot[r] * stride];
-
-			for (int attempt = 0;; attempt++)
-			{
-				uint64		key;
-				const char *violated;
-				bool		free_values = false;	/* a value drawn within a bin */
-
-				for (int c = 0; c < ncols; c++)
+				colnull[c] = false;
+				sig[c] = 0;
+				if (col->kind == FS_KEY)
+					colval[c] = fs_fresh_key(col, first + done + r, g->run, rng);
+				else if (col->kind == FS_TEXTFREE)
+					colnull[c] = !fs_text_draw(src, m, c, cls, impute, rng, &colval[c]);
+				else if (fixed[c][cls[c]].fixed)
 				{
-					FsColumn   *col = &src->cols[c];
-
-					colnull[c] = false;
-					sig[c] = 0;
-					if (col->kind == FS_KEY)
-						colval[c] = fs_fresh_key(col, first + done + r, g->run, rng);
-					else if (col->kind == FS_TEXTFREE)
-						colnull[c] = !fs_text_draw(src, m, c, cls, impute, rng, &colval[c]);
-					else if (fixed[c][cls[c]].fixed)
-					{
-						colval[c] = fixed[c][cls[c]].value;
-						sig[c] = fixed[c][cls[c]].sig;
-					}
-					else
-					{
-						colnull[c] = !fs_value_and_signature(src, m, c, cls[c], rng,
-															 &colval[c], &sig[c]);
-						free_values = free_values ||
-							(col->kind == FS_NUM && !colnull[c]);
-					}
-				}
-				fs_fill_generated(src, colval, colnull);
-				/*
-				 * A copy of a rare row the model learned from: draw the row
-				 * again, until it is no copy of any row.  Rows many rows share
-				 * are kept at their natural rate; the rows that replace rare
-				 * copies are new rows, as a real holdout's unseen rows are,
-				 * not more of the common ones (which would raise the exact
-				 * match rate above a holdout's).
-				 */
-				key = fs_guard_key(sig, ncols);
-				/* a row its table would reject: draw it again, a bounded number of times */
-				violated = checks ? fs_checks_violated(checks, colval, colnull, ncols) : NULL;
-				if (violated != NULL && attempt >= FS_CHECK_RETRIES)
-					ereport(ERROR,
-							(errcode(ERRCODE_CHECK_VIOLATION),
-							 errmsg("no row satisfying check constraint \"%s\" of relation %s in %d draws",
-									violated, src->relname, FS_CHECK_RETRIES + 1),
-							 errhint("The model rarely makes rows that satisfy it; balance a view without the columns it involves, or drop the constraint.")));
-				if (violated == NULL &&
-					(attempt >= FS_COPY_RETRIES ||
-					 (!fs_guard_holds(&g->guard.rare, key) &&
-					  (attempt == 0 || !fs_guard_holds(&g->guard.common, key)))))
-					break;
-				/*
-				 * First new values within the same classes (a number drawn
-				 * again within its bin): every class's share stays as drawn,
-				 * so a spike that a rare row happens to hold (an amount of 0
-				 * on a given day) keeps its share.  Only a row whose classes
-				 * alone make it a copy draws classes again: from a random
-				 * column of the generation order on, so the redraws that
-				 * leave a rare row do not pile onto the common profiles of
-				 * the first columns.
-				 */
-				if (free_values && attempt < FS_VALUE_RETRIES)
-					continue;
-				fs_draw_from(m, src->nbalance +
-							 (int) pg_prng_uint64_range(rng, 0, Max(g->nmodelled - 1, 0)),
-							 cls, 1, impute, rng);
-			}
-			for (int a = 0; a < outdesc->natts; a++)
-			{
-				if (outmap[a] < 0)
-				{
-					values[a] = (Datum) 0;
-					nulls[a] = true;
+					colval[c] = fixed[c][cls[c]].value;
+					sig[c] = fixed[c][cls[c]].sig;
 				}
 				else
 				{
-					values[a] = colval[outmap[a]];
-					nulls[a] = colnull[outmap[a]];
+					colnull[c] = !fs_value_and_signature(src, m, c, cls[c], rng,
+														 &colval[c], &sig[c]);
+					free_values = free_values ||
+						(col->kind == FS_NUM && !colnull[c]);
 				}
 			}
-			sink(sink_arg, values, nulls);
+			fs_fill_generated(src, colval, colnull);
+			/*
+			 * A copy of a rare row the model learned from: draw the row
+			 * again, until it is no copy of any row.  Rows many rows share
+			 * are kept at their natural rate; the rows that replace rare
+			 * copies are new rows, as a real holdout's unseen rows are,
+			 * not more of the common ones (which would raise the exact
+			 * match rate above a holdout's).
+			 */
+			key = fs_guard_key(sig, ncols);
+			/* a row its table would reject: draw it again, a bounded number of times */
+			violated = checks ? fs_checks_violated(checks, colval, colnull, ncols) : NULL;
+			if (violated != NULL && attempt >= FS_CHECK_RETRIES)
+				ereport(ERROR,
+						(errcode(ERRCODE_CHECK_VIOLATION),
+						 errmsg("no row satisfying check constraint \"%s\" of relation %s in %d draws",
+								violated, src->relname, FS_CHECK_RETRIES + 1),
+						 errhint("The model rarely makes rows that satisfy it; balance a view without the columns it involves, or drop the constraint.")));
+			if (violated == NULL &&
+				(attempt >= FS_COPY_RETRIES ||
+				 (!fs_guard_holds(&g->guard.rare, key) &&
+				  (attempt == 0 || !fs_guard_holds(&g->guard.common, key)))))
+				break;
+			/*
+			 * First new values within the same classes (a number drawn
+			 * again within its bin): every class's share stays as drawn,
+			 * so a spike that a rare row happens to hold (an amount of 0
+			 * on a given day) keeps its share.  Only a row whose classes
+			 * alone make it a copy draws classes again: from a random
+			 * column of the generation order on, so the redraws that
+			 * leave a rare row do not pile onto the common profiles of
+			 * the first columns.
+			 */
+			if (free_values && attempt < FS_VALUE_RETRIES)
+				continue;
+			fs_draw_from(m, src->nbalance +
+						 (int) pg_prng_uint64_range(rng, 0, Max(g->nmodelled - 1, 0)),
+						 cls, 1, impute, rng);
 		}
-		MemoryContextSwitchTo(oldctx);
-		MemoryContextReset(g->rowctx);
-		done += n;
-		if (progress)
-			fs_progress_update(first + done);
+		for (int a = 0; a < outdesc->natts; a++)
+		{
+			if (outmap[a] < 0)
+			{
+				values[a] = (Datum) 0;
+				nulls[a] = true;
+			}
+			else
+			{
+				values[a] = colval[outmap[a]];
+				nulls[a] = colnull[outmap[a]];
+			}
+		}
+		sink(sink_arg, values, nulls);
 	}
+	MemoryContextSwitchTo(oldctx);
+	g->done = done + n;
+	if (progress)
+		fs_progress_update(first + g->done);
+	return n;
+}
+
+/*
+ * Make chunk j (see fs_chunk_start), every row handed to sink.
+ */
+void
+fs_generate_chunk(FsGenerator *g, int j, pg_prng_state *call_rng,
+				  const int64 *counts, int64 total, int64 first,
+				  FsRowSink sink, void *sink_arg, bool progress)
+{
+	fs_chunk_start(g, j, call_rng, counts, total, first);
+	while (fs_chunk_batch(g, sink, sink_arg, progress) > 0)
+		;
+}
+
+/*
+ * A row into a batch (arg: an FsBatchSink): its values as they are, by
+ * reference, valid until the generator makes its next batch.
+ */
+void
+fs_batch_sink(void *arg, Datum *values, bool *nulls)
+{
+	FsBatchSink *b = (FsBatchSink *) arg;
+
+	Assert(b->n < FS_BATCH_ROWS);
+	memcpy(b->values + (size_t) b->n * b->natts, values, sizeof(Datum) * b->natts);
+	memcpy(b->nulls + (size_t) b->n * b->natts, nulls, sizeof(bool) * b->natts);
+	b->n++;
 }
 
 /* A row into a tuplestore (arg: an FsStoreSink). */

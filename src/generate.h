@@ -13,6 +13,8 @@
 #include "fairsynth.h"
 #include "model.h"
 
+/* Rows generated together, column by column (fs_chunk_batch). */
+#define FS_BATCH_ROWS 512
 /* Rows of a chunk: plans up to this size are one chunk. */
 #define FS_CHUNK_ROWS 65536
 /* Chunks of a plan at most (larger plans have larger chunks). */
@@ -47,6 +49,15 @@ typedef struct FsStoreSink
 	TupleDesc	desc;
 } FsStoreSink;
 
+/* fs_batch_sink's argument: a batch's rows, natts values each. */
+typedef struct FsBatchSink
+{
+	Datum	   *values;			/* FS_BATCH_ROWS * natts */
+	bool	   *nulls;
+	int			natts;
+	int			n;				/* rows in it */
+} FsBatchSink;
+
 extern FsGenerator *fs_generator_begin(FsSource *src, FsModel *m, FsPlan *plan,
 									   bool impute, TupleDesc outdesc,
 									   const int *outmap, uint32 run, uint64 base);
@@ -55,9 +66,14 @@ extern int	fs_generation_streams(const FsSource *src, const FsPlan *plan,
 extern int	fs_chunk_count(const FsPlan *plan);
 extern int64 fs_chunk_counts(const FsPlan *plan, int j, int nchunks,
 							 int64 *counts, int64 *total);
+extern void fs_chunk_start(FsGenerator *g, int j, pg_prng_state *call_rng,
+						   const int64 *counts, int64 total, int64 first);
+extern int	fs_chunk_batch(FsGenerator *g, FsRowSink sink, void *sink_arg,
+						   bool progress);
 extern void fs_generate_chunk(FsGenerator *g, int j, pg_prng_state *call_rng,
 							  const int64 *counts, int64 total, int64 first,
 							  FsRowSink sink, void *sink_arg, bool progress);
 extern void fs_store_sink(void *arg, Datum *values, bool *nulls);
+extern void fs_batch_sink(void *arg, Datum *values, bool *nulls);
 
 #endif							/* FAIRSYNTH_GENERATE_H */

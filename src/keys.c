@@ -17,11 +17,8 @@
  * column's sequence is the relation's, so INSERT on the column also does.
  * A role without them gets a NOTICE and keys after the largest value.
  *
- * For a Citus shard (fairsynth_balance_into writing each shard of a
- * destination distributed by an integer key), the key's values are the
- * integers after the largest key whose hash falls in the shard's range
- * (fs_shard_keys_set): every row of the shard's part belongs to it and the
- * parts of two shards never share a key.
+ * For a Citus shard, an integer key's values are found by shard_keys.c; they
+ * become Datums, range-checked, in fs_int_key_datum here.
  *
  * The errors here name every offending column at once and suggest the
  * nearest column names (Levenshtein distance).
@@ -30,7 +27,6 @@
 
 #include "access/xact.h"
 #include "catalog/dependency.h"
-#include "common/hashfn.h"
 #include "common/int.h"
 #include "catalog/pg_attribute.h"
 #include "common/pg_prng.h"
@@ -46,7 +42,6 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
-#include "utils/typcache.h"
 #include "utils/varlena.h"
 
 #include "fairsynth.h"
@@ -403,115 +398,4 @@ fs_int_key_datum(FsColumn *col, int64 v, bool overflow, int64 after)
 				 errhint("Generate fewer rows, or leave the key out in a view.")));
 	return col->type == FS_INT2 ? Int16GetDatum((int16) v) :
 		col->type == FS_INT4 ? Int32GetDatum((int32) v) : Int64GetDatum(v);
-}
-
-/* Shards of a table at most (Citus allows 64000): bounds a shard's range. */
-#define FS_SHARD_MAX_SHARDS 65536
-
-/* The keys of one shard: candidates after, kept when their hash is in range. */
-typedef struct FsShardKeys
-{
-	FmgrInfo	hash;			/* the type's hash function, as Citus hashes */
-	bool		builtin;		/* it is hashint2/4/8: computed inline */
-	Oid			collation;
-	int32		hash_min;
-	int32		hash_max;
-	int64		after;			/* the keys follow this value */
-	int64		next;			/* the last candidate tried */
-	int64		row;			/* row (1-based) value was taken for */
-	Datum		value;
-} FsShardKeys;
-
-/*
- * hashint2/hashint4/hashint8 of v (a value of the column's type): those of
- * int2 and int4 hash the value as a 32-bit integer; int8's folds the high
- * half into the low one first, which leaves a value of int4's range as it
- * is, so one formula serves all three (the TAP test compares with Citus's
- * worker_hash).
- */
-static inline uint32
-fs_hash_int(int64 v)
-{
-	uint32		lohalf = (uint32) v;
-	uint32		hihalf = (uint32) (v >> 32);
-
-	lohalf ^= (v >= 0) ? hihalf : ~hihalf;
-	return hash_bytes_uint32(lohalf);
-}
-
-/*
- * Make integer key column column of src take the keys of the shard whose
- * hash range is [hash_min, hash_max]: the integers after after, in order,
- * whose hash (the column type's hash function, which Citus applies to a
- * hash-distributed column) falls in the range.
- */
-void
-fs_shard_keys_set(FsSource *src, const char *column, int64 after,
-				  int32 hash_min, int32 hash_max)
-{
-	FsColumn   *col = NULL;
-	FsShardKeys *k;
-	TypeCacheEntry *tce;
-
-	for (int c = 0; c < src->ncols; c++)
-		if (strcmp(src->cols[c].name, column) == 0)
-			col = &src->cols[c];
-	if (col == NULL || col->kind != FS_KEY || col->generated ||
-		!(col->type == FS_INT2 || col->type == FS_INT4 || col->type == FS_INT8))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("column \"%s\" of %s is not an integer key of the model", column, src->relname),
-				 errhint("Shard keys are drawn for an integer key column (a serial id, say) only.")));
-	/* a shard of at most FS_SHARD_MAX_SHARDS: keys are found in bounded time */
-	if ((int64) hash_max - hash_min + 1 < (INT64CONST(1) << 32) / FS_SHARD_MAX_SHARDS)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("hash range [%d, %d] is narrower than a shard of %d shards",
-						hash_min, hash_max, FS_SHARD_MAX_SHARDS),
-				 errhint("Pass a Citus shard's shardminvalue and shardmaxvalue.")));
-	tce = lookup_type_cache(col->typid, TYPECACHE_HASH_PROC_FINFO);
-	if (!OidIsValid(tce->hash_proc))
-		elog(ERROR, "type %s has no hash function", format_type_be(col->typid));
-	k = palloc0(sizeof(FsShardKeys));
-	fmgr_info_copy(&k->hash, &tce->hash_proc_finfo, CurrentMemoryContext);
-	k->builtin = tce->hash_proc == F_HASHINT2 || tce->hash_proc == F_HASHINT4 ||
-		tce->hash_proc == F_HASHINT8;
-	k->collation = InvalidOid;	/* integers: no collation */
-	k->hash_min = hash_min;
-	k->hash_max = hash_max;
-	k->after = after;
-	k->next = after;
-	col->shard_keys = k;
-}
-
-/*
- * The key of row i (0-based) of the shard's part: the next candidate in
- * range; redraws of the same row keep it.
- */
-Datum
-fs_shard_key_next(FsColumn *col, int64 i)
-{
-	FsShardKeys *k = (FsShardKeys *) col->shard_keys;
-
-	if (k->row == i + 1)
-		return k->value;
-	for (;;)
-	{
-		bool		overflow = pg_add_s64_overflow(k->next, 1, &k->next);
-		Datum		d = fs_int_key_datum(col, k->next, overflow, k->after);
-		int32		h;
-
-		if ((k->next & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		if (k->builtin)
-			h = (int32) fs_hash_int(k->next);
-		else
-			h = DatumGetInt32(FunctionCall1Coll(&k->hash, k->collation, d));
-		if (h >= k->hash_min && h <= k->hash_max)
-		{
-			k->row = i + 1;
-			k->value = d;
-			return d;
-		}
-	}
 }

@@ -162,6 +162,9 @@ fs_sample_prepare(FunctionCallInfo fcinfo, TupleDesc outdesc, FsCall *call,
 	FsValueInfo info;
 	FsSource   *src = &call->src;
 	FsPlan	   *plan;
+	int			nnode;
+	int32	   *node_mins;
+	int32	   *node_maxs;
 
 	fs_require_arg(fcinfo, 0, "model");
 	relid = fs_relation_of_arg(fcinfo, 1);
@@ -221,8 +224,16 @@ fs_sample_prepare(FunctionCallInfo fcinfo, TupleDesc outdesc, FsCall *call,
 		fs_require_arg(fcinfo, 9, "key_after");
 		fs_require_arg(fcinfo, 10, "hash_min");
 		fs_require_arg(fcinfo, 11, "hash_max");
+		nnode = fs_int4_array_arg(fcinfo, 12, "node_hash_mins", &node_mins);
+		if (fs_int4_array_arg(fcinfo, 13, "node_hash_maxs", &node_maxs) != nnode)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("node_hash_mins has %d elements and node_hash_maxs %d",
+							nnode, fs_int4_array_arg(fcinfo, 13, "node_hash_maxs", &node_maxs)),
+					 errhint("Pass one minimum and one maximum for every shard the node fills.")));
 		fs_shard_keys_set(src, text_to_cstring(PG_GETARG_TEXT_PP(8)), PG_GETARG_INT64(9),
-						  PG_GETARG_INT32(10), PG_GETARG_INT32(11));
+						  PG_GETARG_INT32(10), PG_GETARG_INT32(11),
+						  nnode, node_mins, node_maxs);
 	}
 
 	call->outmap = fs_output_map(src, outdesc, false);

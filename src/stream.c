@@ -8,18 +8,20 @@
  * generators this module offers the planner a custom scan instead
  * (set_rel_pathlist_hook), which hands rows on as they are made: the call
  * is prepared (read, fit, plan) when the executor starts the scan, and the
- * plan's chunks (generate.h) are made one at a time into a buffer of one
- * chunk, or taken from parallel workers' queues (parallel.c) row by row,
- * without a copy: as the scan's row itself (a minimal tuple) when nothing
- * filters or projects it, else in the scan's virtual slot pointing into it.
- * The rows are those of the function, in its order.
+ * plan's chunks (generate.h) are made here a batch of rows at a time, or
+ * taken from parallel workers' queues (parallel.c) row by row, without a
+ * copy: a row made here as a virtual slot pointing at the batch's values
+ * (the table's insert forms its tuple from them, once), a worker's row as
+ * the scan's row itself (a minimal tuple) when nothing filters or projects
+ * it, else in the scan's virtual slot pointing into it.  The rows are those
+ * of the function, in its order.
  *
  * Workers are started only when the whole statement runs in parallel mode:
  * the planner found it safe for parallel query (a SELECT or CREATE TABLE AS
  * without parallel-unsafe functions, not a cursor) and this scan asked for
  * parallel mode, which it does when its relation's keys are not fed by a
  * sequence (nextval is not allowed in parallel mode).  Otherwise the
- * leader makes every chunk, still without the big tuplestore.
+ * leader makes every chunk, without a tuplestore.
  *
  * The scan is offered when the call is the only function of its FROM item,
  * without ORDINALITY, its arguments use no column of another FROM item and
@@ -76,9 +78,6 @@ typedef enum FsStreamKind
 	FS_STREAM_SAMPLE_SHARD		/* fairsynth_internal.fairsynth_sample_shard */
 } FsStreamKind;
 
-/* Bytes of the buffer of one chunk the leader makes, before it spills. */
-#define FS_STREAM_BUFFER_KB (32 * 1024)
-
 /* The rows of a prepared call, one at a time. */
 typedef struct FsStream
 {
@@ -92,9 +91,10 @@ typedef struct FsStream
 	int64		first;			/* the chunk's first row */
 	int64		total;			/* its rows */
 	int64		done;			/* of them handed on */
-	int			worker;			/* whose queue holds it; -1: buf */
-	FsStoreSink buf;			/* a chunk the leader made */
-	TupleTableSlot *mslot;		/* the row as it comes, a minimal tuple */
+	int			worker;			/* whose queue holds it; -1: made here */
+	FsBatchSink batch;			/* rows made here: the generator's last batch */
+	int			next;			/* its row handed on next */
+	TupleTableSlot *mslot;		/* a worker's row as it comes, a minimal tuple */
 	FsParallel *par;
 	bool		parallel;		/* may start workers */
 } FsStream;
@@ -108,6 +108,7 @@ typedef struct FsScanState
 	FsCall	   *call;
 	TupleDesc	outdesc;		/* the relation's row type */
 	FsStream   *stream;
+	TupleTableSlot *rowslot;	/* where rows made here go: virtual */
 	int			nchunks;		/* of the last stream, for EXPLAIN ANALYZE */
 	int			nlaunched;		/* its workers */
 } FsScanState;
@@ -132,7 +133,8 @@ static void fs_stop_stream(FsScanState *state);
 static void fs_explain_stream(CustomScanState *node, List *ancestors,
 							  ExplainState *es);
 static FsStream *fs_stream_begin(FsCall *call, TupleDesc outdesc);
-static bool fs_stream_next(FsStream *s, TupleTableSlot *slot);
+static TupleTableSlot *fs_stream_next(FsStream *s, TupleTableSlot *rowslot,
+									  TupleTableSlot *scanslot);
 static void fs_stream_end(FsStream *s);
 
 static void fs_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
@@ -440,18 +442,24 @@ fs_begin_stream_body(CustomScanState *node, EState *estate, int eflags)
 
 	/*
 	 * Nothing evaluates the scan's own rows (no filter, no projection): hand
-	 * on the rows as they come, minimal tuples, with no copy.  This runs
-	 * before the parent node is initialized, so it sees a slot of that kind.
+	 * on the rows as they come, with no copy: those made here as the values
+	 * of a virtual slot, those of a worker as minimal tuples in the scan
+	 * slot.  This runs before the parent node is initialized, so it sees that
+	 * the kind of slot varies.  Otherwise every row goes to the (virtual)
+	 * scan slot.
 	 */
+	state->rowslot = node->ss.ss_ScanTupleSlot;
 	if (node->ss.ps.qual == NULL && node->ss.ps.ps_ProjInfo == NULL)
 	{
+		state->rowslot = ExecAllocTableSlot(&estate->es_tupleTable, scandesc,
+											&TTSOpsVirtual);
 		node->ss.ss_ScanTupleSlot = ExecAllocTableSlot(&estate->es_tupleTable, scandesc,
 													   &TTSOpsMinimalTuple);
 		node->ss.ps.scanops = &TTSOpsMinimalTuple;
 		node->ss.ps.scanopsfixed = true;
 		node->ss.ps.scanopsset = true;
 		node->ss.ps.resultops = &TTSOpsMinimalTuple;
-		node->ss.ps.resultopsfixed = true;
+		node->ss.ps.resultopsfixed = false;
 		node->ss.ps.resultopsset = true;
 	}
 	/* EXECUTE on the function, as the function scan checks it */
@@ -537,9 +545,8 @@ fs_stream_next_slot(ScanState *ss)
 		state->nchunks = state->stream->nchunks;
 		state->nlaunched = state->stream->par ? fs_parallel_launched(state->stream->par) : 0;
 	}
-	if (!fs_stream_next(state->stream, slot))
-		ExecClearTuple(slot);
-	return slot;
+	slot = fs_stream_next(state->stream, state->rowslot, slot);
+	return slot != NULL ? slot : ExecClearTuple(ss->ss_ScanTupleSlot);
 }
 
 static bool
@@ -614,8 +621,9 @@ fs_stream_begin(FsCall *call, TupleDesc outdesc)
 							  call->outmap, run, base);
 	s->counts = palloc(sizeof(int64) * Max(call->plan->ncombos, 1));
 	s->j = -1;
-	s->buf.store = tuplestore_begin_heap(false, false, FS_STREAM_BUFFER_KB);
-	s->buf.desc = outdesc;
+	s->batch.natts = outdesc->natts;
+	s->batch.values = palloc(sizeof(Datum) * FS_BATCH_ROWS * Max(outdesc->natts, 1));
+	s->batch.nulls = palloc(sizeof(bool) * FS_BATCH_ROWS * Max(outdesc->natts, 1));
 	s->mslot = MakeSingleTupleTableSlot(outdesc, &TTSOpsMinimalTuple);
 	/* workers only when the whole statement is in parallel mode */
 	if (s->nchunks > 1 && IsInParallelMode() && !IsParallelWorker())
@@ -624,10 +632,16 @@ fs_stream_begin(FsCall *call, TupleDesc outdesc)
 	return s;
 }
 
-/* The next row into slot; false at the end. */
-static bool
-fs_stream_next(FsStream *s, TupleTableSlot *slot)
+/*
+ * The next row, NULL at the end: a row made here in rowslot (virtual, its
+ * values those of the generator's batch), a worker's row in scanslot (as a
+ * minimal tuple when scanslot takes them, else as values).
+ */
+static TupleTableSlot *
+fs_stream_next(FsStream *s, TupleTableSlot *rowslot, TupleTableSlot *scanslot)
 {
+	TupleTableSlot *slot;
+
 	while (s->j < 0 || s->done >= s->total)
 	{
 		if (s->j + 1 >= s->nchunks)
@@ -636,7 +650,7 @@ fs_stream_next(FsStream *s, TupleTableSlot *slot)
 			if (s->par != NULL)
 				fs_parallel_end(s->par);
 			s->par = NULL;
-			return false;
+			return NULL;
 		}
 		s->j++;
 		s->first = fs_chunk_counts(s->call->plan, s->j, s->nchunks, s->counts, &s->total);
@@ -644,40 +658,54 @@ fs_stream_next(FsStream *s, TupleTableSlot *slot)
 		s->worker = s->par != NULL ? fs_parallel_worker_of(s->par, s->j) : -1;
 		if (s->worker >= 0)
 			break;
-		tuplestore_clear(s->buf.store);
-		fs_generate_chunk(s->g, s->j, &s->rng, s->counts, s->total, s->first,
-						  fs_store_sink, &s->buf, false);
+		fs_chunk_start(s->g, s->j, &s->rng, s->counts, s->total, s->first);
+		s->batch.n = s->next = 0;
 	}
-	if (slot->tts_ops == &TTSOpsMinimalTuple)
+	if (s->worker < 0)
+	{
+		/* a row made here: the next of the batch, made when it is used up */
+		size_t		at;
+
+		if (s->next >= s->batch.n)
+		{
+			s->batch.n = s->next = 0;
+			if (fs_chunk_batch(s->g, fs_batch_sink, &s->batch, false) == 0)
+				elog(ERROR, "fairsynth: chunk %d holds fewer rows than planned", s->j);
+		}
+		at = (size_t) s->next++ * s->batch.natts;
+		slot = rowslot;
+		ExecClearTuple(slot);
+		memcpy(slot->tts_values, s->batch.values + at, sizeof(Datum) * s->batch.natts);
+		memcpy(slot->tts_isnull, s->batch.nulls + at, sizeof(bool) * s->batch.natts);
+		ExecStoreVirtualTuple(slot);
+	}
+	else if (scanslot->tts_ops == &TTSOpsMinimalTuple)
 	{
 		/* the row itself (see fs_begin_stream) */
-		if (s->worker >= 0)
-			fs_parallel_receive(s->par, s->worker, s->j, slot);
-		else if (!tuplestore_gettupleslot(s->buf.store, true, false, slot))
-			elog(ERROR, "fairsynth: chunk %d holds fewer rows than planned", s->j);
-		goto counted;
+		slot = scanslot;
+		fs_parallel_receive(s->par, s->worker, s->j, slot);
 	}
-	if (s->worker >= 0)
+	else
+	{
+		/* the scan's (virtual) slot points into the row, valid until the next */
+		slot = scanslot;
 		fs_parallel_receive(s->par, s->worker, s->j, s->mslot);
-	else if (!tuplestore_gettupleslot(s->buf.store, true, false, s->mslot))
-		elog(ERROR, "fairsynth: chunk %d holds fewer rows than planned", s->j);
-	/* the scan's (virtual) slot points into the row, valid until the next */
-	slot_getallattrs(s->mslot);
-	ExecClearTuple(slot);
-	memcpy(slot->tts_values, s->mslot->tts_values, sizeof(Datum) * s->outdesc->natts);
-	memcpy(slot->tts_isnull, s->mslot->tts_isnull, sizeof(bool) * s->outdesc->natts);
-	ExecStoreVirtualTuple(slot);
-counted:
+		slot_getallattrs(s->mslot);
+		ExecClearTuple(slot);
+		memcpy(slot->tts_values, s->mslot->tts_values, sizeof(Datum) * s->outdesc->natts);
+		memcpy(slot->tts_isnull, s->mslot->tts_isnull, sizeof(bool) * s->outdesc->natts);
+		ExecStoreVirtualTuple(slot);
+	}
 	s->done++;
 	if ((s->done & 4095) == 0 || s->done == s->total)
 	{
 		CHECK_FOR_INTERRUPTS();
 		fs_progress_update(s->first + s->done);
 	}
-	return true;
+	return slot;
 }
 
-/* Stop: end the workers, if any, and free the chunk buffer. */
+/* Stop: end the workers, if any. */
 static void
 fs_stream_end(FsStream *s)
 {
@@ -685,5 +713,4 @@ fs_stream_end(FsStream *s)
 		fs_parallel_end(s->par);
 	s->par = NULL;
 	ExecDropSingleTupleTableSlot(s->mslot);
-	tuplestore_end(s->buf.store);
 }

@@ -49,12 +49,16 @@ AS 'MODULE_PATHNAME', 'fairsynth_read_fit' LANGUAGE C VOLATILE CALLED ON NULL IN
 -- Internal: fairsynth_sample's part with the integer key key_column drawn
 -- after key_after so that every row hashes into [hash_min, hash_max] (the
 -- type's hash function, as Citus hashes a distribution column): one shard's
--- rows.
+-- rows.  node_hash_mins/node_hash_maxs: the ranges of all the shards the
+-- backend fills, in order, this one among them (their keys are found
+-- together; the keys are the same without them).
 CREATE FUNCTION fairsynth_internal.fairsynth_sample_shard(model bytea, relation anyelement,
                                                           num_rows bigint, mode text, target jsonb,
                                                           seed bigint, part integer, parts integer,
                                                           key_column text, key_after bigint,
-                                                          hash_min integer, hash_max integer)
+                                                          hash_min integer, hash_max integer,
+                                                          node_hash_mins integer[] DEFAULT NULL,
+                                                          node_hash_maxs integer[] DEFAULT NULL)
 RETURNS SETOF anyelement
 AS 'MODULE_PATHNAME', 'fairsynth_sample_shard'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL RESTRICTED ROWS 10000;
@@ -81,10 +85,12 @@ DECLARE
   n bigint;
 BEGIN
   FOR i IN 1 .. coalesce(array_length(shards, 1), 0) LOOP
-    EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM fairsynth_internal.fairsynth_sample_shard($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)',
+    -- every call is given the ranges of all the node's shards: their keys
+    -- are found together (shard_keys.c)
+    EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM fairsynth_internal.fairsynth_sample_shard($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)',
                    shards[i]::regclass, cols, cols)
       USING model, relation, num_rows, mode, target, seed, part_nos[i], parts,
-            key_column, key_after, hash_mins[i], hash_maxs[i];
+            key_column, key_after, hash_mins[i], hash_maxs[i], hash_mins, hash_maxs;
     GET DIAGNOSTICS n = ROW_COUNT;
     total := total + n;
   END LOOP;
