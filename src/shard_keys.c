@@ -244,6 +244,9 @@ fs_key_pool_take(FsShardKeys *k, int64 *key)
 		int64		c;
 		int32		h;
 
+		/* before the candidate is counted as hashed: none is ever skipped */
+		if ((pool->scanned & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		if (pg_add_s64_overflow(pool->scanned, 1, &c) ||
 			pool->units * sizeof(uint16) >= (Size) work_mem * 1024 ||
 			c - pool->after >= (int64) PG_UINT32_MAX)
@@ -253,9 +256,6 @@ fs_key_pool_take(FsShardKeys *k, int64 *key)
 				 (long long) (pool->scanned - pool->after));
 			break;
 		}
-		pool->scanned = c;
-		if ((c & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
 		h = (int32) fs_hash_int(c);
 		for (int q = 0; q < pool->nranges; q++)
 		{
@@ -263,6 +263,7 @@ fs_key_pool_take(FsShardKeys *k, int64 *key)
 				continue;
 			if (q == k->queue)
 			{
+				pool->scanned = c;
 				mine->last = c;
 				*key = c;
 				return true;
@@ -270,6 +271,8 @@ fs_key_pool_take(FsShardKeys *k, int64 *key)
 			fs_key_pool_push(pool, q, c);
 			break;
 		}
+		/* counted once queued: an error while queueing leaves it to hash again */
+		pool->scanned = c;
 	}
 	k->next = pool->scanned;
 	k->pool = NULL;
