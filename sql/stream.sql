@@ -38,7 +38,20 @@ RESET fairsynth.parallel_workers;
 -- fairsynth_sample of the fitted model, streamed with workers
 CREATE TEMP TABLE outs AS SELECT * FROM fairsynth_sample(fairsynth_fit(NULL::st, ARRAY['race', 'sex']), NULL::st, num_rows => 200000, seed => 1);
 INSERT INTO md5s SELECT 'sample, stream', count(*), md5(string_agg(s::text, '|')) FROM outs s;
+-- a model read from a table by a subquery: streamed too, prepared at the
+-- first row (the subquery's value is known only then), without workers
+CREATE TEMP TABLE st_models AS SELECT 'rs'::text AS name, fairsynth_fit(NULL::st, ARRAY['race', 'sex']) AS model;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  SELECT * FROM fairsynth_sample((SELECT model FROM st_models WHERE name = 'rs'), NULL::st, num_rows => 200000, seed => 1);
+CREATE TEMP TABLE outq AS
+  SELECT * FROM fairsynth_sample((SELECT model FROM st_models WHERE name = 'rs'), NULL::st, num_rows => 200000, seed => 1);
+INSERT INTO md5s SELECT 'sample, model from a subquery', count(*), md5(string_agg(s::text, '|')) FROM outq s;
 SELECT way, n, digest = (SELECT digest FROM md5s WHERE way = 'function scan') AS same_rows FROM md5s;
+-- an argument from an outer query: prepared again for every outer row
+EXPLAIN (COSTS OFF)
+  SELECT g, (SELECT count(*) FROM fairsynth_balance(NULL::st, ARRAY['race'], num_rows => g * 10, seed => 3)) FROM generate_series(1, 3) g;
+SELECT g, (SELECT count(*) FROM fairsynth_balance(NULL::st, ARRAY['race'], num_rows => g * 10, seed => 3)) AS n
+  FROM generate_series(1, 3) g;
 -- EXPLAIN ANALYZE names the chunks and the workers: 2 in CREATE TABLE AS
 -- and SELECT (parallel mode), none for a cursor or a sequence-fed key
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)

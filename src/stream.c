@@ -25,9 +25,14 @@
  *
  * The scan is offered when the call is the only function of its FROM item,
  * without ORDINALITY, its arguments use no column of another FROM item and
- * no value of a subquery (they are evaluated once, at the scan's start),
- * the row type has no dropped column, and the row is not referenced as a
- * whole (SELECT t FROM f(...) t: the function scan makes that value).  It
+ * no correlated subquery, the row type has no dropped column, and the row is
+ * not referenced as a whole (SELECT t FROM f(...) t: the function scan makes
+ * that value).  Arguments are evaluated once, at the scan's start; those
+ * that use a value the statement computes while it runs (an uncorrelated
+ * subquery's, such as a model read from a table, or an outer query's) are
+ * evaluated at the first row, and again on a rescan when that value
+ * changed.  Such a call is prepared inside the statement's run, too late
+ * for parallel mode, so its chunks are all made here.  It
  * checks EXECUTE on the function as the function scan does.  A rescan makes
  * the same rows again (the same streams; fresh keys from sequences, uuids
  * and text keys are new, as in every call).
@@ -96,7 +101,6 @@ typedef struct FsStream
 	int			next;			/* its row handed on next */
 	TupleTableSlot *mslot;		/* a worker's row as it comes, a minimal tuple */
 	FsParallel *par;
-	bool		parallel;		/* may start workers */
 } FsStream;
 
 /* The scan's state. */
@@ -104,6 +108,8 @@ typedef struct FsScanState
 {
 	CustomScanState css;
 	FuncExpr   *fexpr;
+	List	   *args;			/* its arguments' ExprStates */
+	bool		lazy;			/* prepared at the first row (fs_prepare_call) */
 	MemoryContext workctx;		/* the call's memory, until the scan ends */
 	FsCall	   *call;
 	TupleDesc	outdesc;		/* the relation's row type */
@@ -124,6 +130,7 @@ static Plan *fs_plan_stream_body(PlannerInfo *root, RelOptInfo *rel,
 							List *custom_plans);
 static Node *fs_create_stream_state(CustomScan *cscan);
 static void fs_begin_stream_body(CustomScanState *node, EState *estate, int eflags);
+static void fs_prepare_call(FsScanState *state);
 static TupleTableSlot *fs_exec_stream_body(CustomScanState *node);
 static TupleTableSlot *fs_stream_next_slot(ScanState *ss);
 static bool fs_stream_recheck(ScanState *ss, TupleTableSlot *slot);
@@ -132,7 +139,7 @@ static void fs_rescan_stream_body(CustomScanState *node);
 static void fs_stop_stream(FsScanState *state);
 static void fs_explain_stream(CustomScanState *node, List *ancestors,
 							  ExplainState *es);
-static FsStream *fs_stream_begin(FsCall *call, TupleDesc outdesc);
+static FsStream *fs_stream_begin(FsCall *call, TupleDesc outdesc, bool parallel);
 static TupleTableSlot *fs_stream_next(FsStream *s, TupleTableSlot *rowslot,
 									  TupleTableSlot *scanslot);
 static void fs_stream_end(FsStream *s);
@@ -311,8 +318,7 @@ fs_set_rel_pathlist_body(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	if (!fexpr->funcretset || fs_stream_kind(fexpr->funcid) == FS_STREAM_NONE)
 		return;
 	if (contain_var_clause((Node *) fexpr->args) ||
-		contain_subplans((Node *) fexpr->args) ||
-		fs_exec_param_walker((Node *) fexpr->args, NULL))
+		contain_subplans((Node *) fexpr->args))
 		return;
 	/* a whole-row reference (t::text) needs the row as a value: not here */
 	{
@@ -373,6 +379,7 @@ fs_plan_stream_body(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	CustomScan *cscan = makeNode(CustomScan);
 	List	   *scan_tlist = NIL;
 	Oid			relid = get_typ_typrelid(desc->tdtypeid);
+	bool		lazy;
 
 	fs_asan_entry();
 	for (int a = 0; a < desc->natts; a++)
@@ -390,12 +397,15 @@ fs_plan_stream_body(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cscan->flags = best_path->flags;
 	cscan->custom_scan_tlist = scan_tlist;
 	cscan->custom_exprs = list_make1(fexpr);
-	cscan->custom_private = NIL;
+	/* arguments computed while the statement runs: prepared at the first row */
+	lazy = fs_exec_param_walker((Node *) fexpr->args, NULL);
+	cscan->custom_private = list_make1(makeInteger(lazy ? 1 : 0));
 	cscan->methods = &fs_scan_methods;
 	/* a cached plan is planned again when the relation (its row type) changes */
 	if (OidIsValid(relid))
 		root->glob->relationOids = lappend_oid(root->glob->relationOids, relid);
-	if (root->glob->parallelModeOK && fairsynth_parallel_workers > 0 &&
+	/* a lazy call is prepared too late for parallel mode: no workers */
+	if (!lazy && root->glob->parallelModeOK && fairsynth_parallel_workers > 0 &&
 		OidIsValid(relid) && fs_relation_parallel_safe(relid))
 		root->glob->parallelModeNeeded = true;
 	return &cscan->scan.plan;
@@ -418,23 +428,19 @@ fs_create_stream_state(CustomScan *cscan)
 }
 
 /*
- * Prepare the call: evaluate its arguments and read, fit and plan, before
- * the statement enters parallel mode (the read runs queries).
+ * Start the scan: check EXECUTE and the row type, and prepare the call
+ * (fs_prepare_call) now, before the statement enters parallel mode (the read
+ * runs queries); a call whose arguments use values computed while the
+ * statement runs (a subquery's, an outer query's) is prepared at its first
+ * row instead, when they are known.
  */
 static void
 fs_begin_stream_body(CustomScanState *node, EState *estate, int eflags)
 {
 	FsScanState *state = (FsScanState *) node;
 	FuncExpr   *fexpr = state->fexpr;
-	int			nargs = list_length(fexpr->args);
-	FunctionCallInfo fcinfo;
-	FmgrInfo   *flinfo;
 	TupleDesc	scandesc = node->ss.ss_ScanTupleSlot->tts_tupleDescriptor;
-	MemoryContext oldctx;
-	ListCell   *lc;
-	int			i = 0;
 	AclResult	aclresult;
-	FsStreamKind kind;
 
 	fs_asan_entry();
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
@@ -468,22 +474,6 @@ fs_begin_stream_body(CustomScanState *node, EState *estate, int eflags)
 		aclcheck_error(aclresult, OBJECT_FUNCTION, get_func_name(fexpr->funcid));
 	InvokeFunctionExecuteHook(fexpr->funcid);
 
-	state->workctx = AllocSetContextCreate(estate->es_query_cxt, "fairsynth stream",
-										   ALLOCSET_DEFAULT_SIZES);
-	oldctx = MemoryContextSwitchTo(state->workctx);
-	flinfo = palloc0(sizeof(FmgrInfo));
-	fmgr_info_cxt(fexpr->funcid, flinfo, state->workctx);
-	flinfo->fn_expr = (Node *) fexpr;
-	fcinfo = palloc0(SizeForFunctionCallInfo(nargs));
-	InitFunctionCallInfoData(*fcinfo, flinfo, nargs, fexpr->inputcollid, NULL, NULL);
-	foreach(lc, ExecInitExprList(fexpr->args, &node->ss.ps))
-	{
-		fcinfo->args[i].value = ExecEvalExpr((ExprState *) lfirst(lc),
-											 node->ss.ps.ps_ExprContext,
-											 &fcinfo->args[i].isnull);
-		i++;
-	}
-
 	/* the row type as the statement was planned: it may have changed since */
 	state->outdesc = get_expr_result_tupdesc((Node *) fexpr, false);
 	if (state->outdesc->natts != scandesc->natts)
@@ -500,6 +490,45 @@ fs_begin_stream_body(CustomScanState *node, EState *estate, int eflags)
 					 errmsg("the row type %s changed since the statement was planned",
 							format_type_be(state->outdesc->tdtypeid)),
 					 errhint("Run the statement again.")));
+
+	state->args = ExecInitExprList(fexpr->args, &node->ss.ps);
+	state->lazy = intVal(linitial(((CustomScan *) node->ss.ps.plan)->custom_private)) != 0;
+	if (!state->lazy)
+		fs_prepare_call(state);
+}
+
+/*
+ * Evaluate the call's arguments and read, fit and plan (balance, synthesize)
+ * or open the model and plan (sample), into the scan's work memory.
+ */
+static void
+fs_prepare_call(FsScanState *state)
+{
+	FuncExpr   *fexpr = state->fexpr;
+	int			nargs = list_length(fexpr->args);
+	ExprContext *econtext = state->css.ss.ps.ps_ExprContext;
+	FunctionCallInfo fcinfo;
+	FmgrInfo   *flinfo;
+	MemoryContext oldctx;
+	ListCell   *lc;
+	int			i = 0;
+	FsStreamKind kind;
+
+	state->workctx = AllocSetContextCreate(state->css.ss.ps.state->es_query_cxt,
+										   "fairsynth stream", ALLOCSET_DEFAULT_SIZES);
+	oldctx = MemoryContextSwitchTo(state->workctx);
+	flinfo = palloc0(sizeof(FmgrInfo));
+	fmgr_info_cxt(fexpr->funcid, flinfo, state->workctx);
+	flinfo->fn_expr = (Node *) fexpr;
+	fcinfo = palloc0(SizeForFunctionCallInfo(nargs));
+	InitFunctionCallInfoData(*fcinfo, flinfo, nargs, fexpr->inputcollid, NULL, NULL);
+	/* the values live in workctx, with the call that keeps pointers to them */
+	foreach(lc, state->args)
+	{
+		fcinfo->args[i].value = ExecEvalExpr((ExprState *) lfirst(lc), econtext,
+											 &fcinfo->args[i].isnull);
+		i++;
+	}
 
 	kind = fs_stream_kind(fexpr->funcid);
 	switch (kind)
@@ -538,9 +567,12 @@ fs_stream_next_slot(ScanState *ss)
 		MemoryContext oldctx;
 
 		fs_asan_entry();
+		if (state->call == NULL)
+			fs_prepare_call(state);
 		oldctx = MemoryContextSwitchTo(state->workctx);
 
-		state->stream = fs_stream_begin(state->call, state->outdesc);
+		/* workers only for a call prepared before parallel mode began */
+		state->stream = fs_stream_begin(state->call, state->outdesc, !state->lazy);
 		MemoryContextSwitchTo(oldctx);
 		state->nchunks = state->stream->nchunks;
 		state->nlaunched = state->stream->par ? fs_parallel_launched(state->stream->par) : 0;
@@ -576,11 +608,22 @@ fs_end_stream_body(CustomScanState *node)
 	state->workctx = NULL;
 }
 
-/* Again from the first row: the same streams, the same rows. */
+/*
+ * Again from the first row: the same streams, the same rows; a lazy call
+ * whose arguments changed is prepared again, with them.
+ */
 static void
 fs_rescan_stream_body(CustomScanState *node)
 {
-	fs_stop_stream((FsScanState *) node);
+	FsScanState *state = (FsScanState *) node;
+
+	fs_stop_stream(state);
+	if (state->lazy && node->ss.ps.chgParam != NULL && state->workctx != NULL)
+	{
+		MemoryContextDelete(state->workctx);
+		state->workctx = NULL;
+		state->call = NULL;
+	}
 	ExecScanReScan(&node->ss);
 }
 
@@ -603,10 +646,11 @@ fs_explain_stream(CustomScanState *node, List *ancestors, ExplainState *es)
 
 /*
  * Start handing on call's rows (of outdesc), drawing from a copy of its
- * stream what fs_generate draws, in the same order.
+ * stream what fs_generate draws, in the same order; with parallel workers
+ * when parallel is true and the statement runs in parallel mode.
  */
 static FsStream *
-fs_stream_begin(FsCall *call, TupleDesc outdesc)
+fs_stream_begin(FsCall *call, TupleDesc outdesc, bool parallel)
 {
 	FsStream   *s = palloc0(sizeof(FsStream));
 	FsSource   *src = &call->src;
@@ -626,7 +670,7 @@ fs_stream_begin(FsCall *call, TupleDesc outdesc)
 	s->batch.nulls = palloc(sizeof(bool) * FS_BATCH_ROWS * Max(outdesc->natts, 1));
 	s->mslot = MakeSingleTupleTableSlot(outdesc, &TTSOpsMinimalTuple);
 	/* workers only when the whole statement is in parallel mode */
-	if (s->nchunks > 1 && IsInParallelMode() && !IsParallelWorker())
+	if (parallel && s->nchunks > 1 && IsInParallelMode() && !IsParallelWorker())
 		s->par = fs_parallel_begin(src, call->model, call->plan, call->impute,
 								   outdesc, call->outmap, run, base, s->nchunks);
 	return s;
