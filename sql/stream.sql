@@ -52,6 +52,13 @@ EXPLAIN (COSTS OFF)
   SELECT g, (SELECT count(*) FROM fairsynth_balance(NULL::st, ARRAY['race'], num_rows => g * 10, seed => 3)) FROM generate_series(1, 3) g;
 SELECT g, (SELECT count(*) FROM fairsynth_balance(NULL::st, ARRAY['race'], num_rows => g * 10, seed => 3)) AS n
   FROM generate_series(1, 3) g;
+-- a subquery's argument, an outer value in the filter only: the call is
+-- prepared once and rescanned (the same rows every time)
+CREATE TEMP TABLE st_once AS SELECT * FROM fairsynth_balance(NULL::st, ARRAY['race'], num_rows => 300, seed => 3);
+SELECT g, (SELECT count(*) FROM fairsynth_balance(NULL::st, ARRAY['race'], num_rows => (SELECT 300), seed => 3) s
+            WHERE s.age = 20 + g)
+        = (SELECT count(*) FROM st_once s WHERE s.age = 20 + g) AS same_count
+  FROM generate_series(1, 3) g;
 -- EXPLAIN ANALYZE names the chunks and the workers: 2 in CREATE TABLE AS
 -- and SELECT (parallel mode), none for a cursor or a sequence-fed key
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)

@@ -66,16 +66,25 @@ typedef struct FsKeyQueue
 	bool		taken;			/* a call took (or is taking) its keys */
 } FsKeyQueue;
 
+/* A node's hash range and its queue, sorted by the range (fs_range_cmp). */
+typedef struct FsKeyRange
+{
+	int32		min;
+	int32		max;
+	int			queue;
+} FsKeyRange;
+
 /* The candidates of a node's shards, hashed once. */
 typedef struct FsKeyPool
 {
 	int64		after;			/* the keys follow this value */
 	int			nranges;
-	int32	   *mins;			/* the shards' hash ranges */
+	int32	   *mins;			/* the shards' hash ranges, in fill order */
 	int32	   *maxs;
-	FsKeyQueue *queues;			/* one per range */
+	FsKeyRange *sorted;			/* the same, by range: found by bisection */
+	FsKeyQueue *queues;			/* one per range, in fill order */
 	int64		scanned;		/* candidates up to this one are queued */
-	int64		units;			/* queued, in all */
+	int64		units;			/* units the queues hold room for, in all */
 	bool		full;			/* queues no more: shards go on alone */
 } FsKeyPool;
 
@@ -100,6 +109,8 @@ static FsKeyPool *fs_pools[FS_KEY_POOLS];
 static int	fs_npools = 0;
 
 static uint32 fs_hash_int(int64 v);
+static int	fs_range_cmp(const void *a, const void *b);
+static FsKeyRange *fs_node_ranges(int nranges, const int32 *mins, const int32 *maxs);
 static void fs_pools_forget(void *arg);
 static FsKeyPool *fs_key_pool(int64 after, int nranges, const int32 *mins,
 							  const int32 *maxs);
@@ -123,6 +134,42 @@ fs_hash_int(int64 v)
 	return hash_bytes_uint32(lohalf);
 }
 
+/* qsort: ranges by their lower end. */
+static int
+fs_range_cmp(const void *a, const void *b)
+{
+	const FsKeyRange *x = (const FsKeyRange *) a;
+	const FsKeyRange *y = (const FsKeyRange *) b;
+
+	return x->min < y->min ? -1 : x->min > y->min ? 1 : 0;
+}
+
+/*
+ * A node's ranges mins/maxs sorted by range (palloc'd); an error when two
+ * overlap, so that each candidate belongs to one shard at most.
+ */
+static FsKeyRange *
+fs_node_ranges(int nranges, const int32 *mins, const int32 *maxs)
+{
+	FsKeyRange *sorted = palloc(sizeof(FsKeyRange) * nranges);
+
+	for (int q = 0; q < nranges; q++)
+	{
+		sorted[q].min = mins[q];
+		sorted[q].max = maxs[q];
+		sorted[q].queue = q;
+	}
+	qsort(sorted, nranges, sizeof(FsKeyRange), fs_range_cmp);
+	for (int r = 1; r < nranges; r++)
+		if (sorted[r].min <= sorted[r - 1].max)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("node hash ranges [%d, %d] and [%d, %d] overlap",
+							sorted[r - 1].min, sorted[r - 1].max, sorted[r].min, sorted[r].max),
+					 errhint("Pass the shardminvalue and shardmaxvalue of the Citus shards the node fills, in order.")));
+	return sorted;
+}
+
 /* The transaction's pools are gone (its memory is reset). */
 static void
 fs_pools_forget(void *arg)
@@ -133,13 +180,14 @@ fs_pools_forget(void *arg)
 
 /*
  * The pool of keys after after for the shards of ranges mins/maxs (in the
- * order they are filled), made when the transaction has none yet; NULL
- * when it has FS_KEY_POOLS others.
+ * order they are filled), made when the transaction has none yet (an error
+ * when the ranges overlap); NULL when it has FS_KEY_POOLS others.
  */
 static FsKeyPool *
 fs_key_pool(int64 after, int nranges, const int32 *mins, const int32 *maxs)
 {
 	FsKeyPool  *pool;
+	FsKeyRange *sorted;
 
 	for (int p = 0; p < fs_npools; p++)
 	{
@@ -149,8 +197,12 @@ fs_key_pool(int64 after, int nranges, const int32 *mins, const int32 *maxs)
 			memcmp(pool->maxs, maxs, sizeof(int32) * nranges) == 0)
 			return pool;
 	}
+	sorted = fs_node_ranges(nranges, mins, maxs);
 	if (fs_npools >= FS_KEY_POOLS)
+	{
+		pfree(sorted);
 		return NULL;
+	}
 	if (fs_pool_cxt == NULL)
 	{
 		MemoryContextCallback *cb;
@@ -169,6 +221,9 @@ fs_key_pool(int64 after, int nranges, const int32 *mins, const int32 *maxs)
 	pool->maxs = MemoryContextAlloc(fs_pool_cxt, sizeof(int32) * nranges);
 	memcpy(pool->mins, mins, sizeof(int32) * nranges);
 	memcpy(pool->maxs, maxs, sizeof(int32) * nranges);
+	pool->sorted = MemoryContextAlloc(fs_pool_cxt, sizeof(FsKeyRange) * nranges);
+	memcpy(pool->sorted, sorted, sizeof(FsKeyRange) * nranges);
+	pfree(sorted);
 	pool->queues = MemoryContextAllocZero(fs_pool_cxt, sizeof(FsKeyQueue) * nranges);
 	for (int q = 0; q < nranges; q++)
 		pool->queues[q].last = after;
@@ -187,10 +242,13 @@ fs_key_pool_push(FsKeyPool *pool, int q, int64 key)
 
 	if (queue->len + 3 > queue->cap)
 	{
-		queue->cap = Max(queue->cap * 2, 1024);
+		int64		cap = Max(queue->cap * 2, 16);
+
 		queue->gaps = queue->gaps == NULL ?
-			MemoryContextAlloc(fs_pool_cxt, sizeof(uint16) * queue->cap) :
-			repalloc_huge(queue->gaps, sizeof(uint16) * queue->cap);
+			MemoryContextAlloc(fs_pool_cxt, sizeof(uint16) * cap) :
+			repalloc_huge(queue->gaps, sizeof(uint16) * cap);
+		pool->units += cap - queue->cap;
+		queue->cap = cap;
 	}
 	if (gap <= PG_UINT16_MAX)
 		queue->gaps[queue->len++] = (uint16) gap;
@@ -199,10 +257,8 @@ fs_key_pool_push(FsKeyPool *pool, int q, int64 key)
 		queue->gaps[queue->len++] = 0;
 		queue->gaps[queue->len++] = (uint16) (gap >> 16);
 		queue->gaps[queue->len++] = (uint16) gap;
-		pool->units += 2;
 	}
 	queue->last = key;
-	pool->units++;
 }
 
 /*
@@ -230,7 +286,7 @@ fs_key_pool_take(FsShardKeys *k, int64 *key)
 		return true;
 	}
 	/* used up: none queued is needed again */
-	pool->units -= mine->len;
+	pool->units -= mine->cap;
 	if (mine->gaps != NULL)
 		pfree(mine->gaps);
 	mine->gaps = NULL;
@@ -243,6 +299,8 @@ fs_key_pool_take(FsShardKeys *k, int64 *key)
 	{
 		int64		c;
 		int32		h;
+		int			lo,
+					hi;
 
 		/* before the candidate is counted as hashed: none is ever skipped */
 		if ((pool->scanned & 0xFFFF) == 0)
@@ -257,10 +315,22 @@ fs_key_pool_take(FsShardKeys *k, int64 *key)
 			break;
 		}
 		h = (int32) fs_hash_int(c);
-		for (int q = 0; q < pool->nranges; q++)
+		/* the last range starting at or below h, if h is in it */
+		lo = 0;
+		hi = pool->nranges;
+		while (lo < hi)
 		{
-			if (h < pool->mins[q] || h > pool->maxs[q])
-				continue;
+			int			mid = lo + (hi - lo) / 2;
+
+			if (pool->sorted[mid].min <= h)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo > 0 && h <= pool->sorted[lo - 1].max)
+		{
+			int			q = pool->sorted[lo - 1].queue;
+
 			if (q == k->queue)
 			{
 				pool->scanned = c;
@@ -269,7 +339,6 @@ fs_key_pool_take(FsShardKeys *k, int64 *key)
 				return true;
 			}
 			fs_key_pool_push(pool, q, c);
-			break;
 		}
 		/* counted once queued: an error while queueing leaves it to hash again */
 		pool->scanned = c;
@@ -331,39 +400,31 @@ fs_shard_keys_set(FsSource *src, const char *column, int64 after,
 	k->next = after;
 
 	/*
-	 * The node's shards: the pool of their keys, when this shard is one of
-	 * them, they do not overlap (each candidate is one shard's) and its
-	 * queue was not taken yet.
+	 * The node's shards, this one among them: the pool of their keys (their
+	 * ranges may not overlap: each candidate is one shard's), unless this
+	 * shard's queue was taken already.
 	 */
-	if (k->builtin && nnode > 1)
+	if (nnode > 0)
 	{
 		int			mine = -1;
 
-		for (int q = 0; q < nnode; q++)
-		{
+		for (int q = 0; q < nnode && mine < 0; q++)
 			if (node_mins[q] == hash_min && node_maxs[q] == hash_max)
 				mine = q;
-			for (int r = 0; r < q; r++)
-				if (node_mins[q] <= node_maxs[r] && node_mins[r] <= node_maxs[q])
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("node hash ranges [%d, %d] and [%d, %d] overlap",
-									node_mins[r], node_maxs[r], node_mins[q], node_maxs[q]),
-							 errhint("Pass the shardminvalue and shardmaxvalue of the Citus shards the node fills, in order.")));
-		}
 		if (mine < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("hash range [%d, %d] is not among the node's hash ranges", hash_min, hash_max),
 					 errhint("Pass the shardminvalue and shardmaxvalue of the Citus shards the node fills, in order.")));
+		k->queue = mine;
+	}
+	if (k->builtin && nnode > 1)
+	{
 		k->pool = fs_key_pool(after, nnode, node_mins, node_maxs);
-		if (k->pool != NULL && k->pool->queues[mine].taken)
+		if (k->pool != NULL && k->pool->queues[k->queue].taken)
 			k->pool = NULL;
 		if (k->pool != NULL)
-		{
-			k->queue = mine;
-			k->pool->queues[mine].taken = true;
-		}
+			k->pool->queues[k->queue].taken = true;
 	}
 	col->shard_keys = k;
 }

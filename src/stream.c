@@ -110,6 +110,8 @@ typedef struct FsScanState
 	FuncExpr   *fexpr;
 	List	   *args;			/* its arguments' ExprStates */
 	bool		lazy;			/* prepared at the first row (fs_prepare_call) */
+	Bitmapset  *argparams;		/* the PARAM_EXEC values the arguments use */
+	MemoryContext streamctx;	/* the stream's memory, until it stops */
 	MemoryContext workctx;		/* the call's memory, until the scan ends */
 	FsCall	   *call;
 	TupleDesc	outdesc;		/* the relation's row type */
@@ -285,14 +287,23 @@ fs_stream_kind(Oid funcid)
 	return kind;
 }
 
-/* Whether node uses a value computed during execution (PARAM_EXEC). */
+/*
+ * Whether node uses a value computed during execution (PARAM_EXEC); with
+ * context a Bitmapset **, every such value's paramid is added to it.
+ */
 static bool
 fs_exec_param_walker(Node *node, void *context)
 {
 	if (node == NULL)
 		return false;
 	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
-		return true;
+	{
+		if (context == NULL)
+			return true;
+		*(Bitmapset **) context = bms_add_member(*(Bitmapset **) context,
+												 ((Param *) node)->paramid);
+		return false;
+	}
 	return expression_tree_walker(node, fs_exec_param_walker, context);
 }
 
@@ -493,6 +504,7 @@ fs_begin_stream_body(CustomScanState *node, EState *estate, int eflags)
 
 	state->args = ExecInitExprList(fexpr->args, &node->ss.ps);
 	state->lazy = intVal(linitial(((CustomScan *) node->ss.ps.plan)->custom_private)) != 0;
+	fs_exec_param_walker((Node *) fexpr->args, &state->argparams);
 	if (!state->lazy)
 		fs_prepare_call(state);
 }
@@ -569,7 +581,10 @@ fs_stream_next_slot(ScanState *ss)
 		fs_asan_entry();
 		if (state->call == NULL)
 			fs_prepare_call(state);
-		oldctx = MemoryContextSwitchTo(state->workctx);
+		/* the stream's own memory: a rescan starts another */
+		state->streamctx = AllocSetContextCreate(state->workctx, "fairsynth stream rows",
+												 ALLOCSET_DEFAULT_SIZES);
+		oldctx = MemoryContextSwitchTo(state->streamctx);
 
 		/* workers only for a call prepared before parallel mode began */
 		state->stream = fs_stream_begin(state->call, state->outdesc, !state->lazy);
@@ -595,6 +610,9 @@ fs_stop_stream(FsScanState *state)
 	if (state->stream != NULL)
 		fs_stream_end(state->stream);
 	state->stream = NULL;
+	if (state->streamctx != NULL)
+		MemoryContextDelete(state->streamctx);
+	state->streamctx = NULL;
 }
 
 static void
@@ -618,7 +636,8 @@ fs_rescan_stream_body(CustomScanState *node)
 	FsScanState *state = (FsScanState *) node;
 
 	fs_stop_stream(state);
-	if (state->lazy && node->ss.ps.chgParam != NULL && state->workctx != NULL)
+	if (state->lazy && bms_overlap(node->ss.ps.chgParam, state->argparams) &&
+		state->workctx != NULL)
 	{
 		MemoryContextDelete(state->workctx);
 		state->workctx = NULL;
