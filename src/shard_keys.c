@@ -15,9 +15,9 @@
  * ranges of all of them: a call hashes the candidates once for all of them
  * and queues the other shards' keys (as gaps, about 2 bytes a key) in a
  * pool that their calls take theirs from before hashing on.  A shard's keys
- * are the same either way, in the same order.  A pool holds at most
- * work_mem of keys; beyond that, every shard goes on alone from where the
- * pool stopped.
+ * are the same either way, in the same order.  A pool's queues take at
+ * most work_mem; beyond that, every shard goes on alone from where the pool
+ * stopped.
  * Pools live until the transaction ends (at most FS_KEY_POOLS of them); a
  * shard whose queue was already taken (a second call for it) finds its keys
  * alone.
@@ -115,7 +115,7 @@ static void fs_pools_forget(void *arg);
 static FsKeyPool *fs_key_pool(int64 after, int nranges, const int32 *mins,
 							  const int32 *maxs);
 static bool fs_key_pool_take(FsShardKeys *k, int64 *key);
-static void fs_key_pool_push(FsKeyPool *pool, int q, int64 key);
+static bool fs_key_pool_push(FsKeyPool *pool, int q, int64 key);
 
 /*
  * hashint2/hashint4/hashint8 of v (a value of the column's type): those of
@@ -233,8 +233,11 @@ fs_key_pool(int64 after, int nranges, const int32 *mins, const int32 *maxs)
 	return pool;
 }
 
-/* Queue key for the shard of queue q. */
-static void
+/*
+ * Queue key for the shard of queue q; false, queueing nothing, when its
+ * queue would need room past work_mem.
+ */
+static bool
 fs_key_pool_push(FsKeyPool *pool, int q, int64 key)
 {
 	FsKeyQueue *queue = &pool->queues[q];
@@ -244,6 +247,8 @@ fs_key_pool_push(FsKeyPool *pool, int q, int64 key)
 	{
 		int64		cap = Max(queue->cap * 2, 16);
 
+		if ((pool->units + cap - queue->cap) * sizeof(uint16) > (Size) work_mem * 1024)
+			return false;
 		queue->gaps = queue->gaps == NULL ?
 			MemoryContextAlloc(fs_pool_cxt, sizeof(uint16) * cap) :
 			repalloc_huge(queue->gaps, sizeof(uint16) * cap);
@@ -259,6 +264,7 @@ fs_key_pool_push(FsKeyPool *pool, int q, int64 key)
 		queue->gaps[queue->len++] = (uint16) gap;
 	}
 	queue->last = key;
+	return true;
 }
 
 /*
@@ -292,8 +298,10 @@ fs_key_pool_take(FsShardKeys *k, int64 *key)
 	mine->gaps = NULL;
 	mine->len = mine->pos = mine->cap = 0;
 	/*
-	 * full: the pool hashes no further.  Its last candidate is below 2^32
-	 * past any queue's last key, so every gap queued fits in 32 bits.
+	 * Hash on, until a candidate of this shard, or until the pool is full:
+	 * a queue would need room past work_mem, or the candidates reach 2^32
+	 * past after (so every gap queued fits in 32 bits).  A full pool hashes
+	 * no further.
 	 */
 	while (!pool->full)
 	{
@@ -306,14 +314,8 @@ fs_key_pool_take(FsShardKeys *k, int64 *key)
 		if ((pool->scanned & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 		if (pg_add_s64_overflow(pool->scanned, 1, &c) ||
-			pool->units * sizeof(uint16) >= (Size) work_mem * 1024 ||
 			c - pool->after >= (int64) PG_UINT32_MAX)
-		{
-			pool->full = true;
-			elog(DEBUG2, "fairsynth: the shard key pool is full after %lld candidates; shards go on alone",
-				 (long long) (pool->scanned - pool->after));
 			break;
-		}
 		h = (int32) fs_hash_int(c);
 		/* the last range starting at or below h, if h is in it */
 		lo = 0;
@@ -338,10 +340,17 @@ fs_key_pool_take(FsShardKeys *k, int64 *key)
 				*key = c;
 				return true;
 			}
-			fs_key_pool_push(pool, q, c);
+			if (!fs_key_pool_push(pool, q, c))
+				break;			/* no room: c is left to its shard */
 		}
 		/* counted once queued: an error while queueing leaves it to hash again */
 		pool->scanned = c;
+	}
+	if (!pool->full)
+	{
+		pool->full = true;
+		elog(DEBUG2, "fairsynth: the shard key pool is full after %lld candidates; shards go on alone",
+			 (long long) (pool->scanned - pool->after));
 	}
 	k->next = pool->scanned;
 	k->pool = NULL;
