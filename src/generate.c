@@ -4,10 +4,10 @@
  * A plan is made in chunks (fs_chunk_count): within a chunk, combinations
  * are dealt out in random order without replacement (a Fenwick tree over the
  * chunk's remaining counts), so every combination gets exactly its planned
- * rows, rows come out shuffled, and nothing is rejected.  Each row goes to a
- * sink: fs_generate's tuplestore (which spills to disk past work_mem), the
- * streaming scan's one-chunk buffer (stream.c) or a parallel worker's queue
- * (parallel.c).
+ * rows, rows come out shuffled, and nothing is rejected.  Rows are made a
+ * batch at a time (fs_chunk_batch), each handed to a sink: fs_generate's
+ * tuplestore (which spills to disk past work_mem), the streaming scan's
+ * batch (stream.c) or a parallel worker's queue (parallel.c).
  */
 #include "postgres.h"
 
@@ -475,7 +475,7 @@ fs_generator_begin(FsSource *src, FsModel *m, FsPlan *plan, bool impute,
  * holds of every combination with count n the rows floor(n (j+1) / J) -
  * floor(n j / J), so the chunks add up to exactly the plan and each has the
  * plan's mix; chunk 0 continues the call's random stream, chunk j > 0 has a
- * stream of its own (fs_generate_chunk), and a chunk's integer keys follow the
+ * stream of its own (fs_chunk_start), and a chunk's integer keys follow the
  * rows of the chunks before it.  A chunk's rows thus depend only on the
  * plan, the model, the stream and j: the leader or a parallel worker
  * (parallel.c) makes the same rows.  For example, counts (5, 2) in J = 2

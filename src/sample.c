@@ -163,6 +163,7 @@ fs_sample_prepare(FunctionCallInfo fcinfo, TupleDesc outdesc, FsCall *call,
 	FsSource   *src = &call->src;
 	FsPlan	   *plan;
 	int			nnode;
+	int			nmaxs;
 	int32	   *node_mins;
 	int32	   *node_maxs;
 
@@ -225,11 +226,12 @@ fs_sample_prepare(FunctionCallInfo fcinfo, TupleDesc outdesc, FsCall *call,
 		fs_require_arg(fcinfo, 10, "hash_min");
 		fs_require_arg(fcinfo, 11, "hash_max");
 		nnode = fs_int4_array_arg(fcinfo, 12, "node_hash_mins", &node_mins);
-		if (fs_int4_array_arg(fcinfo, 13, "node_hash_maxs", &node_maxs) != nnode)
+		nmaxs = fs_int4_array_arg(fcinfo, 13, "node_hash_maxs", &node_maxs);
+		if (nmaxs != nnode)
 			ereport(ERROR,
 					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 					 errmsg("node_hash_mins has %d elements and node_hash_maxs %d",
-							nnode, fs_int4_array_arg(fcinfo, 13, "node_hash_maxs", &node_maxs)),
+							nnode, nmaxs),
 					 errhint("Pass one minimum and one maximum for every shard the node fills.")));
 		fs_shard_keys_set(src, text_to_cstring(PG_GETARG_TEXT_PP(8)), PG_GETARG_INT64(9),
 						  PG_GETARG_INT32(10), PG_GETARG_INT32(11),

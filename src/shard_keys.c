@@ -470,12 +470,13 @@ fs_shard_key_next(FsColumn *col, int64 i)
 			CHECK_FOR_INTERRUPTS();
 		if (k->builtin)
 		{
-			/* an integer out of the column's range is an error below */
-			if (overflow)
-				k->value = fs_int_key_datum(col, k->next, overflow, k->after);
-			h = (int32) fs_hash_int(k->next);
-			if (h < k->hash_min || h > k->hash_max)
-				continue;
+			/* hashed inline; the Datum only for the key kept (or the overflow's error) */
+			if (!overflow)
+			{
+				h = (int32) fs_hash_int(k->next);
+				if (h < k->hash_min || h > k->hash_max)
+					continue;
+			}
 			k->value = fs_int_key_datum(col, k->next, overflow, k->after);
 			return k->value;
 		}

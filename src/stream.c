@@ -139,6 +139,7 @@ static bool fs_stream_recheck(ScanState *ss, TupleTableSlot *slot);
 static void fs_end_stream_body(CustomScanState *node);
 static void fs_rescan_stream_body(CustomScanState *node);
 static void fs_stop_stream(FsScanState *state);
+static void fs_forget_call(FsScanState *state);
 static void fs_explain_stream(CustomScanState *node, List *ancestors,
 							  ExplainState *es);
 static FsStream *fs_stream_begin(FsCall *call, TupleDesc outdesc, bool parallel);
@@ -615,15 +616,23 @@ fs_stop_stream(FsScanState *state)
 	state->streamctx = NULL;
 }
 
+/* Forget the prepared call and its memory (fs_prepare_call makes them). */
+static void
+fs_forget_call(FsScanState *state)
+{
+	if (state->workctx != NULL)
+		MemoryContextDelete(state->workctx);
+	state->workctx = NULL;
+	state->call = NULL;
+}
+
 static void
 fs_end_stream_body(CustomScanState *node)
 {
 	FsScanState *state = (FsScanState *) node;
 
 	fs_stop_stream(state);
-	if (state->workctx != NULL)
-		MemoryContextDelete(state->workctx);
-	state->workctx = NULL;
+	fs_forget_call(state);
 }
 
 /*
@@ -636,13 +645,8 @@ fs_rescan_stream_body(CustomScanState *node)
 	FsScanState *state = (FsScanState *) node;
 
 	fs_stop_stream(state);
-	if (state->lazy && bms_overlap(node->ss.ps.chgParam, state->argparams) &&
-		state->workctx != NULL)
-	{
-		MemoryContextDelete(state->workctx);
-		state->workctx = NULL;
-		state->call = NULL;
-	}
+	if (state->lazy && bms_overlap(node->ss.ps.chgParam, state->argparams))
+		fs_forget_call(state);
 	ExecScanReScan(&node->ss);
 }
 
